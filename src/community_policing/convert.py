@@ -1,0 +1,218 @@
+"""The one cattrs converter for the whole model, and the translation of its errors into readable problems."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import re
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from community_policing.errors import FieldError, Problem, suggest
+from community_policing.model import AbsenceReason, InteractionKind, Rank, TerritoryLevel, UnitLevel, Weekday
+
+__all__ = [
+    "converter",
+    "dumps",
+    "parse_date",
+    "parse_instant",
+    "problems_from",
+    "register_enum",
+    "structure",
+    "unstructure",
+]
+
+_T = TypeVar("_T")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})\Z")
+_INSTANT_NO_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?\Z")
+
+
+def parse_date(value: object) -> dt.date:
+    """A date from its ISO form ``YYYY-MM-DD``; a `ValueError` naming what was wrong otherwise."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a calendar date: {value!r}") from None
+
+
+def parse_instant(value: object) -> dt.datetime:
+    """An aware instant from ISO 8601 with an offset (``2023-06-08T09:15:00+07:00``); `ValueError` otherwise."""
+    if isinstance(value, dt.datetime):
+        if value.utcoffset() is None:
+            raise ValueError(f"instant {value.isoformat()!r} has no UTC offset")
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO 8601 instant with an offset, got {value!r}")
+    if _INSTANT_NO_OFFSET.match(value):
+        raise ValueError(f"instant {value!r} has no UTC offset; write it like {value}+07:00")
+    if not _INSTANT.match(value):
+        raise ValueError(f"expected an ISO 8601 instant with an offset such as 2023-06-08T09:15:00+07:00, got {value!r}")
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a valid instant: {value!r}") from None
+
+
+def _strict(kind: type[_T], label: str) -> Callable[[Any, type], _T]:
+    def structure_strict(value: Any, _type: type) -> _T:
+        # bool is an int in Python; JSON true is not a number here.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"expected {label}, got {value!r}")
+        return value
+
+    return structure_strict
+
+
+def _structure_enum(value: Any, kind: type[enum.Enum]) -> enum.Enum:
+    if kind is Rank:
+        if not isinstance(value, str):
+            raise ValueError(f"expected a Polri rank, got {value!r}")
+        try:
+            return Rank.parse(value)
+        except FieldError as error:
+            raise ValueError(error.reason) from None
+    choices = [str(member.value) for member in kind]
+    if isinstance(value, str):
+        for member in kind:
+            if member.value == value:
+                return member
+        hint = suggest(value, choices)
+        raise ValueError(f"{value!r} is not one of {', '.join(choices)}{hint}")
+    raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+
+
+def _is_homogeneous_tuple(kind: Any) -> bool:
+    return typing.get_origin(kind) is tuple and typing.get_args(kind)[-1:] == (Ellipsis,)
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    # No silent coercion: cattrs would turn 87050123 into "87050123" and "1" into 1.
+    # (The enums are registered by class below, which outranks this hook for the StrEnum subclasses of str.)
+    conv.register_structure_hook(str, _strict(str, "a string"))
+    conv.register_structure_hook(bool, _strict(bool, "true or false"))
+    conv.register_structure_hook(int, _strict(int, "a whole number"))
+    conv.register_structure_hook(dt.date, lambda v, _: parse_date(v))
+    conv.register_structure_hook(dt.datetime, lambda v, _: parse_instant(v))
+    conv.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+    conv.register_unstructure_hook(dt.datetime, lambda d: d.isoformat())
+    for kind in (UnitLevel, Weekday, Rank, AbsenceReason, InteractionKind, TerritoryLevel):
+        conv.register_structure_hook(kind, _structure_enum)
+    conv.register_unstructure_hook_func(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value)
+
+    base_tuple_hook = conv.get_structure_hook(tuple[str, ...])
+
+    def structure_tuple(value: Any, kind: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"expected a list, got {value!r}")
+        item = typing.get_args(kind)[0]
+        if item is str:
+            return base_tuple_hook(value, kind)
+        return conv.structure(list(value), list[item])  # type: ignore[valid-type]
+
+    def finish_tuple(value: Any, kind: Any) -> Any:
+        return tuple(structure_tuple(value, kind))
+
+    conv.register_structure_hook_func(_is_homogeneous_tuple, finish_tuple)
+
+    def attrs_structure_factory(cls: type) -> Callable[[Any, type], Any]:
+        overrides = {
+            a.name: override(rename=a.metadata["name"]) for a in attrs.fields(cls) if "name" in a.metadata
+        }
+        fn = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **overrides)  # type: ignore[arg-type]
+
+        def structure_object(value: Any, kind: type) -> Any:
+            if not isinstance(value, dict):
+                raise ValueError(f"expected an object, got {value!r}")
+            return fn(value, kind)
+
+        return structure_object
+
+    def attrs_unstructure_factory(cls: type) -> Callable[[Any], Any]:
+        overrides = {
+            a.name: override(rename=a.metadata["name"]) for a in attrs.fields(cls) if "name" in a.metadata
+        }
+        return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **overrides)  # type: ignore[arg-type]
+
+    conv.register_structure_hook_factory(attrs.has, attrs_structure_factory)
+    conv.register_unstructure_hook_factory(attrs.has, attrs_unstructure_factory)
+    return conv
+
+
+converter: cattrs.Converter = _make_converter()
+"""The library's converter: use it (never cattrs' global one) to turn model objects into JSON data and back."""
+
+
+def register_enum(kind: type[enum.Enum]) -> None:
+    """Make the converter structure `kind` by value, with a "did you mean" hint for near misses."""
+    converter.register_structure_hook(kind, _structure_enum)
+
+
+def structure(data: Any, kind: type[_T]) -> _T:
+    """`data` (JSON-like) as an instance of `kind`; raises cattrs errors that `problems_from` explains."""
+    return converter.structure(data, kind)
+
+
+def unstructure(value: Any) -> Any:
+    """`value` as JSON-like data (defaults left out), in the interchange field names."""
+    return converter.unstructure(value)
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON for `value`: keys sorted, no spaces, UTF-8 kept; equal content gives equal text."""
+    return json.dumps(unstructure(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _leaf(error: BaseException) -> tuple[str, str]:
+    """The extra path and the message of a leaf exception."""
+    if isinstance(error, FieldError):
+        field = error.field
+        suffix = field if field.startswith("[") else f".{field}"
+        return suffix, f"{error.reason} (got {error.value!r})"
+    if isinstance(error, cattrs.ForbiddenExtraKeysError):
+        fields = ", ".join(sorted(error.extra_fields))
+        return "", f"unknown field(s): {fields}"
+    if isinstance(error, KeyError):
+        return f".{error.args[0]}" if error.args else "", "required field missing"
+    if isinstance(error, TypeError | ValueError):
+        return "", str(error) or type(error).__name__
+    return "", f"{type(error).__name__}: {error}"
+
+
+def problems_from(error: BaseException, *, line: int | None = None, path: str = "$", source: str | None = None) -> list[Problem]:
+    """Every leaf of a (possibly nested) structuring error as a `Problem` with its field path."""
+    problems: list[Problem] = []
+
+    def walk(exc: BaseException, where: str) -> None:
+        if isinstance(exc, cattrs.ClassValidationError):
+            with_notes, without = exc.group_exceptions()
+            for sub, note in with_notes:
+                walk(sub, f"{where}.{note.name}")
+            for sub in without:
+                walk(sub, where)
+        elif isinstance(exc, cattrs.IterableValidationError):
+            with_notes, without = exc.group_exceptions()
+            for sub, note in with_notes:
+                walk(sub, f"{where}[{note.index}]")
+            for sub in without:
+                walk(sub, where)
+        elif isinstance(exc, BaseExceptionGroup):
+            for sub in exc.exceptions:
+                walk(sub, where)
+        else:
+            suffix, message = _leaf(exc)
+            problems.append(Problem(message, line=line, path=where + suffix, source=source))
+
+    walk(error, path)
+    return problems

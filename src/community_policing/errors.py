@@ -1,0 +1,141 @@
+"""The one error family of the library: every failure a caller can act on is a subclass of `CommunityPolicingError`."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+__all__ = [
+    "CommunityPolicingError",
+    "ConflictError",
+    "DatasetError",
+    "FieldError",
+    "IntegrityError",
+    "PluginError",
+    "Problem",
+    "RuleError",
+    "SecretError",
+    "StoreError",
+    "StoreUnavailable",
+    "ReferenceProblem",
+    "suggest",
+]
+
+
+class CommunityPolicingError(Exception):
+    """Base of every error this library raises on purpose."""
+
+
+class FieldError(CommunityPolicingError, ValueError):
+    """A value that a model field rejects.
+
+    `field` is the attribute's name as it appears in the interchange format, `value` the offending value.
+    A `ValueError` too, so code that guards constructors with `except ValueError` keeps working.
+    """
+
+    def __init__(self, field: str, value: object, message: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = message
+        super().__init__(f"{field}: {message} (got {value!r})")
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with an input: where it is (`line`, `path`) and what is wrong (`message`)."""
+
+    message: str
+    line: int | None = None
+    path: str = "$"
+    source: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.source is not None:
+            where.append(self.source)
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        prefix = ":".join(where)
+        location = f"{prefix} " if prefix else ""
+        return f"{location}{self.path}: {self.message}"
+
+
+class DatasetError(CommunityPolicingError):
+    """A dataset that cannot be loaded; `problems` lists every problem found (up to the reader's limit)."""
+
+    def __init__(self, problems: Sequence[Problem], *, truncated: int = 0) -> None:
+        self.problems = tuple(problems)
+        self.truncated = truncated
+        lines = [str(p) for p in self.problems]
+        if truncated:
+            lines.append(f"... and {truncated} more problem(s) not shown")
+        count = len(self.problems) + truncated
+        super().__init__(f"{count} problem(s), nothing loaded:\n" + "\n".join(f"  {line}" for line in lines))
+
+
+class RuleError(CommunityPolicingError):
+    """A rules file or rule declaration that is not valid; `problems` says where and why."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("invalid rules:\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+class SecretError(CommunityPolicingError):
+    """The pseudonymisation secret is missing or unusable."""
+
+
+class StoreError(CommunityPolicingError):
+    """A storage backend failed; backend driver errors are translated into this family at the boundary."""
+
+
+class StoreUnavailable(StoreError):
+    """No backend answers to the store URL, or the backend cannot be opened."""
+
+
+class ConflictError(StoreError):
+    """A write contradicts stored data (an interaction id reused with other content); nothing was written."""
+
+    def __init__(self, kind: str, keys: Iterable[str], message: str) -> None:
+        self.kind = kind
+        self.keys = tuple(sorted(keys))
+        super().__init__(message)
+
+
+@attrs.frozen
+class ReferenceProblem:
+    """A record that names something neither the batch nor the store holds."""
+
+    kind: str
+    key: str
+    field: str
+    missing_kind: str
+    missing_key: str
+
+
+class IntegrityError(StoreError):
+    """A write names records that neither the batch nor the store holds; nothing was written."""
+
+    def __init__(self, problems: Sequence[ReferenceProblem]) -> None:
+        self.problems = tuple(problems)
+        shown = "; ".join(
+            f"{p.kind} {p.key}: {p.field} names unknown {p.missing_kind} {p.missing_key}" for p in self.problems[:20]
+        )
+        more = f" (and {len(self.problems) - 20} more)" if len(self.problems) > 20 else ""
+        super().__init__(f"unknown references: {shown}{more}")
+
+
+class PluginError(CommunityPolicingError):
+    """A plugin failed to load or misbehaved; the message names the plugin."""
+
+
+def suggest(value: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string when none is close."""
+    folded = {c.casefold(): c for c in choices}
+    exact = folded.get(value.casefold())
+    if exact is not None:
+        return f" (did you mean {exact!r}?)"
+    close = difflib.get_close_matches(value.casefold(), list(folded), n=1, cutoff=0.6)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""

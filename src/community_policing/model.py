@@ -1,0 +1,451 @@
+"""The domain model: frozen, slotted, validated attrs classes with no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import zoneinfo
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import attrs
+
+from community_policing.errors import FieldError, suggest
+
+__all__ = [
+    "Absence",
+    "AbsenceReason",
+    "Complaint",
+    "Contacts",
+    "Interaction",
+    "InteractionKind",
+    "Membership",
+    "Officer",
+    "Rank",
+    "Resident",
+    "Team",
+    "Territory",
+    "TerritoryLevel",
+    "Unit",
+    "UnitLevel",
+    "Weekday",
+]
+
+_T = TypeVar("_T")
+_NRP = re.compile(r"\d{8}\Z")
+_TERRITORY = re.compile(r"\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?\Z")
+
+
+class UnitLevel(enum.StrEnum):
+    """Where a unit sits in the Polri hierarchy."""
+
+    POLDA = "polda"
+    POLRES = "polres"
+    POLSEK = "polsek"
+
+
+class Weekday(enum.StrEnum):
+    """Days of the week, named in English and lower case as in the interchange format."""
+
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+    @property
+    def index(self) -> int:
+        """The ISO weekday number minus one, as `datetime.date.weekday` returns it (Monday is 0)."""
+        return list(Weekday).index(self)
+
+
+class Rank(enum.Enum):
+    """Polri ranks, lowest to highest (Perkap 3/2016); the value is the official abbreviation."""
+
+    BHARADA = "Bharada"
+    BHARATU = "Bharatu"
+    BHARAKA = "Bharaka"
+    ABRIPDA = "Abripda"
+    ABRIPTU = "Abriptu"
+    ABRIPPOL = "Abrippol"
+    BRIPDA = "Bripda"
+    BRIPTU = "Briptu"
+    BRIGPOL = "Brigpol"
+    BRIPKA = "Bripka"
+    AIPDA = "Aipda"
+    AIPTU = "Aiptu"
+    IPDA = "Ipda"
+    IPTU = "Iptu"
+    AKP = "AKP"
+    KOMPOL = "Kompol"
+    AKBP = "AKBP"
+    KOMBES_POL = "Kombes Pol"
+    BRIGJEN_POL = "Brigjen Pol"
+    IRJEN_POL = "Irjen Pol"
+    KOMJEN_POL = "Komjen Pol"
+    JENDERAL_POL = "Jenderal Pol"
+
+    @property
+    def order(self) -> int:
+        """Seniority: 0 for Bharada up to 21 for Jenderal Pol."""
+        return list(Rank).index(self)
+
+    @classmethod
+    def parse(cls, text: str) -> Rank:
+        """The rank spelled `text` (case and spacing forgiven); a `FieldError` with a suggestion otherwise."""
+        wanted = " ".join(text.split()).casefold()
+        for rank in cls:
+            if rank.value.casefold() == wanted:
+                return rank
+        raise FieldError("rank", text, "not a Polri rank" + suggest(text, (r.value for r in cls)))
+
+
+class AbsenceReason(enum.StrEnum):
+    """Why an officer is excused on the days of an absence."""
+
+    LEAVE = "leave"
+    SICK = "sick"
+    TRAINING = "training"
+    DUTY = "duty"
+    OTHER = "other"
+
+
+class InteractionKind(enum.StrEnum):
+    """What sort of encounter an interaction was."""
+
+    COMMUNITY_EVENT = "community_event"
+    SCHOOL_ACTIVITY = "school_activity"
+    SOCIAL_ACTIVITY = "social_activity"
+    HOME_VISIT = "home_visit"
+    COMPLAINT = "complaint"
+    SECURITY_ADVICE = "security_advice"
+    ASSISTANCE = "assistance"
+    OTHER = "other"
+
+
+class TerritoryLevel(enum.StrEnum):
+    """Kemendagri region levels, derived from the number of parts in a code."""
+
+    PROVINCE = "province"
+    REGENCY = "regency"
+    DISTRICT = "district"
+    VILLAGE = "village"
+
+
+# --- validators: each raises FieldError naming the field, so every reader can report the field path ---------
+
+
+def _check(predicate: Callable[[Any], bool], message: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def validate(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not predicate(value):
+            raise FieldError(_public_name(attribute), value, message)
+
+    return validate
+
+
+def _public_name(attribute: attrs.Attribute[Any]) -> str:
+    return str(attribute.metadata.get("name", attribute.name))
+
+
+def _non_empty_text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise FieldError(_public_name(attribute), value, "must be a non-empty string")
+
+
+def _optional_text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, str):
+        raise FieldError(_public_name(attribute), value, "must be a string")
+
+
+def _is_nrp(value: object) -> bool:
+    return isinstance(value, str) and _NRP.match(value) is not None
+
+
+_nrp = _check(_is_nrp, "must be an NRP of exactly 8 digits")
+_optional_nrp = _check(lambda v: v is None or _is_nrp(v), "must be an NRP of exactly 8 digits")
+
+
+def _is_territory_code(value: object) -> bool:
+    return isinstance(value, str) and _TERRITORY.match(value) is not None and "00" not in value.split(".")[:3]
+
+
+_territory_code = _check(
+    _is_territory_code, "must be a Kemendagri code such as 35, 35.05, 35.05.01 or 35.05.01.2001"
+)
+_optional_territory_code = _check(
+    lambda v: v is None or _is_territory_code(v),
+    "must be a Kemendagri code such as 35, 35.05, 35.05.01 or 35.05.01.2001",
+)
+
+
+def _instance_of(kind: type, label: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    return _check(lambda v: isinstance(v, kind), f"must be {label}")
+
+
+def _optional_instance_of(kind: type, label: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    return _check(lambda v: v is None or isinstance(v, kind), f"must be {label}")
+
+
+def _plain_date(value: object) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+_optional_date = _check(lambda v: v is None or _plain_date(v), "must be a date (YYYY-MM-DD)")
+_date = _check(_plain_date, "must be a date (YYYY-MM-DD)")
+
+
+def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, dt.datetime):
+        raise FieldError(_public_name(attribute), value, "must be an instant (ISO 8601 with an offset)")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise FieldError(_public_name(attribute), value.isoformat(), "must carry a UTC offset, e.g. +07:00")
+
+
+def _timezone(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise FieldError(_public_name(attribute), value, "must be an IANA time zone name such as Asia/Jakarta")
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        hint = suggest(value, sorted(zoneinfo.available_timezones()))
+        raise FieldError(_public_name(attribute), value, "not an IANA time zone" + hint) from None
+
+
+def _each(
+    check: Callable[[object], bool], message: str, *, min_size: int = 0, distinct: bool = True
+) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def validate(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        name = _public_name(attribute)
+        if not isinstance(value, tuple):
+            raise FieldError(name, value, "must be a list")
+        if len(value) < min_size:
+            raise FieldError(name, list(value), f"must have at least {min_size} item(s)")
+        for position, item in enumerate(value):
+            if not check(item):
+                raise FieldError(f"{name}[{position}]", item, message)
+        if distinct and len(set(value)) != len(value):
+            duplicates = sorted({str(v) for v in value if value.count(v) > 1})
+            raise FieldError(name, list(value), f"lists {', '.join(duplicates)} more than once")
+
+    return validate
+
+
+def _date_range(start: str, end: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        first = getattr(instance, start)
+        if value is not None and first is not None and value < first:
+            raise FieldError(_public_name(attribute), value.isoformat(), f"is before {_public_name_of(instance, start)}")
+
+    return validate
+
+
+def _public_name_of(instance: Any, attribute_name: str) -> str:
+    return _public_name(attrs.fields_dict(type(instance))[attribute_name])
+
+
+def _sorted_weekdays(value: Iterable[Weekday] | None) -> tuple[Weekday, ...] | None:
+    if value is None:
+        return None
+    try:
+        days = {Weekday(v) for v in value}
+    except ValueError:
+        return tuple(value)  # the validator reports the bad name
+    return tuple(sorted(days, key=lambda d: d.index))
+
+
+def _to_tuple(value: Iterable[_T]) -> tuple[_T, ...]:
+    return value if isinstance(value, tuple) else tuple(value)
+
+
+def _frozen_tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
+    return _to_tuple(value)
+
+
+_weekdays = _each(lambda v: isinstance(v, Weekday), "must be a weekday name such as friday")
+
+
+def _optional_weekdays(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _weekdays(instance, attribute, value)
+
+
+# --- the model ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Unit:
+    """A police unit (satuan): Polda > Polres > Polsek, with the time zone its days are counted in."""
+
+    id: str = attrs.field(validator=_non_empty_text)
+    name: str = attrs.field(validator=_non_empty_text)
+    level: UnitLevel = attrs.field(validator=_instance_of(UnitLevel, "polda, polres or polsek"))
+    parent: str | None = attrs.field(default=None, validator=_optional_text)
+    timezone: str = attrs.field(default="Asia/Jakarta", validator=_timezone)
+    days_off: tuple[Weekday, ...] = attrs.field(default=(), converter=_sorted_weekdays, validator=_weekdays)
+    commander: str | None = attrs.field(default=None, validator=_optional_nrp)
+
+    def __attrs_post_init__(self) -> None:
+        if self.parent == self.id:
+            raise FieldError("parent", self.parent, "a unit cannot be its own parent")
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The unit's time zone as a `ZoneInfo`."""
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+@attrs.frozen(kw_only=True)
+class Territory:
+    """A Kemendagri region; its level and parents follow from its code."""
+
+    code: str = attrs.field(validator=_territory_code)
+    name: str = attrs.field(validator=_non_empty_text)
+    tags: tuple[str, ...] = attrs.field(
+        default=(), converter=_frozen_tuple_of_str, validator=_each(lambda v: isinstance(v, str) and bool(v), "must be a non-empty string")
+    )
+
+    @property
+    def level(self) -> TerritoryLevel:
+        """Province, regency, district or village, by the number of parts in the code."""
+        return list(TerritoryLevel)[self.code.count(".")]
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """The codes of the enclosing regions, outermost first (`35`, `35.05`, `35.05.01` for a village)."""
+        parts = self.code.split(".")
+        return tuple(".".join(parts[:n]) for n in range(1, len(parts)))
+
+    @property
+    def parent(self) -> str | None:
+        """The code of the directly enclosing region, or None for a province."""
+        parents = self.parents
+        return parents[-1] if parents else None
+
+    @property
+    def is_kelurahan(self) -> bool:
+        """True for an urban village (kelurahan, village number starting with 1)."""
+        return self.level is TerritoryLevel.VILLAGE and self.code.rsplit(".", 1)[1].startswith("1")
+
+
+@attrs.frozen(kw_only=True)
+class Contacts:
+    """An officer's work contacts, stored as given (these are not residents' data)."""
+
+    email: str | None = attrs.field(default=None, validator=_optional_text)
+    phone: str | None = attrs.field(default=None, validator=_optional_text)
+    chat: str | None = attrs.field(default=None, validator=_optional_text)
+
+
+@attrs.frozen(kw_only=True)
+class Officer:
+    """A member of the police (anggota), identified by an 8-digit NRP."""
+
+    nrp: str = attrs.field(validator=_nrp)
+    name: str = attrs.field(validator=_non_empty_text)
+    rank: Rank = attrs.field(validator=_instance_of(Rank, "a Polri rank"))
+    unit: str = attrs.field(validator=_non_empty_text)
+    active_from: dt.date | None = attrs.field(default=None, validator=_optional_date)
+    active_to: dt.date | None = attrs.field(default=None, validator=[_optional_date, _date_range("active_from", "active_to")])
+    days_off: tuple[Weekday, ...] | None = attrs.field(default=None, converter=_sorted_weekdays, validator=_optional_weekdays)
+    contacts: Contacts | None = attrs.field(default=None, validator=_optional_instance_of(Contacts, "contacts"))
+
+    def is_active(self, day: dt.date) -> bool:
+        """Whether the officer serves on `day` (inside the inclusive active range)."""
+        return (self.active_from is None or self.active_from <= day) and (self.active_to is None or day <= self.active_to)
+
+
+@attrs.frozen(kw_only=True)
+class Membership:
+    """An officer's membership of a team from `start` to `end` (inclusive; open where None)."""
+
+    nrp: str = attrs.field(validator=_nrp)
+    start: dt.date | None = attrs.field(default=None, validator=_optional_date, metadata={"name": "from"})
+    end: dt.date | None = attrs.field(default=None, validator=[_optional_date, _date_range("start", "end")], metadata={"name": "to"})
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether the officer is a member on `day`."""
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@attrs.frozen(kw_only=True)
+class Team:
+    """Officers responsible for relations with the residents of some territories."""
+
+    id: str = attrs.field(validator=_non_empty_text)
+    name: str = attrs.field(validator=_non_empty_text)
+    unit: str = attrs.field(validator=_non_empty_text)
+    territories: tuple[str, ...] = attrs.field(default=(), converter=_frozen_tuple_of_str, validator=_each(_is_territory_code, "must be a Kemendagri code"))
+    members: tuple[Membership, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_each(lambda m: isinstance(m, Membership), "must be a membership", distinct=False)
+    )
+    lead: str | None = attrs.field(default=None, validator=_optional_nrp)
+
+    def members_on(self, day: dt.date) -> frozenset[str]:
+        """The NRPs of the officers who are members on `day`."""
+        return frozenset(m.nrp for m in self.members if m.covers(day))
+
+
+@attrs.frozen(kw_only=True)
+class Absence:
+    """Days on which an officer is excused (izin, cuti, sakit, dinas), inclusive on both ends."""
+
+    nrp: str = attrs.field(validator=_nrp)
+    start: dt.date = attrs.field(validator=_date, metadata={"name": "from"})
+    end: dt.date = attrs.field(validator=[_date, _date_range("start", "end")], metadata={"name": "to"})
+    reason: AbsenceReason = attrs.field(validator=_instance_of(AbsenceReason, "leave, sick, training, duty or other"))
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether `day` is one of the absence's days."""
+        return self.start <= day <= self.end
+
+
+@attrs.frozen(kw_only=True)
+class Resident:
+    """A resident as the source system knows them (`ref`), tied to a pseudonymous identity `key`.
+
+    The key is derived from the NIK, else the phone number, else the ref (see `community_policing.privacy`);
+    two refs with the same key are the same person. No raw NIK or phone number is ever held here.
+    """
+
+    ref: str = attrs.field(validator=_non_empty_text)
+    key: str = attrs.field(validator=_non_empty_text)
+    name: str | None = attrs.field(default=None, validator=_optional_text)
+    territory: str | None = attrs.field(default=None, validator=_optional_territory_code)
+
+
+@attrs.frozen(kw_only=True)
+class Complaint:
+    """Something a resident raised during an interaction."""
+
+    topic: str = attrs.field(validator=_non_empty_text)
+    needs_follow_up: bool = attrs.field(validator=_instance_of(bool, "true or false"))
+
+
+@attrs.frozen(kw_only=True)
+class Interaction:
+    """An encounter between officers and residents; immutable once stored, identified by `id`.
+
+    `residents` holds pseudonymous identity keys, never raw identifiers.
+    """
+
+    id: str = attrs.field(validator=_non_empty_text)
+    occurred_at: dt.datetime = attrs.field(validator=_aware)
+    recorded_at: dt.datetime = attrs.field(validator=_aware)
+    territory: str = attrs.field(validator=_territory_code)
+    kind: InteractionKind = attrs.field(validator=_instance_of(InteractionKind, "an interaction kind"))
+    officers: tuple[str, ...] = attrs.field(converter=_frozen_tuple_of_str, validator=_each(_is_nrp, "must be an NRP of exactly 8 digits", min_size=1))
+    residents: tuple[str, ...] = attrs.field(
+        converter=_frozen_tuple_of_str, validator=_each(lambda v: isinstance(v, str) and bool(v), "must be a resident key", min_size=1)
+    )
+    summary: str | None = attrs.field(default=None, validator=_optional_text)
+    complaint: Complaint | None = attrs.field(default=None, validator=_optional_instance_of(Complaint, "a complaint"))
+    follows_up: str | None = attrs.field(default=None, validator=_optional_text)
+
+    def __attrs_post_init__(self) -> None:
+        if self.recorded_at < self.occurred_at:
+            raise FieldError("recorded_at", self.recorded_at.isoformat(), "is before occurred_at: nothing is recorded before it happens")
+        if self.follows_up == self.id:
+            raise FieldError("follows_up", self.follows_up, "an interaction cannot follow itself up")

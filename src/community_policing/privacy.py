@@ -1,0 +1,143 @@
+"""Pseudonymous keys for residents: NIK and phone numbers become HMAC-SHA256 pseudonyms at the edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+import phonenumbers
+
+from community_policing.errors import FieldError, SecretError
+
+__all__ = [
+    "PROVINCE_CODES",
+    "Pseudonymizer",
+    "SECRET_ENV",
+    "SECRET_FILE_ENV",
+    "check_nik",
+    "normalise_phone",
+    "ref_key",
+    "secret_from_env",
+]
+
+SECRET_ENV = "COMMUNITY_POLICING_SECRET"
+SECRET_FILE_ENV = "COMMUNITY_POLICING_SECRET_FILE"
+MIN_SECRET_BYTES = 16
+
+#: Kemendagri province codes (incl. the Papua provinces created in 2022), the first two digits of a NIK.
+PROVINCE_CODES = frozenset(
+    {
+        "11", "12", "13", "14", "15", "16", "17", "18", "19", "21",
+        "31", "32", "33", "34", "35", "36",
+        "51", "52", "53",
+        "61", "62", "63", "64", "65",
+        "71", "72", "73", "74", "75", "76",
+        "81", "82",
+        "91", "92", "93", "94", "95", "96",
+    }
+)  # fmt: skip
+
+
+def check_nik(nik: str, *, field: str = "nik") -> str:
+    """Return `nik` if it is a well-formed NIK, else raise `FieldError` (without echoing the value).
+
+    Checks: 16 digits; a known province code; regency and district parts not 00; a birth date DDMMYY that exists
+    (40 added to the day for women); a serial from 0001.
+    """
+    shown = _masked(nik)
+    if not isinstance(nik, str) or len(nik) != 16 or not nik.isascii() or not nik.isdigit():
+        raise FieldError(field, shown, "a NIK has exactly 16 digits")
+    if nik[:2] not in PROVINCE_CODES:
+        raise FieldError(field, shown, f"a NIK starts with a province code; {nik[:2]} is not one")
+    if nik[2:4] == "00" or nik[4:6] == "00":
+        raise FieldError(field, shown, "the regency and district parts of a NIK (digits 3-6) cannot be 00")
+    day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+    if day > 40:
+        day -= 40
+    try:
+        # 2000 is a leap year, so 29 February is accepted whatever the century.
+        dt.date(2000, month, day)
+    except ValueError:
+        raise FieldError(field, shown, "digits 7-12 of a NIK must be a birth date DDMMYY (day + 40 for women)") from None
+    del year
+    if nik[12:] == "0000":
+        raise FieldError(field, shown, "the serial of a NIK (digits 13-16) starts at 0001")
+    return nik
+
+
+def normalise_phone(phone: str, *, field: str = "phone") -> str:
+    """`phone` in E.164 form (``0812…`` becomes ``+62812…``), or `FieldError` when it is not a valid number."""
+    shown = _masked(phone)
+    if not isinstance(phone, str):
+        raise FieldError(field, shown, "a phone number must be a string")
+    try:
+        parsed = phonenumbers.parse(phone, "ID")
+    except phonenumbers.NumberParseException:
+        raise FieldError(field, shown, "not a phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise FieldError(field, shown, "not a valid phone number")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def ref_key(ref: str) -> str:
+    """The identity of a resident known only by the source system's `ref` (no NIK, no phone)."""
+    return f"ref:{ref}"
+
+
+def _masked(value: object) -> str:
+    """A value safe to show in an error: its length and last two characters, never the whole."""
+    if not isinstance(value, str):
+        return f"<{type(value).__name__}>"
+    return f"<{len(value)} characters ending in {value[-2:]!r}>" if len(value) > 4 else "<hidden>"
+
+
+class Pseudonymizer:
+    """Turns raw identifiers into keyed pseudonyms (HMAC-SHA256 with a deployment secret).
+
+    The same identifier and secret always give the same key; without the secret the key reveals nothing.
+    """
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, secret: bytes | str) -> None:
+        raw = secret.encode() if isinstance(secret, str) else bytes(secret)
+        if len(raw) < MIN_SECRET_BYTES:
+            raise SecretError(f"the secret has {len(raw)} bytes; use at least {MIN_SECRET_BYTES}")
+        self._secret = raw
+
+    def __repr__(self) -> str:
+        return "Pseudonymizer(<secret hidden>)"
+
+    def _key(self, kind: str, value: str) -> str:
+        digest = hmac.new(self._secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        return f"{kind}:{digest[:32]}"
+
+    def nik(self, nik: str, *, field: str = "nik") -> str:
+        """The pseudonymous identity key of a NIK (validated first)."""
+        return self._key("nik", check_nik(nik, field=field))
+
+    def phone(self, phone: str, *, field: str = "phone") -> str:
+        """The pseudonymous identity key of a phone number, after normalising it to E.164."""
+        return self._key("tel", normalise_phone(phone, field=field))
+
+
+def secret_from_env(environ: dict[str, str] | None = None) -> Pseudonymizer | None:
+    """A `Pseudonymizer` from `COMMUNITY_POLICING_SECRET` or the file `COMMUNITY_POLICING_SECRET_FILE` names.
+
+    None when neither is set; `SecretError` when the file cannot be read or the secret is too short.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(SECRET_ENV)
+    if value:
+        return Pseudonymizer(value)
+    path = env.get(SECRET_FILE_ENV)
+    if path:
+        try:
+            text = Path(path).read_bytes().rstrip(b"\r\n")
+        except OSError as error:
+            raise SecretError(f"cannot read {SECRET_FILE_ENV}={path}: {error.strerror}") from None
+        return Pseudonymizer(text)
+    return None

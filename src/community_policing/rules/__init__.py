@@ -1,0 +1,1 @@
+"""Rules: declarations (TOML), rule kinds and the evaluation engine."""

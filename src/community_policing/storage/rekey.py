@@ -1,0 +1,39 @@
+"""What a batch of resident records does to stored identities: which identity keys must be merged into which."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from community_policing.model import Resident
+from community_policing.privacy import ref_key
+
+__all__ = ["rekeys"]
+
+
+def rekeys(stored: Mapping[str, Resident], incoming: Iterable[Resident]) -> dict[str, str]:
+    """Old identity key -> new identity key, for every stored identity a batch of resident records moves.
+
+    A ref that interactions used before any resident record tied it has the identity ``ref_key(ref)``; when a
+    record now ties that ref to a NIK or phone identity, those interactions move to the new identity (the same
+    person, reached through a ref and through a NIK, is one resident). A record that changes a ref's identity
+    moves the old identity only when no other ref still has it, since then nobody else can own those contacts.
+    Every backend applies this mapping, in the same transaction as the records.
+    """
+    final = {ref: resident.key for ref, resident in stored.items()}
+    changes: dict[str, str] = {}
+    for resident in incoming:
+        old = stored[resident.ref].key if resident.ref in stored else ref_key(resident.ref)
+        final[resident.ref] = resident.key
+        if old != resident.key:
+            changes[old] = resident.key
+    still_used = set(final.values())
+    moves = {old: new for old, new in changes.items() if old not in still_used}
+    # Follow chains (a -> b, b -> c) so that every move lands on a final identity.
+    for old in list(moves):
+        seen = {old}
+        target = moves[old]
+        while target in moves and target not in seen:
+            seen.add(target)
+            target = moves[target]
+        moves[old] = target
+    return moves
