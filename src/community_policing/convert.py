@@ -66,6 +66,9 @@ def parse_instant(value: object) -> dt.datetime:
 
 def _strict(kind: type[_T], label: str) -> Callable[[Any, type], _T]:
     def structure_strict(value: Any, _type: type) -> _T:
+        if _type is not kind and isinstance(_type, type) and issubclass(_type, enum.Enum):
+            # A StrEnum reaches the str hook by its MRO; every enum is structured by value instead.
+            return _structure_enum(value, _type)  # type: ignore[return-value]
         # bool is an int in Python; JSON true is not a number here.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ValueError(f"expected {label}, got {value!r}")
@@ -181,8 +184,9 @@ def _leaf(error: BaseException) -> tuple[str, str]:
         suffix = field if field.startswith("[") else f".{field}"
         return suffix, f"{error.reason} (got {error.value!r})"
     if isinstance(error, cattrs.ForbiddenExtraKeysError):
-        fields = ", ".join(sorted(error.extra_fields))
-        return "", f"unknown field(s): {fields}"
+        known = [str(a.metadata.get("name", a.name)) for a in attrs.fields(error.cl)] if attrs.has(error.cl) else []
+        named = [f"{name!r}{suggest(name, known)}" for name in sorted(error.extra_fields)]
+        return "", f"unknown field(s): {', '.join(named)}"
     if isinstance(error, KeyError):
         return f".{error.args[0]}" if error.args else "", "required field missing"
     if isinstance(error, TypeError | ValueError):

@@ -1,0 +1,184 @@
+"""The ``community-policing`` command: load datasets, evaluate rules, list plugins."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from community_policing.convert import parse_date, parse_instant
+from community_policing.errors import CommunityPolicingError, suggest
+from community_policing.interchange import iter_lines, load
+from community_policing.plugins import format_plugins, open_store, plugin_info, rule_kinds
+from community_policing.privacy import secret_from_env
+from community_policing.report import FORMATS, render
+from community_policing.rules.engine import Status, evaluate
+from community_policing.rules.spec import builtin_rules, read_rules
+
+__all__ = ["DEFAULT_STORE", "STORE_ENV", "main"]
+
+STORE_ENV = "COMMUNITY_POLICING_STORE"
+DEFAULT_STORE = "sqlite:///community-policing.db"
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(CommunityPolicingError):
+    """A command-line argument that cannot be used."""
+
+
+def _store_url(args: argparse.Namespace) -> str:
+    return str(args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return parse_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _statuses(text: str) -> frozenset[Status]:
+    chosen = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            chosen.add(Status(part))
+        except ValueError:
+            hint = suggest(part, [s.value for s in Status])
+            raise argparse.ArgumentTypeError(
+                f"unknown status {part!r}{hint}; expected some of {', '.join(s.value for s in Status)}"
+            ) from None
+    if not chosen:
+        raise argparse.ArgumentTypeError("name at least one status")
+    return frozenset(chosen)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="community-policing",
+        description='Records and rules for community policing programmes ("Tiada Hari Tanpa Teman Baru").',
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    store_help = f"storage URL (default: ${STORE_ENV}, else {DEFAULT_STORE})"
+
+    load_cmd = commands.add_parser("load", help="load a JSON Lines dataset into the store (all or nothing)")
+    load_cmd.add_argument("file", metavar="FILE", help="the dataset; - reads standard input")
+    load_cmd.add_argument("--store", metavar="URL", help=store_help)
+
+    evaluate_cmd = commands.add_parser("evaluate", help="evaluate the rules over a period")
+    evaluate_cmd.add_argument("--from", dest="start", required=True, type=_date, metavar="DATE", help="first day")
+    evaluate_cmd.add_argument("--to", dest="end", required=True, type=_date, metavar="DATE", help="last day")
+    evaluate_cmd.add_argument(
+        "--as-of", type=_instant, metavar="INSTANT", help="evaluate as of this instant, with an offset (default: now)"
+    )
+    evaluate_cmd.add_argument("--rules", metavar="FILE", help="a TOML rules file (default: the built-in rule)")
+    evaluate_cmd.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    evaluate_cmd.add_argument(
+        "--status", type=_statuses, metavar="LIST", help="only findings with these statuses, e.g. missed,pending"
+    )
+    evaluate_cmd.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    evaluate_cmd.add_argument("--store", metavar="URL", help=store_help)
+
+    commands.add_parser("plugins", help="list the installed plugins, their versions and what each provides")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> int:
+    pseudonymizer = secret_from_env()
+    if args.file == "-":
+        lines = list(iter_lines(sys.stdin))
+        source = "<stdin>"
+    else:
+        path = Path(args.file)
+        try:
+            with path.open(encoding="utf-8") as handle:
+                lines = list(iter_lines(handle))
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"cannot read {args.file}: {error}") from None
+        source = str(path)
+    store = open_store(_store_url(args))
+    try:
+        report = load(store, lines, pseudonymizer=pseudonymizer, source=source)
+    finally:
+        store.close()
+    kinds = sorted(set(report.written) | set(report.unchanged))
+    parts = [f"{report.written.get(k, 0)} {k}(s) written, {report.unchanged.get(k, 0)} unchanged" for k in kinds]
+    print(f"loaded {source} into {store.url}: " + ("; ".join(parts) if parts else "nothing to load"))
+    return EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    if args.end < args.start:
+        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    kinds = rule_kinds()
+    rules = read_rules(args.rules, kinds=kinds) if args.rules else builtin_rules(kinds=kinds)
+    as_of = args.as_of or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    url = _store_url(args)
+    _require_existing_sqlite(url)
+    store = open_store(url)
+    try:
+        evaluation = evaluate(store, rules, start=args.start, end=args.end, as_of=as_of, kinds=kinds)
+        officers = {o.nrp: o for o in store.officers()}
+        teams = {t.id: t for t in store.teams()}
+    finally:
+        store.close()
+    text = render(evaluation, args.format, args.status, officers=officers, teams=teams)
+    if args.output:
+        _write_atomically(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _require_existing_sqlite(url: str) -> None:
+    """Evaluating a SQLite file that does not exist would create an empty one: refuse instead."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != prefix + ":memory:":
+        path = Path(url[len(prefix) :])
+        if not path.exists():
+            raise UsageError(f"no store at {path}; load a dataset first (community-policing load FILE --store {url})")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"cannot write {path}: no directory {directory}")
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, delete=False, suffix=".tmp") as handle:
+        handle.write(text)
+        temporary = Path(handle.name)
+    temporary.replace(path)
+
+
+def _plugins(_args: argparse.Namespace) -> int:
+    sys.stdout.write(format_plugins(plugin_info()))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with `argv` (default: `sys.argv[1:]`); return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handlers = {"load": _load, "evaluate": _evaluate, "plugins": _plugins}
+    try:
+        return handlers[args.command](args)
+    except CommunityPolicingError as error:
+        print(f"community-policing {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

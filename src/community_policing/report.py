@@ -1,0 +1,179 @@
+"""Evaluation results as JSON, CSV and an aligned table for people, all through the library's converter."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from community_policing.convert import converter
+from community_policing.model import Officer, Team
+from community_policing.rules.engine import Evaluation, Finding, Status, Summary
+
+__all__ = ["FORMATS", "render", "render_csv", "render_json", "render_table", "to_data"]
+
+FORMATS = ("table", "json", "csv")
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "subject": {"kind": finding.subject_kind, "id": finding.subject_id},
+        "day": finding.day.isoformat(),
+        "status": finding.status.value,
+        "new_friends": finding.new_friends,
+        "required": finding.required,
+        "reason": finding.reason,
+        "evidence": list(finding.evidence),
+    }
+
+
+def _summary(summary: Summary) -> dict[str, Any]:
+    return {
+        "rule": summary.rule,
+        "subject": {"kind": summary.subject_kind, "id": summary.subject_id},
+        "duty_days": summary.duty_days,
+        "met": summary.met,
+        "missed": summary.missed,
+        "excused": summary.excused,
+        "pending": summary.pending,
+        "compliance": summary.compliance,
+        "current_streak": summary.current_streak,
+        "longest_streak": summary.longest_streak,
+        "new_friends": summary.new_friends,
+    }
+
+
+converter.register_unstructure_hook(Finding, _finding)
+converter.register_unstructure_hook(Summary, _summary)
+
+
+def _selected(evaluation: Evaluation, statuses: Collection[Status] | None) -> Sequence[Finding]:
+    if statuses is None:
+        return evaluation.findings
+    return [f for f in evaluation.findings if f.status in statuses]
+
+
+def to_data(evaluation: Evaluation, statuses: Collection[Status] | None = None) -> dict[str, Any]:
+    """The interchange JSON shape of an evaluation (findings filtered by `statuses`, summaries whole)."""
+    return {
+        "as_of": evaluation.as_of.isoformat(),
+        "from": evaluation.start.isoformat(),
+        "to": evaluation.end.isoformat(),
+        "findings": [converter.unstructure(f) for f in _selected(evaluation, statuses)],
+        "summaries": [converter.unstructure(s) for s in evaluation.summaries],
+    }
+
+
+def render_json(evaluation: Evaluation, statuses: Collection[Status] | None = None) -> str:
+    """JSON as in the interchange spec, one finding or summary per line; byte-identical for the same evaluation."""
+    data = to_data(evaluation, statuses)
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+    def items(name: str) -> str:
+        if not data[name]:
+            return f'  "{name}": []'
+        return f'  "{name}": [\n' + ",\n".join(f"    {dump(item)}" for item in data[name]) + "\n  ]"
+
+    head = [f'  "{key}": {dump(data[key])}' for key in ("as_of", "from", "to")]
+    return "{\n" + ",\n".join([*head, items("findings"), items("summaries")]) + "\n}\n"
+
+
+CSV_COLUMNS = ("rule", "subject_kind", "subject_id", "day", "status", "new_friends", "required", "reason", "evidence")
+
+
+def render_csv(evaluation: Evaluation, statuses: Collection[Status] | None = None) -> str:
+    """One CSV row per finding; evidence ids joined with spaces; an empty reason for statuses other than excused."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for f in _selected(evaluation, statuses):
+        writer.writerow(
+            [f.rule, f.subject_kind, f.subject_id, f.day.isoformat(), f.status.value, f.new_friends, f.required]
+            + [f.reason or "", " ".join(f.evidence)]
+        )
+    return out.getvalue()
+
+
+def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Collection[int]) -> list[str]:
+    widths = [max(len(header[c]), *(len(r[c]) for r in rows)) if rows else len(header[c]) for c in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
+
+
+def render_table(
+    evaluation: Evaluation,
+    statuses: Collection[Status] | None = None,
+    *,
+    officers: Mapping[str, Officer] | None = None,
+    teams: Mapping[str, Team] | None = None,
+) -> str:
+    """A report for people: per rule, one summary row per subject, then the findings (filtered by `statuses`)."""
+    officers = officers or {}
+    teams = teams or {}
+    out = [f"Evaluation from {evaluation.start} to {evaluation.end}, as of {evaluation.as_of.isoformat()}"]
+    if statuses is not None:
+        out.append("Findings shown: " + ", ".join(sorted(s.value for s in statuses)))
+
+    def who(kind: str, key: str) -> tuple[str, str]:
+        if kind == "officer" and key in officers:
+            return officers[key].name, officers[key].rank.value
+        if kind == "team" and key in teams:
+            return teams[key].name, ""
+        return "", ""
+
+    for rule in sorted({s.rule for s in evaluation.summaries}):
+        out.append("")
+        out.append(f"Rule {rule}")
+        header = ["subject", "name", "rank", "duty", "met", "missed", "pending", "excused", "compliance", "streak", "best", "friends"]
+        rows = []
+        for s in (s for s in evaluation.summaries if s.rule == rule):
+            name, rank = who(s.subject_kind, s.subject_id)
+            compliance = "-" if s.compliance is None else f"{s.compliance * 100:.1f}%"
+            rows.append(
+                [s.subject_id, name, rank]
+                + [str(v) for v in (s.duty_days, s.met, s.missed, s.pending, s.excused)]
+                + [compliance, str(s.current_streak), str(s.longest_streak), str(s.new_friends)]
+            )
+        out.extend(_aligned(header, rows, numeric=set(range(3, 12))))
+        findings = [f for f in _selected(evaluation, statuses) if f.rule == rule]
+        if statuses is not None or len(findings) <= 400:
+            out.append("")
+            header = ["day", "subject", "name", "status", "friends", "required", "reason", "evidence"]
+            rows = [
+                [f.day.isoformat(), f.subject_id, who(f.subject_kind, f.subject_id)[0], f.status.value]
+                + [str(f.new_friends), str(f.required), f.reason or "", " ".join(f.evidence)]
+                for f in sorted(findings, key=lambda f: (f.day, f.subject_id))
+            ]
+            out.extend(_aligned(header, rows, numeric={4, 5}))
+        else:
+            out.append(f"({len(findings)} findings; use --status to list some, or --format json/csv for all)")
+    if not evaluation.summaries:
+        out.append("")
+        out.append("No active subjects in this period.")
+    return "\n".join(out) + "\n"
+
+
+def render(
+    evaluation: Evaluation,
+    fmt: str,
+    statuses: Collection[Status] | None = None,
+    *,
+    officers: Mapping[str, Officer] | None = None,
+    teams: Mapping[str, Team] | None = None,
+) -> str:
+    """The evaluation in format `fmt` (one of `FORMATS`)."""
+    if fmt == "json":
+        return render_json(evaluation, statuses)
+    if fmt == "csv":
+        return render_csv(evaluation, statuses)
+    if fmt == "table":
+        return render_table(evaluation, statuses, officers=officers, teams=teams)
+    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -1,0 +1,215 @@
+"""The rule engine: evaluates rules over a period as of an instant, giving findings and per-subject summaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import groupby
+
+import attrs
+
+from community_policing.calendar import DutyCalendar, day_close, public_holidays
+from community_policing.errors import CommunityPolicingError
+from community_policing.model import Absence, Officer, Team, Unit
+from community_policing.rules.kinds import RuleKind
+from community_policing.rules.spec import Rule
+from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Store
+
+__all__ = ["Evaluation", "EvaluationContext", "Finding", "Status", "Summary", "evaluate"]
+
+
+class Status(enum.StrEnum):
+    """The outcome of a rule for one subject on one day."""
+
+    MET = "met"
+    MISSED = "missed"
+    EXCUSED = "excused"
+    PENDING = "pending"
+
+
+@attrs.frozen(kw_only=True)
+class Finding:
+    """The status of (rule, subject, day), with the new friends that counted and the interactions behind them."""
+
+    rule: str
+    subject_kind: str
+    subject_id: str
+    day: dt.date
+    status: Status
+    new_friends: int
+    required: int
+    reason: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Summary:
+    """A subject's record under a rule over the period: counts, compliance and streaks."""
+
+    rule: str
+    subject_kind: str
+    subject_id: str
+    duty_days: int
+    met: int
+    missed: int
+    excused: int
+    pending: int
+    compliance: float | None
+    current_streak: int
+    longest_streak: int
+    new_friends: int
+
+
+@attrs.frozen(kw_only=True)
+class Evaluation:
+    """The result of `evaluate`: findings and summaries sorted by rule, subject id and day."""
+
+    as_of: dt.datetime
+    start: dt.date
+    end: dt.date
+    findings: tuple[Finding, ...]
+    summaries: tuple[Summary, ...]
+
+
+class EvaluationContext:
+    """What rule kinds evaluate against: the period, the as-of instant, the organisation and the store.
+
+    Officers, units, teams and absences are read once; first-contact queries and calendars are cached, so
+    several rules over the same data cost little more than one.
+    """
+
+    def __init__(self, store: Store, *, start: dt.date, end: dt.date, as_of: dt.datetime) -> None:
+        if end < start:
+            raise CommunityPolicingError(f"the period ends ({end}) before it starts ({start})")
+        if as_of.utcoffset() is None:
+            raise CommunityPolicingError("the as-of instant needs a UTC offset")
+        self.store = store
+        self.start = start
+        self.end = end
+        self.as_of = as_of
+        self.units: Mapping[str, Unit] = {u.id: u for u in store.units()}
+        self.officers: Mapping[str, Officer] = {o.nrp: o for o in store.officers()}
+        self.teams: Mapping[str, Team] = {t.id: t for t in store.teams()}
+        absences: dict[str, list[Absence]] = defaultdict(list)
+        for absence in store.absences():
+            if absence.end >= start and absence.start <= end:
+                absences[absence.nrp].append(absence)
+        self._absences = absences
+        self._holidays: frozenset[dt.date] | None = None
+        self._calendars: dict[tuple[str, bool], DutyCalendar] = {}
+        self._new_friends: dict[tuple[Novelty, int], Sequence[NewFriendDay]] = {}
+        self._closes: dict[tuple[str, dt.date, int], dt.datetime] = {}
+
+    @property
+    def days(self) -> tuple[dt.date, ...]:
+        """Every day of the period, in order."""
+        return tuple(self.start + dt.timedelta(days=n) for n in range((self.end - self.start).days + 1))
+
+    def holidays(self) -> frozenset[dt.date]:
+        """Indonesian public holidays within the period."""
+        if self._holidays is None:
+            self._holidays = frozenset(public_holidays(self.start, self.end))
+        return self._holidays
+
+    def calendar(self, nrp: str, *, exclude_public_holidays: bool) -> DutyCalendar:
+        """The duty calendar of officer `nrp`, skipping public holidays when asked."""
+        cached = self._calendars.get((nrp, exclude_public_holidays))
+        if cached is None:
+            officer = self.officers[nrp]
+            cached = DutyCalendar.build(
+                officer,
+                self.units[officer.unit],
+                self._absences.get(nrp, ()),
+                self.holidays() if exclude_public_holidays else (),
+            )
+            self._calendars[(nrp, exclude_public_holidays)] = cached
+        return cached
+
+    def close(self, timezone: str, day: dt.date, grace_hours: int) -> dt.datetime:
+        """The close of `day` in `timezone` with `grace_hours` (cached: called once per subject and day)."""
+        key = (timezone, day, grace_hours)
+        found = self._closes.get(key)
+        if found is None:
+            found = self._closes[key] = day_close(day, timezone, grace_hours)
+        return found
+
+    def new_friend_days(self, scope: Novelty, grace_hours: int) -> Sequence[NewFriendDay]:
+        """The store's first contacts for the period in `scope`, asked once per (scope, grace)."""
+        key = (scope, grace_hours)
+        if key not in self._new_friends:
+            query = NewFriendQuery(scope=scope, start=self.start, end=self.end, as_of=self.as_of, grace_hours=grace_hours)
+            self._new_friends[key] = tuple(self.store.new_friend_days(query))
+        return self._new_friends[key]
+
+    def status(self, *, count: int, required: int, excuse: str | None, close: dt.datetime) -> tuple[Status, str | None]:
+        """The status of a day from its count, the requirement, the excuse (if any) and the day's close."""
+        if excuse is not None:
+            return Status.EXCUSED, excuse
+        if count >= required:
+            return Status.MET, None
+        if close > self.as_of:
+            return Status.PENDING, None
+        return Status.MISSED, None
+
+
+def summarise(findings: Iterable[Finding]) -> list[Summary]:
+    """One summary per (rule, subject) of `findings`, which must be sorted by rule, subject and day."""
+    summaries = []
+    for (rule, kind, subject), group in groupby(findings, key=lambda f: (f.rule, f.subject_kind, f.subject_id)):
+        counts = dict.fromkeys(Status, 0)
+        current = longest = friends = 0
+        for finding in group:
+            counts[finding.status] += 1
+            friends += finding.new_friends
+            if finding.status is Status.MET:
+                current += 1
+                longest = max(longest, current)
+            elif finding.status is Status.MISSED:
+                current = 0
+        closed = counts[Status.MET] + counts[Status.MISSED]
+        summaries.append(
+            Summary(
+                rule=rule,
+                subject_kind=kind,
+                subject_id=subject,
+                duty_days=closed + counts[Status.PENDING],
+                met=counts[Status.MET],
+                missed=counts[Status.MISSED],
+                excused=counts[Status.EXCUSED],
+                pending=counts[Status.PENDING],
+                compliance=round(counts[Status.MET] / closed, 4) if closed else None,
+                current_streak=current,
+                longest_streak=longest,
+                new_friends=friends,
+            )
+        )
+    return summaries
+
+
+def evaluate(
+    store: Store,
+    rules: Sequence[Rule],
+    *,
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.datetime,
+    kinds: Mapping[str, RuleKind],
+) -> Evaluation:
+    """Evaluate `rules` for every subject and day from `start` to `end`, as of the instant `as_of`.
+
+    Deterministic: the same stored data and `as_of` give the same `Evaluation`.
+    """
+    context = EvaluationContext(store, start=start, end=end, as_of=as_of)
+    findings: list[Finding] = []
+    for rule in sorted(rules, key=lambda r: r.id):
+        kind = kinds.get(rule.kind)
+        if kind is None:
+            raise CommunityPolicingError(f"rule {rule.id!r} has kind {rule.kind!r}, which no plugin provides")
+        produced = list(kind.evaluate(rule, context))
+        produced.sort(key=lambda f: (f.subject_kind, f.subject_id, f.day))
+        findings.extend(produced)
+    return Evaluation(
+        as_of=as_of, start=start, end=end, findings=tuple(findings), summaries=tuple(summarise(findings))
+    )

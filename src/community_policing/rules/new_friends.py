@@ -1,0 +1,138 @@
+"""The rule kind ``new_friends``: at least N residents met for the first time, every duty day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+
+import attrs
+
+from community_policing.errors import FieldError
+from community_policing.rules.engine import EvaluationContext, Finding, Status
+from community_policing.rules.spec import Rule, Subject
+from community_policing.storage.protocol import NewFriendDay, Novelty
+
+__all__ = ["NEW_FRIENDS", "NewFriends", "NewFriendsParameters"]
+
+
+def _at_least_one(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise FieldError(attribute.name, value, "must be at least 1")
+
+
+def _not_negative(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 0:
+        raise FieldError(attribute.name, value, "must not be negative")
+
+
+@attrs.frozen(kw_only=True)
+class NewFriendsParameters:
+    """The fields of a ``new_friends`` rule besides the common ones."""
+
+    at_least: int = attrs.field(default=1, validator=_at_least_one)
+    novelty: Novelty = Novelty.OFFICER
+    grace_hours: int = attrs.field(default=24, validator=_not_negative)
+    exclude_public_holidays: bool = False
+
+
+_Friends = tuple[set[str], set[str]]
+
+
+class NewFriends:
+    """Evaluates ``new_friends`` rules for officers or teams (see the rule's semantics in the docs)."""
+
+    name = "new_friends"
+    description = "at least N new acquaintances among residents on every duty day (officer or team)"
+    parameters = NewFriendsParameters
+
+    def evaluate(self, rule: Rule, context: EvaluationContext) -> Iterator[Finding]:
+        """Findings for every (subject, day) of the period on which the subject is active and the rule in force."""
+        params: NewFriendsParameters = rule.parameters
+        rows = context.new_friend_days(params.novelty, params.grace_hours)
+        if rule.subject is Subject.TEAM:
+            yield from self._teams(rule, params, context, rows)
+        else:
+            yield from self._officers(rule, params, context, rows)
+
+    def _officers(
+        self, rule: Rule, params: NewFriendsParameters, context: EvaluationContext, rows: Sequence[NewFriendDay]
+    ) -> Iterator[Finding]:
+        friends: dict[tuple[str, dt.date], _Friends] = {}
+        for row in rows:
+            residents, evidence = friends.setdefault((row.officer, row.day), (set(), set()))
+            residents.update(row.residents)
+            evidence.update(row.evidence)
+        empty: _Friends = (set(), set())
+        days = [day for day in context.days if rule.in_force(day)]
+        for nrp, officer in sorted(context.officers.items()):
+            calendar = context.calendar(nrp, exclude_public_holidays=params.exclude_public_holidays)
+            for day in days:
+                if not officer.is_active(day):
+                    continue
+                residents, evidence = friends.get((nrp, day), empty)
+                status, reason = context.status(
+                    count=len(residents),
+                    required=params.at_least,
+                    excuse=calendar.excuse(day),
+                    close=context.close(calendar.timezone, day, params.grace_hours),
+                )
+                yield Finding(
+                    rule=rule.id,
+                    subject_kind="officer",
+                    subject_id=nrp,
+                    day=day,
+                    status=status,
+                    new_friends=len(residents),
+                    required=params.at_least,
+                    reason=reason,
+                    evidence=tuple(sorted(evidence)),
+                )
+
+    def _teams(
+        self, rule: Rule, params: NewFriendsParameters, context: EvaluationContext, rows: Sequence[NewFriendDay]
+    ) -> Iterator[Finding]:
+        # (officer, day) -> key -> friends: a team counts only what its members made while members, and under
+        # novelty "team" only what was new to this team.
+        by_officer_day: dict[tuple[str, dt.date], dict[str, _Friends]] = defaultdict(dict)
+        for row in rows:
+            by_officer_day[(row.officer, row.day)][row.key] = (set(row.residents), set(row.evidence))
+        days = [day for day in context.days if rule.in_force(day)]
+        for team_id, team in sorted(context.teams.items()):
+            timezone = context.units[team.unit].timezone
+            for day in days:
+                active = sorted(n for n in team.members_on(day) if context.officers[n].is_active(day))
+                if not active:
+                    continue
+                residents: set[str] = set()
+                evidence: set[str] = set()
+                on_duty = False
+                for nrp in active:
+                    calendar = context.calendar(nrp, exclude_public_holidays=params.exclude_public_holidays)
+                    on_duty = on_duty or calendar.excuse(day) is None
+                    for key, (found, shown) in by_officer_day.get((nrp, day), {}).items():
+                        if params.novelty is Novelty.TEAM and key != team_id:
+                            continue
+                        residents |= found
+                        evidence |= shown
+                status, reason = context.status(
+                    count=len(residents),
+                    required=params.at_least,
+                    excuse=None if on_duty else "no_member_on_duty",
+                    close=context.close(timezone, day, params.grace_hours),
+                )
+                yield Finding(
+                    rule=rule.id,
+                    subject_kind="team",
+                    subject_id=team_id,
+                    day=day,
+                    status=status,
+                    new_friends=len(residents),
+                    required=params.at_least,
+                    reason=reason,
+                    evidence=tuple(sorted(evidence)),
+                )
+
+
+NEW_FRIENDS = NewFriends()
+"""The built-in ``new_friends`` rule kind, registered through the ``community_policing_rule_kinds`` hook."""
