@@ -40,7 +40,7 @@ def community_policing_store_backends() -> Sequence[StoreBackend]:
     """Return the storage backends this plugin provides.
 
     Each backend answers one or more URL schemes (``memory``, ``sqlite``, ``postgresql``, ...). Two plugins
-    claiming the same scheme is an error that names both. Called once, when the plugin manager starts.
+    claiming the same scheme is an error that names both. Called once per plugin, the first time a store is opened.
 
     :return: the plugin's backends (an empty sequence for none).
     """

@@ -1,0 +1,35 @@
+"""Shared fixtures: stores of every built-in backend, a pseudonymizer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from community_policing.privacy import Pseudonymizer
+from community_policing.storage.memory import MemoryStore
+from community_policing.storage.protocol import Store
+
+SECRET = "test-secret-0123456789abcdef"
+
+
+def _open(kind: str, tmp_path: Path) -> Store:
+    if kind == "memory":
+        return MemoryStore()
+    from community_policing.storage.sqlite import SQLiteStore
+
+    return SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, empty store of each built-in backend."""
+    opened = _open(request.param, tmp_path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def pseudonymizer() -> Pseudonymizer:
+    return Pseudonymizer(SECRET)
