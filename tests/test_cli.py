@@ -1,0 +1,181 @@
+"""The command line: load, evaluate and plugins, with exit statuses 0 and 2 and nothing written on errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from community_policing.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "blitar-june-2023.jsonl"
+RULES = ROOT / "examples" / "rules.toml"
+SECRET = "cli-test-secret-0123456789"
+PERIOD = ["--from", "2023-06-08", "--to", "2023-06-30", "--as-of", "2023-07-01T00:00:00+07:00"]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    monkeypatch.setenv("COMMUNITY_POLICING_SECRET", SECRET)
+    monkeypatch.delenv("COMMUNITY_POLICING_SECRET_FILE", raising=False)
+    url = f"sqlite:///{tmp_path / 'blitar.db'}"
+    monkeypatch.setenv("COMMUNITY_POLICING_STORE", url)
+    return url
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        status = main(list(argv))
+    except SystemExit as exit:  # argparse's usage errors
+        status = int(exit.code or 0)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_load_then_evaluate_as_a_table(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "load", str(EXAMPLE))
+    assert (status, err) == (0, "")
+    assert "112 interaction(s) written" in out
+    status, out, err = run(capsys, "evaluate", *PERIOD)
+    assert (status, err) == (0, "")
+    assert "Rule tiada-hari-tanpa-teman-baru" in out
+    row = next(line for line in out.splitlines() if line.startswith("87050123"))
+    # The summary row names the officer and lines its numbers up under the header.
+    assert "Agus Setiawan" in row
+    assert "Bripka" in row
+    header = next(line for line in out.splitlines() if line.startswith("subject"))
+    assert header.index("compliance") + len("compliance") == row.index("%") + 1
+
+
+def test_evaluate_json_matches_the_spec_shape_and_is_deterministic(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "load", str(EXAMPLE))
+    _, first, _ = run(capsys, "evaluate", *PERIOD, "--format", "json", "--rules", str(RULES))
+    _, again, _ = run(capsys, "evaluate", *PERIOD, "--format", "json", "--rules", str(RULES))
+    assert first == again
+    data = json.loads(first)
+    assert list(data) == ["as_of", "from", "to", "findings", "summaries"]
+    assert data["as_of"] == "2023-07-01T00:00:00+07:00"
+    finding = data["findings"][0]
+    assert list(finding) == ["rule", "subject", "day", "status", "new_friends", "required", "reason", "evidence"]
+    summary = data["summaries"][0]
+    assert list(summary) == [
+        "rule", "subject", "duty_days", "met", "missed", "excused", "pending",
+        "compliance", "current_streak", "longest_streak", "new_friends",
+    ]  # fmt: skip
+    for s in data["summaries"]:
+        assert s["duty_days"] == s["met"] + s["missed"] + s["pending"]
+        mine = [f for f in data["findings"] if f["rule"] == s["rule"] and f["subject"] == s["subject"]]
+        assert s["new_friends"] == sum(f["new_friends"] for f in mine)
+    keys = [(f["rule"], f["subject"]["id"], f["day"]) for f in data["findings"]]
+    assert keys == sorted(keys)
+    assert {s["rule"] for s in data["summaries"]} == {"tiada-hari-tanpa-teman-baru", "tim-teman-baru"}
+
+
+def test_evaluate_csv_with_a_status_filter_to_a_file(env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    run(capsys, "load", str(EXAMPLE))
+    target = tmp_path / "missed.csv"
+    status, out, _ = run(capsys, "evaluate", *PERIOD, "--format", "csv", "--status", "missed,excused", "--output", str(target))
+    assert (status, out) == (0, "")
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert rows
+    assert {r["status"] for r in rows} == {"missed", "excused"}
+    assert all(r["reason"] for r in rows if r["status"] == "excused")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["evaluate", "--from", "2023-06-30", "--to", "2023-06-01"], "before --from"),
+        (["evaluate", *PERIOD, "--status", "mised"], "did you mean 'missed'"),
+        (["evaluate", "--from", "2023-06-01", "--to", "2023-06-30", "--as-of", "2023-07-01T00:00:00"], "no UTC offset"),
+        (["evaluate", *PERIOD, "--rules", "/nonexistent/rules.toml"], "cannot read the rules file"),
+        (["evaluate", *PERIOD, "--store", "sqlite:///definitely/not/here.db"], "no store at"),
+        (["evaluate", *PERIOD, "--store", "sqlit:///x.db"], "sqlite"),
+        (["load", "/nonexistent.jsonl"], "cannot read"),
+    ],
+)
+def test_bad_input_exits_2_with_the_reason_on_stderr(
+    env: str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    run(capsys, "load", str(EXAMPLE))
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert message in err
+
+
+def test_a_bad_dataset_exits_2_names_the_line_and_loads_nothing(
+    env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "load", str(EXAMPLE))
+    _, before, _ = run(capsys, "evaluate", *PERIOD, "--format", "json")
+    bad = tmp_path / "bad.jsonl"
+    good = EXAMPLE.read_text().splitlines()
+    good.insert(2, json.dumps({"type": "officer", "nrp": "123", "name": "X", "rank": "Bripka", "unit": "polres-blitar"}))
+    bad.write_text("\n".join(good) + "\n")
+    status, out, err = run(capsys, "load", str(bad))
+    assert (status, out) == (2, "")
+    assert re.search(r"bad\.jsonl:line 3 \$\.nrp: must be an NRP of exactly 8 digits", err)
+    _, after, _ = run(capsys, "evaluate", *PERIOD, "--format", "json")
+    assert after == before
+
+
+def test_load_from_standard_input(env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(EXAMPLE.read_text()))
+    status, out, _ = run(capsys, "load", "-")
+    assert status == 0
+    assert "<stdin>" in out
+
+
+def test_loading_without_a_secret_is_refused(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("COMMUNITY_POLICING_SECRET")
+    status, _, err = run(capsys, "load", str(EXAMPLE))
+    assert status == 2
+    assert "COMMUNITY_POLICING_SECRET" in err
+
+
+def test_no_raw_nik_or_phone_reaches_the_sqlite_file(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "load", str(EXAMPLE))
+    path = Path(env.removeprefix("sqlite:///"))
+    raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    identifiers = set()
+    for line in EXAMPLE.read_text().splitlines():
+        record = json.loads(line)
+        residents = [record] if record["type"] == "resident" else record.get("residents", [])
+        for r in residents:
+            if isinstance(r, dict):
+                identifiers.update(v for k, v in r.items() if k in {"nik", "phone"})
+    assert len(identifiers) > 30
+    for value in identifiers:
+        digits = re.sub(r"\D", "", value)
+        national = "0" + digits[2:] if digits.startswith("62") else digits
+        for form in {value, digits, national, "+62" + national[1:]}:
+            assert form.encode() not in raw, f"{form!r} found in the SQLite file"
+
+
+def test_plugins_lists_the_builtins_with_versions(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "plugins")
+    assert status == 0
+    assert "memory" in out
+    assert "sqlite" in out
+    assert "new_friends" in out
+    assert re.search(r"\d+\.\d+\.\d+", out)
+
+
+def test_the_console_script_runs(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("community-policing")
+    done = subprocess.run([str(script), "plugins"], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 0
+    assert "new_friends" in done.stdout
+    usage = subprocess.run([str(script), "evaluate"], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert usage.returncode == 2
+    assert "--from" in usage.stderr
