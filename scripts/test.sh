@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up a fresh virtual environment and runs every check: lint, format, types, docs, benchmark smoke run, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3.11}
+venv=${VENV:-.venv}
+"$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet -e '.[dev]'
+for plugin in plugins/*/; do
+  if [ -f "$plugin/pyproject.toml" ]; then
+    "$venv/bin/python" -m pip install --quiet -e "$plugin"
+  fi
+done
+echo "== ruff"; "$venv/bin/ruff" check . && "$venv/bin/ruff" format --check .
+echo "== mypy (strict, src/)"; "$venv/bin/mypy"
+echo "== mkdocs build --strict"; site=$(mktemp -d); "$venv/bin/mkdocs" build --strict --quiet -d "$site"; rm -rf "$site"
+if [ -f benchmarks/bench.py ]; then
+  echo "== benchmark (tiny size, to keep it working)"; "$venv/bin/python" benchmarks/bench.py --officers 20 --days 14 --quiet
+fi
+echo "== pytest"
+"$venv/bin/python" -m pytest -n 2 -q -p no:cacheprovider "$@"
