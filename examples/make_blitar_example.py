@@ -14,7 +14,15 @@ from pathlib import Path
 WIB = dt.timezone(dt.timedelta(hours=7))
 START = dt.date(2023, 6, 8)
 END = dt.date(2023, 6, 30)
-KINDS = ["community_event", "school_activity", "social_activity", "home_visit", "complaint", "security_advice", "assistance"]
+KINDS = [
+    "community_event",
+    "school_activity",
+    "social_activity",
+    "home_visit",
+    "complaint",
+    "security_advice",
+    "assistance",
+]
 
 VILLAGES = {
     "35.05.10": ("Kanigoro", ["Banggle", "Gaprang", "Gogodeso", "Jatinom", "Kanigoro", "Satreyan"]),
@@ -30,7 +38,22 @@ OFFICERS = [
     ("83120588", "Bambang Sutrisno", "Aiptu", "polsek-talun", None, None),
     ("98020145", "Yoga Pratama", "Bripda", "polsek-talun", "2023-06-15", None),
 ]
-FIRST_NAMES = ["Siti", "Budi", "Sri", "Joko", "Wahyu", "Endang", "Eko", "Nur", "Tri", "Hadi", "Yuli", "Rudi", "Ani", "Dedi"]
+FIRST_NAMES = [
+    "Siti",
+    "Budi",
+    "Sri",
+    "Joko",
+    "Wahyu",
+    "Endang",
+    "Eko",
+    "Nur",
+    "Tri",
+    "Hadi",
+    "Yuli",
+    "Rudi",
+    "Ani",
+    "Dedi",
+]
 LAST_NAMES = ["Rahayu", "Santoso", "Wahyuni", "Purnomo", "Hidayat", "Susanti", "Prasetyo", "Kusuma", "Utomo", "Lestari"]
 
 
@@ -51,7 +74,7 @@ def main() -> None:
     residents_out: list[str] = []
     serial = 0
     for district, (_name, villages) in VILLAGES.items():
-        for n, village in enumerate(villages, start=1):
+        for n, _village in enumerate(villages, start=1):
             code = f"{district}.{2000 + n}"
             people[code] = []
             for _ in range(12):
@@ -144,11 +167,15 @@ def main() -> None:
     lines.extend(residents_out)
     lines.append(record("unit", id="polda-jatim", name="Polda Jawa Timur", level="polda"))
     lines.append(
-        record("unit", id="polres-blitar", name="Polres Blitar", level="polres", parent="polda-jatim", commander="75080321")
+        record(
+            "unit", id="polres-blitar", name="Polres Blitar", level="polres", parent="polda-jatim", commander="75080321"
+        )
     )
     lines.append(record("unit", id="polsek-kanigoro", name="Polsek Kanigoro", level="polsek", parent="polres-blitar"))
     lines.append(
-        record("unit", id="polsek-talun", name="Polsek Talun", level="polsek", parent="polres-blitar", days_off=["sunday"])
+        record(
+            "unit", id="polsek-talun", name="Polsek Talun", level="polsek", parent="polres-blitar", days_off=["sunday"]
+        )
     )
     lines.append(record("territory", code="35", name="Jawa Timur"))
     lines.append(record("territory", code="35.05", name="Kabupaten Blitar"))
@@ -157,7 +184,9 @@ def main() -> None:
         for n, village in enumerate(villages, start=1):
             lines.append(record("territory", code=f"{district}.{2000 + n}", name=village, tags=["desa"]))
     for nrp, name, rank, unit, active_from, days_off in OFFICERS:
-        lines.append(record("officer", nrp=nrp, name=name, rank=rank, unit=unit, active_from=active_from, days_off=days_off))
+        lines.append(
+            record("officer", nrp=nrp, name=name, rank=rank, unit=unit, active_from=active_from, days_off=days_off)
+        )
     lines.append(
         record(
             "team",

@@ -54,7 +54,9 @@ def test_load_then_evaluate_as_a_table(env: str, capsys: pytest.CaptureFixture[s
     assert header.index("compliance") + len("compliance") == row.index("%") + 1
 
 
-def test_evaluate_json_matches_the_spec_shape_and_is_deterministic(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_json_matches_the_spec_shape_and_is_deterministic(
+    env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     run(capsys, "load", str(EXAMPLE))
     _, first, _ = run(capsys, "evaluate", *PERIOD, "--format", "json", "--rules", str(RULES))
     _, again, _ = run(capsys, "evaluate", *PERIOD, "--format", "json", "--rules", str(RULES))
@@ -78,10 +80,14 @@ def test_evaluate_json_matches_the_spec_shape_and_is_deterministic(env: str, cap
     assert {s["rule"] for s in data["summaries"]} == {"tiada-hari-tanpa-teman-baru", "tim-teman-baru"}
 
 
-def test_evaluate_csv_with_a_status_filter_to_a_file(env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_evaluate_csv_with_a_status_filter_to_a_file(
+    env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     run(capsys, "load", str(EXAMPLE))
     target = tmp_path / "missed.csv"
-    status, out, _ = run(capsys, "evaluate", *PERIOD, "--format", "csv", "--status", "missed,excused", "--output", str(target))
+    status, out, _ = run(
+        capsys, "evaluate", *PERIOD, "--format", "csv", "--status", "missed,excused", "--output", str(target)
+    )
     assert (status, out) == (0, "")
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert rows
@@ -118,7 +124,9 @@ def test_a_bad_dataset_exits_2_names_the_line_and_loads_nothing(
     _, before, _ = run(capsys, "evaluate", *PERIOD, "--format", "json")
     bad = tmp_path / "bad.jsonl"
     good = EXAMPLE.read_text().splitlines()
-    good.insert(2, json.dumps({"type": "officer", "nrp": "123", "name": "X", "rank": "Bripka", "unit": "polres-blitar"}))
+    good.insert(
+        2, json.dumps({"type": "officer", "nrp": "123", "name": "X", "rank": "Bripka", "unit": "polres-blitar"})
+    )
     bad.write_text("\n".join(good) + "\n")
     status, out, err = run(capsys, "load", str(bad))
     assert (status, out) == (2, "")
@@ -127,7 +135,9 @@ def test_a_bad_dataset_exits_2_names_the_line_and_loads_nothing(
     assert after == before
 
 
-def test_load_from_standard_input(env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_from_standard_input(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(EXAMPLE.read_text()))
     status, out, _ = run(capsys, "load", "-")
     assert status == 0

@@ -16,7 +16,6 @@ from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import builtin_rules, parse_rules
 from community_policing.storage.protocol import Store
 
-
 KINDS = {"new_friends": NEW_FRIENDS}
 WIB = dt.timezone(dt.timedelta(hours=7))
 A, B, C = "87050123", "88110457", "90070233"
@@ -385,7 +384,9 @@ def test_team_is_excused_when_no_member_is_on_duty(store: Store) -> None:
     assert finding(evaluation, "tim-1", "2023-06-07").status is Status.MISSED
 
 
-@pytest.mark.parametrize(("novelty", "expected"), [("officer", Status.MET), ("team", Status.MISSED), ("unit", Status.MISSED)])
+@pytest.mark.parametrize(
+    ("novelty", "expected"), [("officer", Status.MET), ("team", Status.MISSED), ("unit", Status.MISSED)]
+)
 def test_novelty_scope_decides_whose_acquaintance_counts(store: Store, novelty: str, expected: Status) -> None:
     # A met w-1 on 6 June; B (same team and unit from 7 June) meets w-1 on 8 June.
     rules = f'[[rule]]\nid = "r"\nkind = "new_friends"\nnovelty = "{novelty}"\n'

@@ -184,7 +184,9 @@ def test_a_bad_nik_is_reported_without_echoing_it(pseudonymizer: Pseudonymizer) 
     assert "3505149906900001" not in str(caught.value)
 
 
-def test_a_ref_tied_later_moves_earlier_contacts_to_the_new_identity(store: Store, pseudonymizer: Pseudonymizer) -> None:
+def test_a_ref_tied_later_moves_earlier_contacts_to_the_new_identity(
+    store: Store, pseudonymizer: Pseudonymizer
+) -> None:
     load(store, lines(GOOD))
     load(store, lines([{"type": "resident", "ref": "w-2", "nik": "3505144506900001"}]), pseudonymizer=pseudonymizer)
     nik_key = pseudonymizer.nik("3505144506900001")

@@ -120,7 +120,7 @@ class DutyCalendar:
             if absence.covers(day):
                 return absence.reason.value
         weekday = day.weekday()
-        if any(d.index == weekday for d in self.days_off):
+        if any(d.number == weekday for d in self.days_off):
             return "day_off"
         if day in self.holidays:
             return "public_holiday"

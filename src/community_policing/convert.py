@@ -57,7 +57,9 @@ def parse_instant(value: object) -> dt.datetime:
     if _INSTANT_NO_OFFSET.match(value):
         raise ValueError(f"instant {value!r} has no UTC offset; write it like {value}+07:00")
     if not _INSTANT.match(value):
-        raise ValueError(f"expected an ISO 8601 instant with an offset such as 2023-06-08T09:15:00+07:00, got {value!r}")
+        raise ValueError(
+            f"expected an ISO 8601 instant with an offset such as 2023-06-08T09:15:00+07:00, got {value!r}"
+        )
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError:
@@ -130,10 +132,13 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(_is_homogeneous_tuple, finish_tuple)
 
     def attrs_structure_factory(cls: type) -> Callable[[Any, type], Any]:
-        overrides = {
-            a.name: override(rename=a.metadata["name"]) for a in attrs.fields(cls) if "name" in a.metadata
-        }
-        fn = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **overrides)  # type: ignore[arg-type]
+        overrides = {a.name: override(rename=a.metadata["name"]) for a in attrs.fields(cls) if "name" in a.metadata}
+        fn: Callable[[Any, type], Any] = make_dict_structure_fn(
+            cls,
+            conv,
+            _cattrs_forbid_extra_keys=True,
+            **overrides,  # type: ignore[arg-type]
+        )
 
         def structure_object(value: Any, kind: type) -> Any:
             if not isinstance(value, dict):
@@ -143,9 +148,7 @@ def _make_converter() -> cattrs.Converter:
         return structure_object
 
     def attrs_unstructure_factory(cls: type) -> Callable[[Any], Any]:
-        overrides = {
-            a.name: override(rename=a.metadata["name"]) for a in attrs.fields(cls) if "name" in a.metadata
-        }
+        overrides = {a.name: override(rename=a.metadata["name"]) for a in attrs.fields(cls) if "name" in a.metadata}
         return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **overrides)  # type: ignore[arg-type]
 
     conv.register_structure_hook_factory(attrs.has, attrs_structure_factory)
@@ -194,26 +197,28 @@ def _leaf(error: BaseException) -> tuple[str, str]:
     return "", f"{type(error).__name__}: {error}"
 
 
-def problems_from(error: BaseException, *, line: int | None = None, path: str = "$", source: str | None = None) -> list[Problem]:
+def problems_from(
+    error: BaseException, *, line: int | None = None, path: str = "$", source: str | None = None
+) -> list[Problem]:
     """Every leaf of a (possibly nested) structuring error as a `Problem` with its field path."""
     problems: list[Problem] = []
 
     def walk(exc: BaseException, where: str) -> None:
         if isinstance(exc, cattrs.ClassValidationError):
-            with_notes, without = exc.group_exceptions()
-            for sub, note in with_notes:
-                walk(sub, f"{where}.{note.name}")
-            for sub in without:
+            attributes, others = exc.group_exceptions()
+            for sub, attribute in attributes:
+                walk(sub, f"{where}.{attribute.name}")
+            for sub in others:
                 walk(sub, where)
         elif isinstance(exc, cattrs.IterableValidationError):
-            with_notes, without = exc.group_exceptions()
-            for sub, note in with_notes:
-                walk(sub, f"{where}[{note.index}]")
-            for sub in without:
-                walk(sub, where)
+            items, rest = exc.group_exceptions()
+            for element, item in items:
+                walk(element, f"{where}[{item.index}]")
+            for element in rest:
+                walk(element, where)
         elif isinstance(exc, BaseExceptionGroup):
-            for sub in exc.exceptions:
-                walk(sub, where)
+            for member in exc.exceptions:
+                walk(member, where)
         else:
             suffix, message = _leaf(exc)
             problems.append(Problem(message, line=line, path=where + suffix, source=source))

@@ -140,7 +140,6 @@ _KEY_FIELDS = {
     "resident": "ref",
     "interaction": "id",
 }
-_REFERENCE_KIND = {"absence": "absence-of-officer"}
 
 
 def _key_of(record: Any) -> str:
@@ -186,19 +185,21 @@ class _Reader:
             if kind is None:
                 self.problem(number, "$.type", "required field missing")
                 continue
-            cls = RECORD_TYPES.get(kind) if isinstance(kind, str) else None
-            if cls is None:
+            if not isinstance(kind, str) or kind not in RECORD_TYPES:
                 hint = suggest(kind, RECORD_TYPES) if isinstance(kind, str) else ""
-                self.problem(number, "$.type", f"unknown record type {kind!r}{hint}; expected one of {', '.join(RECORD_TYPES)}")
+                self.problem(
+                    number, "$.type", f"unknown record type {kind!r}{hint}; expected one of {', '.join(RECORD_TYPES)}"
+                )
                 continue
+            cls = RECORD_TYPES[kind]
             try:
-                record = structure(data, cls)
+                record: Any = structure(data, cls)
             except Exception as error:  # cattrs raises ExceptionGroups of many kinds
                 self.problems.extend(problems_from(error, line=number, source=self.source))
                 # Remember the bad record's key, so records naming it are not reported as naming the unknown.
                 key = data.get(_KEY_FIELDS[kind])
                 if isinstance(key, str):
-                    self.failed[_REFERENCE_KIND.get(kind, kind)].add(key)
+                    self.failed[kind].add(key)
                 continue
             self.keep(kind, number, record)
 
@@ -351,7 +352,8 @@ class _Reader:
                         self.problem(
                             line,
                             "$.id",
-                            f"interaction {stored.id!r} is already stored with other content; interactions are immutable",
+                            f"interaction {stored.id!r} is already stored with other content;"
+                            " interactions are immutable",
                         )
         return batch
 

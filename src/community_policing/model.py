@@ -57,7 +57,7 @@ class Weekday(enum.StrEnum):
     SUNDAY = "sunday"
 
     @property
-    def index(self) -> int:
+    def number(self) -> int:
         """The ISO weekday number minus one, as `datetime.date.weekday` returns it (Monday is 0)."""
         return list(Weekday).index(self)
 
@@ -172,9 +172,7 @@ def _is_territory_code(value: object) -> bool:
     return isinstance(value, str) and _TERRITORY.match(value) is not None and "00" not in value.split(".")[:3]
 
 
-_territory_code = _check(
-    _is_territory_code, "must be a Kemendagri code such as 35, 35.05, 35.05.01 or 35.05.01.2001"
-)
+_territory_code = _check(_is_territory_code, "must be a Kemendagri code such as 35, 35.05, 35.05.01 or 35.05.01.2001")
 _optional_territory_code = _check(
     lambda v: v is None or _is_territory_code(v),
     "must be a Kemendagri code such as 35, 35.05, 35.05.01 or 35.05.01.2001",
@@ -237,7 +235,9 @@ def _date_range(start: str, end: str) -> Callable[[Any, attrs.Attribute[Any], An
     def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         first = getattr(instance, start)
         if value is not None and first is not None and value < first:
-            raise FieldError(_public_name(attribute), value.isoformat(), f"is before {_public_name_of(instance, start)}")
+            raise FieldError(
+                _public_name(attribute), value.isoformat(), f"is before {_public_name_of(instance, start)}"
+            )
 
     return validate
 
@@ -253,7 +253,7 @@ def _sorted_weekdays(value: Iterable[Weekday] | None) -> tuple[Weekday, ...] | N
         days = {Weekday(v) for v in value}
     except ValueError:
         return tuple(value)  # the validator reports the bad name
-    return tuple(sorted(days, key=lambda d: d.index))
+    return tuple(sorted(days, key=lambda d: d.number))
 
 
 def _to_tuple(value: Iterable[_T]) -> tuple[_T, ...]:
@@ -304,7 +304,9 @@ class Territory:
     code: str = attrs.field(validator=_territory_code)
     name: str = attrs.field(validator=_non_empty_text)
     tags: tuple[str, ...] = attrs.field(
-        default=(), converter=_frozen_tuple_of_str, validator=_each(lambda v: isinstance(v, str) and bool(v), "must be a non-empty string")
+        default=(),
+        converter=_frozen_tuple_of_str,
+        validator=_each(lambda v: isinstance(v, str) and bool(v), "must be a non-empty string"),
     )
 
     @property
@@ -348,13 +350,19 @@ class Officer:
     rank: Rank = attrs.field(validator=_instance_of(Rank, "a Polri rank"))
     unit: str = attrs.field(validator=_non_empty_text)
     active_from: dt.date | None = attrs.field(default=None, validator=_optional_date)
-    active_to: dt.date | None = attrs.field(default=None, validator=[_optional_date, _date_range("active_from", "active_to")])
-    days_off: tuple[Weekday, ...] | None = attrs.field(default=None, converter=_sorted_weekdays, validator=_optional_weekdays)
+    active_to: dt.date | None = attrs.field(
+        default=None, validator=[_optional_date, _date_range("active_from", "active_to")]
+    )
+    days_off: tuple[Weekday, ...] | None = attrs.field(
+        default=None, converter=_sorted_weekdays, validator=_optional_weekdays
+    )
     contacts: Contacts | None = attrs.field(default=None, validator=_optional_instance_of(Contacts, "contacts"))
 
     def is_active(self, day: dt.date) -> bool:
         """Whether the officer serves on `day` (inside the inclusive active range)."""
-        return (self.active_from is None or self.active_from <= day) and (self.active_to is None or day <= self.active_to)
+        return (self.active_from is None or self.active_from <= day) and (
+            self.active_to is None or day <= self.active_to
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -363,7 +371,9 @@ class Membership:
 
     nrp: str = attrs.field(validator=_nrp)
     start: dt.date | None = attrs.field(default=None, validator=_optional_date, metadata={"name": "from"})
-    end: dt.date | None = attrs.field(default=None, validator=[_optional_date, _date_range("start", "end")], metadata={"name": "to"})
+    end: dt.date | None = attrs.field(
+        default=None, validator=[_optional_date, _date_range("start", "end")], metadata={"name": "to"}
+    )
 
     def covers(self, day: dt.date) -> bool:
         """Whether the officer is a member on `day`."""
@@ -377,9 +387,13 @@ class Team:
     id: str = attrs.field(validator=_non_empty_text)
     name: str = attrs.field(validator=_non_empty_text)
     unit: str = attrs.field(validator=_non_empty_text)
-    territories: tuple[str, ...] = attrs.field(default=(), converter=_frozen_tuple_of_str, validator=_each(_is_territory_code, "must be a Kemendagri code"))
+    territories: tuple[str, ...] = attrs.field(
+        default=(), converter=_frozen_tuple_of_str, validator=_each(_is_territory_code, "must be a Kemendagri code")
+    )
     members: tuple[Membership, ...] = attrs.field(
-        default=(), converter=_to_tuple, validator=_each(lambda m: isinstance(m, Membership), "must be a membership", distinct=False)
+        default=(),
+        converter=_to_tuple,
+        validator=_each(lambda m: isinstance(m, Membership), "must be a membership", distinct=False),
     )
     lead: str | None = attrs.field(default=None, validator=_optional_nrp)
 
@@ -436,9 +450,12 @@ class Interaction:
     recorded_at: dt.datetime = attrs.field(validator=_aware)
     territory: str = attrs.field(validator=_territory_code)
     kind: InteractionKind = attrs.field(validator=_instance_of(InteractionKind, "an interaction kind"))
-    officers: tuple[str, ...] = attrs.field(converter=_frozen_tuple_of_str, validator=_each(_is_nrp, "must be an NRP of exactly 8 digits", min_size=1))
+    officers: tuple[str, ...] = attrs.field(
+        converter=_frozen_tuple_of_str, validator=_each(_is_nrp, "must be an NRP of exactly 8 digits", min_size=1)
+    )
     residents: tuple[str, ...] = attrs.field(
-        converter=_frozen_tuple_of_str, validator=_each(lambda v: isinstance(v, str) and bool(v), "must be a resident key", min_size=1)
+        converter=_frozen_tuple_of_str,
+        validator=_each(lambda v: isinstance(v, str) and bool(v), "must be a resident key", min_size=1),
     )
     summary: str | None = attrs.field(default=None, validator=_optional_text)
     complaint: Complaint | None = attrs.field(default=None, validator=_optional_instance_of(Complaint, "a complaint"))
@@ -446,6 +463,10 @@ class Interaction:
 
     def __attrs_post_init__(self) -> None:
         if self.recorded_at < self.occurred_at:
-            raise FieldError("recorded_at", self.recorded_at.isoformat(), "is before occurred_at: nothing is recorded before it happens")
+            raise FieldError(
+                "recorded_at",
+                self.recorded_at.isoformat(),
+                "is before occurred_at: nothing is recorded before it happens",
+            )
         if self.follows_up == self.id:
             raise FieldError("follows_up", self.follows_up, "an interaction cannot follow itself up")

@@ -61,7 +61,9 @@ def check_nik(nik: str, *, field: str = "nik") -> str:
         # 2000 is a leap year, so 29 February is accepted whatever the century.
         dt.date(2000, month, day)
     except ValueError:
-        raise FieldError(field, shown, "digits 7-12 of a NIK must be a birth date DDMMYY (day + 40 for women)") from None
+        raise FieldError(
+            field, shown, "digits 7-12 of a NIK must be a birth date DDMMYY (day + 40 for women)"
+        ) from None
     del year
     if nik[12:] == "0000":
         raise FieldError(field, shown, "the serial of a NIK (digits 13-16) starts at 0001")

@@ -93,8 +93,17 @@ def render_csv(evaluation: Evaluation, statuses: Collection[Status] | None = Non
     writer.writerow(CSV_COLUMNS)
     for f in _selected(evaluation, statuses):
         writer.writerow(
-            [f.rule, f.subject_kind, f.subject_id, f.day.isoformat(), f.status.value, f.new_friends, f.required]
-            + [f.reason or "", " ".join(f.evidence)]
+            [
+                f.rule,
+                f.subject_kind,
+                f.subject_id,
+                f.day.isoformat(),
+                f.status.value,
+                f.new_friends,
+                f.required,
+                f.reason or "",
+                " ".join(f.evidence),
+            ]
         )
     return out.getvalue()
 
@@ -103,7 +112,10 @@ def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Coll
     widths = [max(len(header[c]), *(len(r[c]) for r in rows)) if rows else len(header[c]) for c in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return "  ".join(
+            cell.rjust(w) if i in numeric else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     return [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
 
@@ -132,7 +144,20 @@ def render_table(
     for rule in sorted({s.rule for s in evaluation.summaries}):
         out.append("")
         out.append(f"Rule {rule}")
-        header = ["subject", "name", "rank", "duty", "met", "missed", "pending", "excused", "compliance", "streak", "best", "friends"]
+        header = [
+            "subject",
+            "name",
+            "rank",
+            "duty",
+            "met",
+            "missed",
+            "pending",
+            "excused",
+            "compliance",
+            "streak",
+            "best",
+            "friends",
+        ]
         rows = []
         for s in (s for s in evaluation.summaries if s.rule == rule):
             name, rank = who(s.subject_kind, s.subject_id)
@@ -148,8 +173,16 @@ def render_table(
             out.append("")
             header = ["day", "subject", "name", "status", "friends", "required", "reason", "evidence"]
             rows = [
-                [f.day.isoformat(), f.subject_id, who(f.subject_kind, f.subject_id)[0], f.status.value]
-                + [str(f.new_friends), str(f.required), f.reason or "", " ".join(f.evidence)]
+                [
+                    f.day.isoformat(),
+                    f.subject_id,
+                    who(f.subject_kind, f.subject_id)[0],
+                    f.status.value,
+                    str(f.new_friends),
+                    str(f.required),
+                    f.reason or "",
+                    " ".join(f.evidence),
+                ]
                 for f in sorted(findings, key=lambda f: (f.day, f.subject_id))
             ]
             out.extend(_aligned(header, rows, numeric={4, 5}))

@@ -139,7 +139,9 @@ class EvaluationContext:
         """The store's first contacts for the period in `scope`, asked once per (scope, grace)."""
         key = (scope, grace_hours)
         if key not in self._new_friends:
-            query = NewFriendQuery(scope=scope, start=self.start, end=self.end, as_of=self.as_of, grace_hours=grace_hours)
+            query = NewFriendQuery(
+                scope=scope, start=self.start, end=self.end, as_of=self.as_of, grace_hours=grace_hours
+            )
             self._new_friends[key] = tuple(self.store.new_friend_days(query))
         return self._new_friends[key]
 
@@ -190,17 +192,28 @@ def summarise(findings: Iterable[Finding]) -> list[Summary]:
 
 def evaluate(
     store: Store,
-    rules: Sequence[Rule],
+    rules: Sequence[Rule] | None = None,
     *,
     start: dt.date,
     end: dt.date,
-    as_of: dt.datetime,
-    kinds: Mapping[str, RuleKind],
+    as_of: dt.datetime | None = None,
+    kinds: Mapping[str, RuleKind] | None = None,
 ) -> Evaluation:
     """Evaluate `rules` for every subject and day from `start` to `end`, as of the instant `as_of`.
 
-    Deterministic: the same stored data and `as_of` give the same `Evaluation`.
+    `rules` defaults to the built-in rule, `as_of` to now (UTC, whole seconds), `kinds` to the rule kinds of
+    the installed plugins. Deterministic: the same stored data and `as_of` give the same `Evaluation`.
     """
+    if kinds is None:
+        from community_policing.plugins import rule_kinds
+
+        kinds = rule_kinds()
+    if rules is None:
+        from community_policing.rules.spec import builtin_rules
+
+        rules = builtin_rules(kinds=kinds)
+    if as_of is None:
+        as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)
     context = EvaluationContext(store, start=start, end=end, as_of=as_of)
     findings: list[Finding] = []
     for rule in sorted(rules, key=lambda r: r.id):
@@ -210,6 +223,4 @@ def evaluate(
         produced = list(kind.evaluate(rule, context))
         produced.sort(key=lambda f: (f.subject_kind, f.subject_id, f.day))
         findings.extend(produced)
-    return Evaluation(
-        as_of=as_of, start=start, end=end, findings=tuple(findings), summaries=tuple(summarise(findings))
-    )
+    return Evaluation(as_of=as_of, start=start, end=end, findings=tuple(findings), summaries=tuple(summarise(findings)))

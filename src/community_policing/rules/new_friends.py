@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 import attrs
 
 from community_policing.errors import FieldError
-from community_policing.rules.engine import EvaluationContext, Finding, Status
+from community_policing.rules.engine import EvaluationContext, Finding
 from community_policing.rules.spec import Rule, Subject
 from community_policing.storage.protocol import NewFriendDay, Novelty
 

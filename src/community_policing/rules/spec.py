@@ -83,8 +83,21 @@ severity = "warning"         # info | warning | critical
 """The rules used when no rules file is given: exactly the programme's rule, as in the interchange spec."""
 
 
-def parse_rules(text: str, *, kinds: Mapping[str, RuleKind], source: str | None = None) -> tuple[Rule, ...]:
-    """Validate a rules document and return its rules in file order; `RuleError` listing every problem."""
+def _installed_kinds() -> Mapping[str, RuleKind]:
+    from community_policing.plugins import rule_kinds
+
+    return rule_kinds()
+
+
+def parse_rules(
+    text: str, *, kinds: Mapping[str, RuleKind] | None = None, source: str | None = None
+) -> tuple[Rule, ...]:
+    """Validate a rules document and return its rules in file order; `RuleError` listing every problem.
+
+    `kinds` defaults to the rule kinds of the installed plugins.
+    """
+    if kinds is None:
+        kinds = _installed_kinds()
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -92,7 +105,9 @@ def parse_rules(text: str, *, kinds: Mapping[str, RuleKind], source: str | None 
     problems: list[Problem] = []
     extra = sorted(set(document) - {"rule"})
     if extra:
-        problems.append(Problem(f"unknown top-level key(s): {', '.join(extra)}; rules go in [[rule]] tables", source=source))
+        problems.append(
+            Problem(f"unknown top-level key(s): {', '.join(extra)}; rules go in [[rule]] tables", source=source)
+        )
     declared = document.get("rule", [])
     if not isinstance(declared, list) or not all(isinstance(r, dict) for r in declared):
         raise RuleError([Problem("rules must be [[rule]] tables", path="$.rule", source=source)])
@@ -106,7 +121,9 @@ def parse_rules(text: str, *, kinds: Mapping[str, RuleKind], source: str | None 
         if rule is None:
             continue
         if rule.id in seen:
-            problems.append(Problem(f"rule id {rule.id!r} is also used by rule[{seen[rule.id]}]", path=f"{path}.id", source=source))
+            problems.append(
+                Problem(f"rule id {rule.id!r} is also used by rule[{seen[rule.id]}]", path=f"{path}.id", source=source)
+            )
             continue
         seen[rule.id] = position
         rules.append(rule)
@@ -129,7 +146,11 @@ def _parse_one(
     if kind is None:
         hint = suggest(head.kind, kinds)
         problems.append(
-            Problem(f"unknown rule kind {head.kind!r}{hint}; known: {', '.join(sorted(kinds))}", path=f"{path}.kind", source=source)
+            Problem(
+                f"unknown rule kind {head.kind!r}{hint}; known: {', '.join(sorted(kinds))}",
+                path=f"{path}.kind",
+                source=source,
+            )
         )
         return None
     if head.valid_from is not None and head.valid_to is not None and head.valid_to < head.valid_from:
@@ -151,7 +172,7 @@ def _parse_one(
     )
 
 
-def read_rules(path: str | Path, *, kinds: Mapping[str, RuleKind]) -> tuple[Rule, ...]:
+def read_rules(path: str | Path, *, kinds: Mapping[str, RuleKind] | None = None) -> tuple[Rule, ...]:
     """Rules from a TOML file (see `parse_rules`); a missing or unreadable file is a `RuleError` too."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -160,6 +181,6 @@ def read_rules(path: str | Path, *, kinds: Mapping[str, RuleKind]) -> tuple[Rule
     return parse_rules(text, kinds=kinds, source=str(path))
 
 
-def builtin_rules(*, kinds: Mapping[str, RuleKind]) -> tuple[Rule, ...]:
+def builtin_rules(*, kinds: Mapping[str, RuleKind] | None = None) -> tuple[Rule, ...]:
     """The built-in rule set: "tiada-hari-tanpa-teman-baru" with its defaults."""
     return parse_rules(BUILTIN_RULES, kinds=kinds, source="<built-in rules>")

@@ -53,14 +53,15 @@ class _State:
         return new
 
     def keys(self, kind: EntityKind) -> Collection[str]:
-        return {
+        tables: dict[str, Collection[str]] = {
             "unit": self.units,
             "territory": self.territories,
             "officer": self.officers,
             "team": self.teams,
             "resident": self.residents,
             "interaction": self.interactions,
-        }[kind]
+        }
+        return tables[kind]
 
 
 class MemoryStore:
@@ -208,8 +209,12 @@ class MemoryStore:
                 residents, evidence = days.setdefault((key, nrp, day), (set(), set()))
                 residents.add(resident)
                 evidence.add(interaction.id)
-        for (key, nrp, day), (residents, evidence) in sorted(days.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
-            yield NewFriendDay(key=key, officer=nrp, day=day, residents=tuple(sorted(residents)), evidence=tuple(sorted(evidence)))
+        for (key, nrp, day), (residents, evidence) in sorted(
+            days.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])
+        ):
+            yield NewFriendDay(
+                key=key, officer=nrp, day=day, residents=tuple(sorted(residents)), evidence=tuple(sorted(evidence))
+            )
 
     def close(self) -> None:
         """Nothing to release."""
