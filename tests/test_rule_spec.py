@@ -204,7 +204,7 @@ def test_any_valid_declaration_reads_back(
         ("at_least = true", "$.rule[1].at_least", "whole number"),
         ('at_least = "1"', "$.rule[1].at_least", "whole number"),
         ("at_least = 1.5", "$.rule[1].at_least", "whole number"),
-        ("grace_hours = -1", "$.rule[1].grace_hours", "must not be negative"),
+        ("grace_hours = -1", "$.rule[1].grace_hours", "must be from 0 to 8784 hours"),
         ('novelty = "village"', "$.rule[1].novelty", "officer, team, unit"),
         ("exclude_public_holidays = 1", "$.rule[1].exclude_public_holidays", "true or false"),
         ('subject = "unit"', "$.rule[1].subject", "officer, team"),
@@ -246,7 +246,7 @@ def test_an_unknown_kind_far_from_any_gets_no_suggestion() -> None:
 
 def test_an_unknown_field_suggests_a_known_one() -> None:
     [problem] = errors(rules(HEAD + "at_leas = 2"))
-    assert problem.path == "$.rule[0]"
+    assert problem.path == "$.rule[0].at_leas"
     assert "'at_leas' (did you mean 'at_least'?)" in problem.message
 
 

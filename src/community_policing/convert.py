@@ -30,7 +30,11 @@ __all__ = [
 
 _T = TypeVar("_T")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})\Z")
+# Offsets may carry seconds (local mean time before 1924 in Jakarta is +07:07:12), which isoformat() writes.
+_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)\Z"
+)
 _INSTANT_NO_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?\Z")
 
 
@@ -176,7 +180,11 @@ def unstructure(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """Canonical JSON for `value`: keys sorted, no spaces, UTF-8 kept; equal content gives equal text."""
+    """Canonical JSON for `value`: keys sorted, no spaces, UTF-8 kept; the same content gives the same text.
+
+    Instants keep their offsets, so two objects that `==` calls equal (the same instant written with different
+    offsets) can give different text: the text is the stricter comparison, and stores use it for immutability.
+    """
     return json.dumps(unstructure(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -205,9 +213,17 @@ def problems_from(
 
     def walk(exc: BaseException, where: str) -> None:
         if isinstance(exc, cattrs.ClassValidationError):
+            # Report fields by their interchange names ("from", not "start").
+            public = (
+                {a.name: str(a.metadata.get("name", a.name)) for a in attrs.fields(exc.cl)} if attrs.has(exc.cl) else {}
+            )
             attributes, others = exc.group_exceptions()
             for sub, attribute in attributes:
-                walk(sub, f"{where}.{attribute.name}")
+                here = f"{where}.{public.get(attribute.name, attribute.name)}"
+                if isinstance(sub, KeyError):  # cattrs names the missing field in the note already
+                    problems.append(Problem("required field missing", line=line, path=here, source=source))
+                else:
+                    walk(sub, here)
             for sub in others:
                 walk(sub, where)
         elif isinstance(exc, cattrs.IterableValidationError):

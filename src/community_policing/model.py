@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_NRP = re.compile(r"\d{8}\Z")
-_TERRITORY = re.compile(r"\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?\Z")
+_NRP = re.compile(r"[0-9]{8}\Z")
+_TERRITORY = re.compile(r"[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z")
 
 
 class UnitLevel(enum.StrEnum):
@@ -207,7 +207,7 @@ def _timezone(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> No
         raise FieldError(_public_name(attribute), value, "must be an IANA time zone name such as Asia/Jakarta")
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of tzdata: OSError
         hint = suggest(value, sorted(zoneinfo.available_timezones()))
         raise FieldError(_public_name(attribute), value, "not an IANA time zone" + hint) from None
 

@@ -21,9 +21,13 @@ def _at_least_one(_instance: object, attribute: attrs.Attribute[int], value: int
         raise FieldError(attribute.name, value, "must be at least 1")
 
 
-def _not_negative(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if value < 0:
-        raise FieldError(attribute.name, value, "must not be negative")
+MAX_GRACE_HOURS = 24 * 366
+"""A grace period longer than a year would let any day be repaired: surely a mistake in the rules file."""
+
+
+def _grace(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 0 <= value <= MAX_GRACE_HOURS:
+        raise FieldError(attribute.name, value, f"must be from 0 to {MAX_GRACE_HOURS} hours")
 
 
 @attrs.frozen(kw_only=True)
@@ -32,7 +36,7 @@ class NewFriendsParameters:
 
     at_least: int = attrs.field(default=1, validator=_at_least_one)
     novelty: Novelty = Novelty.OFFICER
-    grace_hours: int = attrs.field(default=24, validator=_not_negative)
+    grace_hours: int = attrs.field(default=24, validator=_grace)
     exclude_public_holidays: bool = False
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from community_policing.convert import problems_from, register_enum, structure
-from community_policing.errors import Problem, RuleError, suggest
+from community_policing.errors import FieldError, Problem, RuleError, suggest
 from community_policing.rules.kinds import RuleKind
 
 __all__ = ["BUILTIN_RULES", "Rule", "Severity", "Subject", "builtin_rules", "parse_rules", "read_rules"]
@@ -37,11 +37,16 @@ register_enum(Severity)
 register_enum(Subject)
 
 
+def _non_empty(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not value.strip():
+        raise FieldError(attribute.name, value, "must be a non-empty string")
+
+
 @attrs.frozen(kw_only=True)
 class _Head:
     """The fields every rule declaration has, whatever its kind."""
 
-    id: str
+    id: str = attrs.field(validator=_non_empty)
     kind: str
     subject: Subject = Subject.OFFICER
     severity: Severity = Severity.WARNING
@@ -155,6 +160,14 @@ def _parse_one(
         return None
     if head.valid_from is not None and head.valid_to is not None and head.valid_to < head.valid_from:
         problems.append(Problem("valid_to is before valid_from", path=f"{path}.valid_to", source=source))
+        return None
+    # Unknown keys are checked against every field a rule of this kind has, so that a misspelt common field
+    # ("severty") gets its suggestion too.
+    fields = sorted(_HEAD_FIELDS | {a.name for a in attrs.fields(kind.parameters)})
+    unknown = sorted(k for k in rest if k not in fields)
+    for key in unknown:
+        problems.append(Problem(f"unknown field {key!r}{suggest(key, fields)}", path=f"{path}.{key}", source=source))
+    if unknown:
         return None
     try:
         parameters = structure(rest, kind.parameters)
