@@ -189,3 +189,13 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
     usage = subprocess.run([str(script), "evaluate"], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert usage.returncode == 2
     assert "--from" in usage.stderr
+
+
+def test_a_failed_load_into_a_new_sqlite_file_leaves_no_file(
+    env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"type": "officer", "nrp": "1", "name": "X", "rank": "Bripka", "unit": "u"}) + "\n")
+    status, _, _ = run(capsys, "load", str(bad))
+    assert status == 2
+    assert list(tmp_path.glob("blitar.db*")) == []

@@ -238,3 +238,20 @@ def test_any_bad_line_loads_nothing(position: int, junk: str) -> None:
         load(store, text)
     assert position + 1 in {p.line for p in caught.value.problems}
     assert snapshot(store) == snapshot(MemoryStore())
+
+
+def test_a_follow_up_cannot_happen_before_what_it_follows_up(store: Store) -> None:
+    load(store, lines(GOOD))
+    earlier = {
+        **GOOD[8],
+        "id": "i-3",
+        "occurred_at": "2023-06-07T09:15:00+07:00",
+        "recorded_at": None,
+        "follows_up": "i-2",
+    }
+    del earlier["recorded_at"]
+    with pytest.raises(DatasetError) as caught:
+        load(store, lines([earlier]))
+    [problem] = caught.value.problems
+    assert (problem.line, problem.path) == (1, "$.follows_up")
+    assert "happened later" in problem.message

@@ -110,11 +110,21 @@ def _load(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as error:
             raise UsageError(f"cannot read {args.file}: {error}") from None
         source = str(path)
-    store = open_store(_store_url(args))
+    url = _store_url(args)
+    new_file = _sqlite_path(url)
+    if new_file is not None and new_file.exists():
+        new_file = None
+    store = open_store(url)
     try:
         report = load(store, lines, pseudonymizer=pseudonymizer, source=source)
-    finally:
+    except CommunityPolicingError:
         store.close()
+        if new_file is not None:
+            # Opening created an empty database for this load; a failed load leaves nothing behind.
+            for path in (new_file, *(new_file.with_name(new_file.name + s) for s in ("-wal", "-shm", "-journal"))):
+                path.unlink(missing_ok=True)
+        raise
+    store.close()
     kinds = sorted(set(report.written) | set(report.unchanged))
     parts = [f"{report.written.get(k, 0)} {k}(s) written, {report.unchanged.get(k, 0)} unchanged" for k in kinds]
     print(f"loaded {source} into {store.url}: " + ("; ".join(parts) if parts else "nothing to load"))
@@ -144,13 +154,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL, or None for other stores and in-memory SQLite."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix + ":memory:":
+        return None
+    return Path(url[len(prefix) :].split("?", 1)[0])
+
+
 def _require_existing_sqlite(url: str) -> None:
     """Evaluating a SQLite file that does not exist would create an empty one: refuse instead."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and url != prefix + ":memory:":
-        path = Path(url[len(prefix) :])
-        if not path.exists():
-            raise UsageError(f"no store at {path}; load a dataset first (community-policing load FILE --store {url})")
+    path = _sqlite_path(url)
+    if path is not None and not path.exists():
+        raise UsageError(f"no store at {path}; load a dataset first (community-policing load FILE --store {url})")
 
 
 def _write_atomically(path: Path, text: str) -> None:

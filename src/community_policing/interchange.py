@@ -314,6 +314,23 @@ class _Reader:
                 self.problem(line, f"$.{error.field}", f"{error.reason} (got {error.value!r})")
         return resolved
 
+    def check_follow_ups(self, batch: Batch, lines: Mapping[tuple[str, str], list[int]]) -> None:
+        """A follow-up must not happen before the interaction it follows up."""
+        by_id = {i.id: i for i in batch.interactions}
+        wanted = {i.follows_up for i in batch.interactions if i.follows_up is not None}
+        missing = wanted - by_id.keys()
+        if self.store is not None and missing:
+            by_id.update((i.id, i) for i in self.store.interactions(missing))
+        for interaction in batch.interactions:
+            earlier = by_id.get(interaction.follows_up) if interaction.follows_up is not None else None
+            if earlier is not None and earlier.occurred_at > interaction.occurred_at:
+                for line in lines[("interaction", interaction.id)]:
+                    self.problem(
+                        line,
+                        "$.follows_up",
+                        f"follows up {earlier.id!r}, which happened later ({earlier.occurred_at.isoformat()})",
+                    )
+
     # --- the whole file --------------------------------------------------------------------------------------
 
     def batch(self) -> Batch:
@@ -344,6 +361,7 @@ class _Reader:
                 continue  # already reported on the line that defines it
             for line in lines.get((missing.kind, missing.key), [0]):
                 self.problem(line, f"$.{missing.field}", f"unknown {missing.missing_kind} {missing.missing_key!r}")
+        self.check_follow_ups(batch, lines)
         if self.store is not None and batch.interactions:
             by_id = {i.id: i for i in batch.interactions}
             for stored in self.store.interactions(by_id):
