@@ -264,6 +264,10 @@ def _frozen_tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
     return _to_tuple(value)
 
 
+def _memberships(value: Iterable[Membership]) -> tuple[Membership, ...]:
+    return _to_tuple(value)
+
+
 _weekdays = _each(lambda v: isinstance(v, Weekday), "must be a weekday name such as friday")
 
 
@@ -392,7 +396,7 @@ class Team:
     )
     members: tuple[Membership, ...] = attrs.field(
         default=(),
-        converter=_to_tuple,
+        converter=_memberships,
         validator=_each(lambda m: isinstance(m, Membership), "must be a membership", distinct=False),
     )
     lead: str | None = attrs.field(default=None, validator=_optional_nrp)

@@ -24,7 +24,7 @@ from community_policing.storage.protocol import (
     Novelty,
     WriteReport,
 )
-from community_policing.storage.rekey import rekeys
+from community_policing.storage.rekey import moved, rekeys
 
 __all__ = ["MemoryStore"]
 
@@ -108,15 +108,14 @@ class MemoryStore:
                 else:
                     new.absences.add(absence)
                     written["absence"] += 1
-            for old_key, new_key in rekeys(old.residents, batch.residents).items():
+            moves = rekeys(old.residents, batch.residents)
+            if moves:
                 for interaction_id, interaction in list(new.interactions.items()):
-                    if old_key in interaction.residents:
-                        replaced = {new_key if r == old_key else r for r in interaction.residents}
-                        new.interactions[interaction_id] = _with_residents(interaction, replaced)
+                    new.interactions[interaction_id] = moved(interaction, moves)
             for resident in batch.residents:
                 put("resident", new.residents, resident.ref, resident)  # type: ignore[arg-type]
             conflicts = []
-            for interaction in batch.interactions:
+            for interaction in (moved(i, moves) for i in batch.interactions):
                 stored = new.interactions.get(interaction.id)
                 if stored is None:
                     new.interactions[interaction.id] = interaction
@@ -234,8 +233,3 @@ def _scope_keys(state: _State, scope: Novelty, nrp: str, day: dt.date) -> tuple[
         return (state.officers[nrp].unit,)
     return tuple(team.id for team in state.teams.values() if nrp in team.members_on(day))
 
-
-def _with_residents(interaction: Interaction, residents: Iterable[str]) -> Interaction:
-    import attrs
-
-    return attrs.evolve(interaction, residents=tuple(sorted(residents)))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from community_policing.model import Resident
+import attrs
+
+from community_policing.model import Interaction, Resident
 from community_policing.privacy import ref_key
 
-__all__ = ["rekeys"]
+__all__ = ["moved", "rekeys"]
 
 
 def rekeys(stored: Mapping[str, Resident], incoming: Iterable[Resident]) -> dict[str, str]:
@@ -37,3 +39,19 @@ def rekeys(stored: Mapping[str, Resident], incoming: Iterable[Resident]) -> dict
             target = moves[target]
         moves[old] = target
     return moves
+
+
+def moved(interaction: Interaction, moves: Mapping[str, str]) -> Interaction:
+    """`interaction` with its residents moved by `moves`, in their order, each listed once.
+
+    Every backend applies this to the stored interactions that name a moved identity and to the interactions
+    of the same batch, so that a batch that ties a ref and names it is consistent with itself.
+    """
+    if not any(r in moves for r in interaction.residents):
+        return interaction
+    residents: list[str] = []
+    for resident in interaction.residents:
+        target = moves.get(resident, resident)
+        if target not in residents:
+            residents.append(target)
+    return attrs.evolve(interaction, residents=tuple(residents))
