@@ -264,6 +264,14 @@ def _frozen_tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
     return _to_tuple(value)
 
 
+def _sorted_keys(value: Iterable[str]) -> tuple[str, ...]:
+    # Residents are a set of identity keys: one order (sorted) makes equal content compare equal everywhere.
+    try:
+        return tuple(sorted(value))
+    except TypeError:
+        return _to_tuple(value)  # mixed types: the validator names the bad item
+
+
 def _memberships(value: Iterable[Membership]) -> tuple[Membership, ...]:
     return _to_tuple(value)
 
@@ -446,7 +454,7 @@ class Complaint:
 class Interaction:
     """An encounter between officers and residents; immutable once stored, identified by `id`.
 
-    `residents` holds pseudonymous identity keys, never raw identifiers.
+    `residents` holds pseudonymous identity keys, never raw identifiers, sorted (they are a set).
     """
 
     id: str = attrs.field(validator=_non_empty_text)
@@ -458,7 +466,7 @@ class Interaction:
         converter=_frozen_tuple_of_str, validator=_each(_is_nrp, "must be an NRP of exactly 8 digits", min_size=1)
     )
     residents: tuple[str, ...] = attrs.field(
-        converter=_frozen_tuple_of_str,
+        converter=_sorted_keys,
         validator=_each(lambda v: isinstance(v, str) and bool(v), "must be a resident key", min_size=1),
     )
     summary: str | None = attrs.field(default=None, validator=_optional_text)

@@ -24,7 +24,7 @@ from community_policing.storage.protocol import (
     Novelty,
     WriteReport,
 )
-from community_policing.storage.rekey import moved, rekeys
+from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 
 __all__ = ["MemoryStore"]
 
@@ -115,7 +115,10 @@ class MemoryStore:
             for resident in batch.residents:
                 put("resident", new.residents, resident.ref, resident)  # type: ignore[arg-type]
             conflicts = []
-            for interaction in (moved(i, moves) for i in batch.interactions):
+            wanted = bare_refs(batch.interactions)
+            ties = {ref: new.residents[ref].key for ref in wanted if ref in new.residents}
+            incoming = {**resolution(ties), **moves}
+            for interaction in (moved(i, incoming) for i in batch.interactions):
                 stored = new.interactions.get(interaction.id)
                 if stored is None:
                     new.interactions[interaction.id] = interaction
@@ -232,4 +235,3 @@ def _scope_keys(state: _State, scope: Novelty, nrp: str, day: dt.date) -> tuple[
     if scope is Novelty.UNIT:
         return (state.officers[nrp].unit,)
     return tuple(team.id for team in state.teams.values() if nrp in team.members_on(day))
-

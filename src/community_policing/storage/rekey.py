@@ -9,7 +9,7 @@ import attrs
 from community_policing.model import Interaction, Resident
 from community_policing.privacy import ref_key
 
-__all__ = ["moved", "rekeys"]
+__all__ = ["bare_refs", "moved", "rekeys", "resolution"]
 
 
 def rekeys(stored: Mapping[str, Resident], incoming: Iterable[Resident]) -> dict[str, str]:
@@ -55,3 +55,18 @@ def moved(interaction: Interaction, moves: Mapping[str, str]) -> Interaction:
         if target not in residents:
             residents.append(target)
     return attrs.evolve(interaction, residents=tuple(residents))
+
+
+def bare_refs(interactions: Iterable[Interaction]) -> set[str]:
+    """The refs that `interactions` name by their bare identity ``ref:<ref>``."""
+    prefix = ref_key("")
+    return {r[len(prefix) :] for i in interactions for r in i.residents if r.startswith(prefix)}
+
+
+def resolution(ties: Mapping[str, str]) -> dict[str, str]:
+    """Bare identity -> identity, for refs that resident records tie to a NIK or phone identity (`ties`: ref -> key).
+
+    An interaction written with ``ref:w-1`` while a resident record ties ``w-1`` to a NIK names that person: every
+    backend stores it under the NIK identity, whether the record came in the same batch or earlier.
+    """
+    return {ref_key(ref): key for ref, key in ties.items() if key != ref_key(ref)}

@@ -153,7 +153,7 @@ def world(*interactions: Interaction) -> Batch:
             ),
         ),
         absences=(Absence(nrp=A, start=day(20), end=day(21), reason=AbsenceReason.LEAVE),),
-        residents=(Resident(ref="w-2", key=NIK_2, name="Siti Aminah", territory=KANIGORO),),
+        residents=(Resident(ref="w-9", key=NIK_2, name="Siti Aminah", territory=KANIGORO),),
         interactions=interactions,
     )
 
@@ -389,7 +389,7 @@ class StoreContract:
                     ),
                 ),
             ),
-            residents=(Resident(ref="w-2", key=NIK_2),),
+            residents=(Resident(ref="w-9", key=NIK_2),),
         )
         written, unchanged = changes(store.write(renamed))
         assert written == {"unit": 1, "territory": 1, "officer": 1, "team": 1, "resident": 1}
@@ -486,10 +486,10 @@ class StoreContract:
         assert store.known("territory", [KANIGORO, "35.05", _NOWHERE]) == {KANIGORO, "35.05"}
         assert store.known("officer", iter([A, _ORPHAN, C])) == {A, C}
         assert store.known("team", [TEAM, "tim-x"]) == {TEAM}
-        assert store.known("resident", ["w-2", "w-1", NIK_2]) == {"w-2"}
+        assert store.known("resident", ["w-9", "w-1", NIK_2]) == {"w-9"}
         assert store.known("interaction", ["i-1", "i-2"]) == {"i-1"}
         assert store.known("officer", []) == frozenset()
-        assert store.resolve_refs(["w-2", "w-1", "w-9"]) == {"w-2": NIK_2}
+        assert store.resolve_refs(["w-9", "w-1", "w-8"]) == {"w-9": NIK_2}
 
     # --- re-keying --------------------------------------------------------------------------------------------------
 
@@ -501,6 +501,16 @@ class StoreContract:
         assert store.resolve_refs(["w-1"]) == {"w-1": NIK_1}
         assert [i.residents for i in store.interactions(["i-1"])] == [(NIK_1,)]
         agree(store, reference, query(), [friends(A, A, 8, [NIK_1], ["i-1"]), friends(A, A, 9, [R3], ["i-2"])])
+
+    def test_a_bare_ref_of_a_tied_resident_is_resolved_in_the_same_and_later_batches(self, store: Store) -> None:
+        # A batch that ties w-1 and names it by its bare ref is consistent with itself, and so is a later batch.
+        tie = (Resident(ref="w-1", key=NIK_1),)
+        reference = written(store, attrs.evolve(world(contact("i-1", at(8, 10), R1, R3)), residents=tie))
+        assert [i.residents for i in store.interactions()] == [(NIK_1, R3)]
+        later = Batch(interactions=(contact("i-2", at(9, 10), R1),))
+        assert changes(store.write(later)) == changes(reference.write(later))
+        assert [i.residents for i in store.interactions(["i-2"])] == [(NIK_1,)]
+        agree(store, reference, query(), [friends(A, A, 8, [NIK_1, R3], ["i-1"])])
 
     def test_changed_record_moves_an_identity_only_when_no_other_ref_has_it(self, store: Store) -> None:
         same_person = (Resident(ref="w-5", key=NIK_1), Resident(ref="w-6", key=NIK_1))
