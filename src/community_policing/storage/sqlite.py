@@ -1,0 +1,771 @@
+"""The ``sqlite:///`` store: one SQLite file, first contacts maintained at write time and aggregated in SQL."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import json
+import os
+import random
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from community_policing.calendar import day_end, local_day
+from community_policing.convert import converter, dumps
+from community_policing.errors import ConflictError, IntegrityError, StoreError, StoreUnavailable
+from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
+from community_policing.privacy import ref_key
+from community_policing.storage.integrity import missing_references
+from community_policing.storage.protocol import Batch, EntityKind, NewFriendDay, NewFriendQuery, Novelty, WriteReport
+from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
+
+_T = TypeVar("_T")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_PREFIX = "sqlite:///"
+_BUSY_SECONDS = 30.0
+_SCOPES = {Novelty.OFFICER: 0, Novelty.TEAM: 1, Novelty.UNIT: 2}
+
+# --- schema ------------------------------------------------------------------------------------------------
+#
+# Entities are stored as their canonical JSON (`convert.dumps`) next to the key columns SQL needs. Instants are
+# integer microseconds since the Unix epoch (UTC); local days are ISO dates (TEXT). Resident identity keys are
+# interned in `resident_key` so that the big tables and their indexes hold small integers.
+#
+# `first_contact` holds, per novelty scope (0 officer, 1 team, 2 unit), scope key and resident, the Pareto
+# frontier of participations (interaction, credited officer): a row is dropped when another interaction of the
+# same group occurred strictly earlier and was recorded no later. `superseded` is the least `recorded` among
+# the group's rows that occurred strictly earlier (NULL when none), so a row is the first contact as of T
+# exactly when recorded <= T < superseded.
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: everything
+        "CREATE TABLE unit (id TEXT PRIMARY KEY, timezone TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE territory (code TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE officer (nrp TEXT PRIMARY KEY, unit TEXT NOT NULL"
+        " REFERENCES unit (id) DEFERRABLE INITIALLY DEFERRED, doc TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX officer_unit ON officer (unit)",
+        "CREATE TABLE team (id TEXT PRIMARY KEY, unit TEXT NOT NULL"
+        " REFERENCES unit (id) DEFERRABLE INITIALLY DEFERRED, doc TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE team_member (team TEXT NOT NULL REFERENCES team (id) DEFERRABLE INITIALLY DEFERRED,"
+        " position INTEGER NOT NULL, nrp TEXT NOT NULL REFERENCES officer (nrp) DEFERRABLE INITIALLY DEFERRED,"
+        " first_day TEXT, last_day TEXT, PRIMARY KEY (team, position)) WITHOUT ROWID",
+        "CREATE INDEX team_member_nrp ON team_member (nrp, team)",
+        "CREATE TABLE absence (nrp TEXT NOT NULL REFERENCES officer (nrp) DEFERRABLE INITIALLY DEFERRED,"
+        " first_day TEXT NOT NULL, last_day TEXT NOT NULL, reason TEXT NOT NULL, doc TEXT NOT NULL,"
+        " PRIMARY KEY (nrp, first_day, last_day, reason)) WITHOUT ROWID",
+        "CREATE TABLE resident (ref TEXT PRIMARY KEY, key TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX resident_by_key ON resident (key)",
+        "CREATE TABLE resident_key (rid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE)",
+        "CREATE TABLE interaction (iid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, occurred INTEGER NOT NULL,"
+        " recorded INTEGER NOT NULL, doc TEXT NOT NULL)",
+        "CREATE TABLE interaction_officer (interaction INTEGER NOT NULL REFERENCES interaction (iid),"
+        " nrp TEXT NOT NULL REFERENCES officer (nrp), day TEXT NOT NULL, day_end INTEGER NOT NULL,"
+        " PRIMARY KEY (interaction, nrp)) WITHOUT ROWID",
+        "CREATE TABLE interaction_resident (interaction INTEGER NOT NULL REFERENCES interaction (iid),"
+        " resident INTEGER NOT NULL REFERENCES resident_key (rid), PRIMARY KEY (interaction, resident)) WITHOUT ROWID",
+        "CREATE INDEX interaction_resident_resident ON interaction_resident (resident)",
+        "CREATE TABLE first_contact (scope INTEGER NOT NULL, key TEXT NOT NULL, resident INTEGER NOT NULL,"
+        " interaction INTEGER NOT NULL, interaction_id TEXT NOT NULL, officer TEXT NOT NULL,"
+        " occurred INTEGER NOT NULL, recorded INTEGER NOT NULL,"
+        " day TEXT NOT NULL, day_end INTEGER NOT NULL, superseded INTEGER,"
+        " PRIMARY KEY (scope, day, officer, key, resident, interaction)) WITHOUT ROWID",
+        "CREATE INDEX first_contact_group ON first_contact (scope, resident, key, occurred)",
+    ),
+)
+"""Forward migrations: entry n-1 takes a database from `user_version` n-1 to n. Append, never edit."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this code writes (a newer file is refused)."""
+
+_TEMP = (
+    "CREATE TEMP TABLE IF NOT EXISTS new_resident (interaction INTEGER NOT NULL, key TEXT NOT NULL)",
+    "CREATE TEMP TABLE IF NOT EXISTS regen (resident INTEGER PRIMARY KEY)",
+    "CREATE TEMP TABLE IF NOT EXISTS complex (resident INTEGER PRIMARY KEY)",
+    "CREATE TEMP TABLE IF NOT EXISTS stage (scope INTEGER, key TEXT, resident INTEGER, interaction INTEGER,"
+    " interaction_id TEXT, officer TEXT, occurred INTEGER, recorded INTEGER, day TEXT, day_end INTEGER,"
+    " PRIMARY KEY (scope, resident, key, interaction, officer)) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS touched (scope INTEGER, resident INTEGER, key TEXT,"
+    " PRIMARY KEY (scope, resident, key)) WITHOUT ROWID",
+)
+
+# CROSS JOIN pins SQLite's join order: always start from the few rows at hand, never from history.
+_NEW_PARTICIPATIONS = (
+    "interaction_officer io CROSS JOIN interaction i ON i.iid = io.interaction"
+    " CROSS JOIN interaction_resident ir ON ir.interaction = io.interaction {join} WHERE io.interaction > :mark"
+)
+# Residents first seen in this batch (rid > :rids) have no stored first contacts; those met at a single instant
+# need no frontier work at all. Every other participation of the batch goes through the stage and the merge.
+_SIMPLE = " AND ir.resident > :rids AND ir.resident NOT IN (SELECT resident FROM temp.complex)"
+_GENERAL = " AND (ir.resident <= :rids OR ir.resident IN (SELECT resident FROM temp.complex))"
+_REGEN_PARTICIPATIONS = (
+    "temp.regen g CROSS JOIN interaction_resident ir ON ir.resident = g.resident"
+    " CROSS JOIN interaction i ON i.iid = ir.interaction CROSS JOIN interaction_officer io"
+    " ON io.interaction = i.iid {join}"
+)
+_SCOPE_KEYS = (  # (scope, key expression, join) for each novelty scope
+    (0, "io.nrp", ""),
+    (2, "o.unit", "CROSS JOIN officer o ON o.nrp = io.nrp"),
+    (
+        1,
+        "m.team",
+        "CROSS JOIN team_member m ON m.nrp = io.nrp AND (m.first_day IS NULL OR m.first_day <= io.day)"
+        " AND (m.last_day IS NULL OR io.day <= m.last_day)",
+    ),
+)
+
+
+_FC_COLUMNS = "scope, key, resident, interaction, interaction_id, officer, occurred, recorded, day, day_end"
+_F_COLUMNS = ", ".join("f." + c for c in _FC_COLUMNS.split(", "))
+_S_COLUMNS = ", ".join("s." + c for c in _FC_COLUMNS.split(", "))
+
+
+def _stage_sql(source: str, target: str = "temp.stage", extra: str = "") -> list[str]:
+    """The statements that put the candidate first-contact rows of the participations `source` selects in `target`."""
+    return [
+        f"INSERT OR IGNORE INTO {target} ({_FC_COLUMNS}) SELECT {scope}, {key}, ir.resident, i.iid, i.id, io.nrp,"
+        " i.occurred, i.recorded, io.day, io.day_end"
+        f" FROM {source.format(join=join)}{extra}"
+        for scope, key, join in _SCOPE_KEYS
+    ]
+
+
+_COMPLEX = (
+    "INSERT INTO temp.complex SELECT ir.resident FROM interaction_resident ir CROSS JOIN interaction i"
+    " ON i.iid = ir.interaction WHERE ir.interaction > :mark AND ir.resident > :rids"
+    " GROUP BY ir.resident HAVING min(i.occurred) < max(i.occurred)"
+)
+_INSERT_SIMPLE = _stage_sql(_NEW_PARTICIPATIONS, "first_contact", _SIMPLE)
+_STAGE_NEW = _stage_sql(_NEW_PARTICIPATIONS, "temp.stage", _GENERAL)
+_STAGE_REGEN = _stage_sql(_REGEN_PARTICIPATIONS)
+_MERGE = (
+    # Groups that need the general path: already stored, or staged at several instants.
+    "INSERT INTO temp.touched SELECT scope, resident, key FROM temp.stage s GROUP BY scope, resident, key"
+    " HAVING min(occurred) < max(occurred) OR EXISTS (SELECT 1 FROM first_contact f INDEXED BY first_contact_group"
+    " WHERE f.scope = s.scope AND f.resident = s.resident AND f.key = s.key)",
+    # New groups at a single instant: every row is on the frontier and nothing supersedes it.
+    f"INSERT INTO first_contact ({_FC_COLUMNS}, superseded) SELECT {_FC_COLUMNS}, NULL FROM temp.stage s"
+    " WHERE NOT EXISTS (SELECT 1 FROM temp.touched t WHERE t.scope = s.scope AND t.resident = s.resident"
+    " AND t.key = s.key)",
+    # The rest: pool stored and staged rows, keep the frontier, and recompute `superseded`.
+    f"INSERT OR IGNORE INTO temp.stage ({_FC_COLUMNS}) SELECT {_F_COLUMNS} FROM temp.touched t"
+    " CROSS JOIN first_contact f INDEXED BY first_contact_group"
+    " ON f.scope = t.scope AND f.resident = t.resident AND f.key = t.key",
+    "DELETE FROM first_contact WHERE (scope, resident, key) IN (SELECT scope, resident, key FROM temp.touched)",
+    f"INSERT INTO first_contact ({_FC_COLUMNS}, superseded) SELECT {_FC_COLUMNS}, superseded FROM"
+    f" (SELECT {_S_COLUMNS}, min(s.recorded) OVER (PARTITION BY"
+    " s.scope, s.resident, s.key ORDER BY s.occurred RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    " AS superseded FROM temp.touched t CROSS JOIN temp.stage s ON s.scope = t.scope AND s.resident = t.resident"
+    " AND s.key = t.key) WHERE superseded IS NULL OR recorded < superseded",
+    "DELETE FROM temp.stage",
+    "DELETE FROM temp.touched",
+)
+_NEW_FRIENDS = (  # one row per (day, officer, key, resident, interaction), in primary-key order: no sorting
+    "SELECT f.day, f.officer, f.key, r.key, f.interaction_id FROM first_contact f"
+    " JOIN resident_key r ON r.rid = f.resident"
+    " WHERE f.scope = :scope AND f.day BETWEEN :start AND :end{officers}"
+    " AND f.recorded <= :as_of AND f.recorded <= f.day_end + :grace"
+    " AND (f.superseded IS NULL OR f.superseded > :as_of)"
+    " ORDER BY f.day, f.officer, f.key"
+)
+_KNOWN = {
+    "unit": ("unit", "id"),
+    "territory": ("territory", "code"),
+    "officer": ("officer", "nrp"),
+    "team": ("team", "id"),
+    "resident": ("resident", "ref"),
+    "interaction": ("interaction", "id"),
+}
+_IN = "(SELECT value FROM json_each(?))"
+_TABLES = (
+    "unit",
+    "territory",
+    "officer",
+    "team",
+    "team_member",
+    "absence",
+    "resident",
+    "resident_key",
+    "interaction",
+    "interaction_officer",
+    "interaction_resident",
+    "first_contact",
+)
+
+
+def _micros(instant: dt.datetime) -> int:
+    """`instant` as integer microseconds since the Unix epoch."""
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def _instant(micros: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=micros)
+
+
+@functools.lru_cache(maxsize=65536)
+def _day_end_micros(day: dt.date, timezone: str) -> int:
+    return _micros(day_end(day, timezone))
+
+
+@functools.lru_cache(maxsize=65536)
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def _keys(values: Iterable[str]) -> str:
+    """A JSON array of `values`, bound to one ``json_each(?)`` parameter (no limit on the number of keys)."""
+    return json.dumps(list(values))
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _path_of(url: str) -> str:
+    """The file name (or ``:memory:``) a ``sqlite:///`` URL names; `StoreUnavailable` for anything else."""
+    if not isinstance(url, str) or not url.startswith(_PREFIX):
+        raise StoreUnavailable(
+            f"not a SQLite URL: {url!r}; write sqlite:///relative/path.db, sqlite:////absolute/path.db"
+            " or sqlite:///:memory:"
+        )
+    path = url[len(_PREFIX) :]
+    if not path or "?" in path or "#" in path or path.endswith("/"):
+        raise StoreUnavailable(f"SQLite URL {url!r} names no database file; write e.g. sqlite:///community.db")
+    return path
+
+
+class SQLiteStore:
+    """A store in one SQLite file (WAL mode): safe for several processes writing at once, and fast to evaluate.
+
+    First contacts are maintained at write time in the table ``first_contact``, so `new_friend_days` reads
+    only the rows of the days asked for and aggregates them in SQL.
+    """
+
+    capabilities: frozenset[str] = frozenset({"transactions", "persistent", "concurrent-writers", "sql-aggregation"})
+
+    def __init__(self, url: str) -> None:
+        path = _path_of(url)
+        self.url = url
+        self._lock = threading.RLock()
+        if path == ":memory:":
+            self.capabilities = frozenset({"transactions", "sql-aggregation"})
+        try:
+            self._conn = sqlite3.connect(
+                path, timeout=_BUSY_SECONDS, isolation_level=None, check_same_thread=False, cached_statements=256
+            )
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"cannot open {url}: {error}") from error
+        try:
+            self._prepare()
+        except sqlite3.Error as error:
+            self._conn.close()
+            raise StoreUnavailable(f"cannot open {url}: {error}") from error
+        except StoreUnavailable:
+            self._conn.close()
+            raise
+
+    @classmethod
+    def at(cls, path: str | os.PathLike[str]) -> SQLiteStore:
+        """The store in the file at `path` (relative paths are taken from the current directory)."""
+        text = os.fspath(path)
+        return cls(_PREFIX + (text if text == ":memory:" else str(Path(text).absolute())))
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.url!r})"
+
+    # --- opening -------------------------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_SECONDS * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_size = -65536")
+        self._migrate()
+        for statement in _TEMP:
+            conn.execute(statement)
+
+    def _migrate(self) -> None:
+        conn = self._conn
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version == len(MIGRATIONS):
+            return
+        self._begin()
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])  # another process may have won
+            if version > len(MIGRATIONS):
+                raise StoreUnavailable(
+                    f"{self.url} has schema version {version}, newer than this code knows ({len(MIGRATIONS)});"
+                    " upgrade community-policing to open it"
+                )
+            for number in range(version + 1, len(MIGRATIONS) + 1):
+                for statement in MIGRATIONS[number - 1]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.rollback()
+            raise
+
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``, retried with backoff while another process holds the write lock."""
+        delay = 0.002
+        deadline = time.monotonic() + 2 * _BUSY_SECONDS
+        while True:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.25)
+
+    @contextlib.contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Translate SQLite's errors into the `StoreError` family."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.url}: {action} failed: {error}") from error
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> WriteReport:
+        """Store `batch` in one ``BEGIN IMMEDIATE`` transaction (retried while busy): all of it, or nothing."""
+        with self._lock, self._errors("write"):
+            delay = 0.005
+            deadline = time.monotonic() + 2 * _BUSY_SECONDS
+            while True:
+                self._begin()
+                try:
+                    report = _Write(self, batch).run()
+                    self._conn.execute("COMMIT")
+                    return report
+                except sqlite3.OperationalError as error:
+                    self._conn.rollback()
+                    if not _is_busy(error) or time.monotonic() > deadline:
+                        raise
+                except BaseException:
+                    self._conn.rollback()
+                    raise
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.25)
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    def _docs(self, kind: type[_T], sql: str, *params: object) -> tuple[_T, ...]:
+        with self._lock, self._errors("read"):
+            rows = self._conn.execute(sql, params).fetchall()
+        return tuple(converter.structure(json.loads(doc), kind) for (doc,) in rows)
+
+    def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
+        """The subset of `keys` stored as `kind` (residents by ref, the others by their key)."""
+        table, column = _KNOWN[kind]
+        with self._lock, self._errors("read"):
+            rows = self._conn.execute(f"SELECT {column} FROM {table} WHERE {column} IN {_IN}", (_keys(keys),))
+            return frozenset(key for (key,) in rows)
+
+    def resolve_refs(self, refs: Iterable[str]) -> dict[str, str]:
+        """The identity key of each stored resident ref among `refs`."""
+        with self._lock, self._errors("read"):
+            return dict(self._conn.execute(f"SELECT ref, key FROM resident WHERE ref IN {_IN}", (_keys(refs),)))
+
+    def units(self) -> tuple[Unit, ...]:
+        """Every unit, sorted by id."""
+        return self._docs(Unit, "SELECT doc FROM unit ORDER BY id")
+
+    def territories(self) -> tuple[Territory, ...]:
+        """Every territory, sorted by code."""
+        return self._docs(Territory, "SELECT doc FROM territory ORDER BY code")
+
+    def officers(self) -> tuple[Officer, ...]:
+        """Every officer, sorted by NRP."""
+        return self._docs(Officer, "SELECT doc FROM officer ORDER BY nrp")
+
+    def teams(self) -> tuple[Team, ...]:
+        """Every team, sorted by id."""
+        return self._docs(Team, "SELECT doc FROM team ORDER BY id")
+
+    def absences(self) -> tuple[Absence, ...]:
+        """Every absence, sorted by NRP, start, end, reason."""
+        return self._docs(Absence, "SELECT doc FROM absence ORDER BY nrp, first_day, last_day, reason")
+
+    def residents(self) -> tuple[Resident, ...]:
+        """Every resident record, sorted by ref."""
+        return self._docs(Resident, "SELECT doc FROM resident ORDER BY ref")
+
+    def interactions(self, ids: Collection[str] | None = None) -> Iterator[Interaction]:
+        """The stored interactions with the given ids (or all), sorted by id."""
+        sql = "SELECT doc FROM interaction ORDER BY id"
+        params: tuple[str, ...] = ()
+        if ids is not None:
+            sql, params = f"SELECT doc FROM interaction WHERE id IN {_IN} ORDER BY id", (_keys(ids),)
+        with self._lock, self._errors("read"):
+            docs = [doc for (doc,) in self._conn.execute(sql, params)]
+        for doc in docs:
+            yield converter.structure(json.loads(doc), Interaction)
+
+    def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
+        """First contacts per (scope key, officer, local day), read from ``first_contact`` and grouped in SQL."""
+        params: dict[str, object] = {
+            "scope": _SCOPES[query.scope],
+            "start": query.start.isoformat(),
+            "end": query.end.isoformat(),
+            "as_of": _micros(query.as_of),
+            "grace": query.grace_hours * 3_600_000_000,
+        }
+        officers = ""
+        if query.officers is not None:
+            officers = " AND f.officer IN (SELECT value FROM json_each(:officers))"
+            params["officers"] = _keys(sorted(query.officers))
+        with self._lock, self._errors("evaluate"):
+            rows = self._conn.execute(_NEW_FRIENDS.format(officers=officers), params).fetchall()
+        # Rows come day by day; the results are due officer by officer, so collect each officer's days in turn.
+        by_officer: dict[str, list[NewFriendDay]] = defaultdict(list)
+        group: tuple[str, str, str] | None = None
+        residents: list[str] = []
+        evidence: list[str] = []
+        for day, officer, key, resident, interaction in rows:
+            if group is not None and day == group[0] and officer == group[1] and key == group[2]:
+                residents.append(resident)
+                evidence.append(interaction)
+                continue
+            if group is not None:
+                by_officer[group[1]].append(_new_friend_day(group, residents, evidence))
+            group, residents, evidence = (day, officer, key), [resident], [interaction]
+        if group is not None:
+            by_officer[group[1]].append(_new_friend_day(group, residents, evidence))
+        for officer in sorted(by_officer):
+            yield from by_officer[officer]
+
+    def diagnostics(self) -> dict[str, object]:
+        """Schema version, journal mode, foreign-key enforcement and row counts, for ``info`` commands and tests."""
+        with self._lock, self._errors("read"):
+            found: dict[str, object] = {
+                "schema_version": self._conn.execute("PRAGMA user_version").fetchone()[0],
+                "journal_mode": self._conn.execute("PRAGMA journal_mode").fetchone()[0],
+                "foreign_keys": bool(self._conn.execute("PRAGMA foreign_keys").fetchone()[0]),
+                "busy_timeout_ms": self._conn.execute("PRAGMA busy_timeout").fetchone()[0],
+            }
+            for table in _TABLES:
+                found[f"rows.{table}"] = self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return found
+
+    def frontier(self, scope: Novelty) -> list[tuple[str, str, str, str, int, int, str, int | None]]:
+        """The stored first-contact frontier of `scope`, for diagnostics and tests.
+
+        Rows (key, resident, interaction, officer, occurred, recorded, day, superseded), instants in microseconds
+        since the epoch, sorted.
+        """
+        sql = (
+            "SELECT f.key, r.key, f.interaction_id, f.officer, f.occurred, f.recorded, f.day, f.superseded"
+            " FROM first_contact f JOIN resident_key r ON r.rid = f.resident WHERE f.scope = ?"
+        )
+        with self._lock, self._errors("read"):
+            return sorted(self._conn.execute(sql, (_SCOPES[scope],)))
+
+    def close(self) -> None:
+        """Close the connection; the store is unusable afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Write:
+    """One write transaction: the same decisions, in the same order, as `MemoryStore.write`."""
+
+    def __init__(self, store: SQLiteStore, batch: Batch) -> None:
+        self.store = store
+        self.conn = store._conn
+        self.batch = batch
+        self.written: dict[str, int] = defaultdict(int)
+        self.unchanged: dict[str, int] = defaultdict(int)
+        self.moved_officers: set[str] = set()  # unit or zone changed: re-credit their contacts
+        self.rezoned_officers: set[str] = set()  # zone changed: recompute their local days
+        self.moves: dict[str, str] = {}  # identity keys the batch's resident records move
+
+    def run(self) -> WriteReport:
+        batch = self.batch
+        problems = missing_references(batch, self.store.known)
+        if problems:
+            raise IntegrityError(problems)
+        before = self._officer_places(batch)
+        self._put("unit", "unit", "id", [(u.id, dumps(u), (u.timezone,)) for u in batch.units], ("timezone",))
+        self._put("territory", "territory", "code", [(t.code, dumps(t), ()) for t in batch.territories], ())
+        self._put("officer", "officer", "nrp", [(o.nrp, dumps(o), (o.unit,)) for o in batch.officers], ("unit",))
+        self._put_teams()
+        self._put_absences()
+        after = self._places(before)
+        for nrp, (unit, zone) in before.items():
+            if after[nrp] != (unit, zone):
+                self.moved_officers.add(nrp)
+                if after[nrp][1] != zone:
+                    self.rezoned_officers.add(nrp)
+        self._rekey_and_put_residents()
+        self._put_interactions()
+        self._refresh()
+        return WriteReport(written=dict(self.written), unchanged=dict(self.unchanged))
+
+    def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
+        sql = f"SELECT {column}, {value} FROM {table} WHERE {column} IN {_IN}"
+        return dict(self.conn.execute(sql, (_keys(set(keys)),)))
+
+    def _put(
+        self,
+        kind: str,
+        table: str,
+        column: str,
+        items: Sequence[tuple[str, str, tuple[str, ...]]],
+        extra: tuple[str, ...],
+    ) -> dict[str, str]:
+        """Replace by key, counting like the memory store; returns the docs stored before for the batch's keys."""
+        if not items:
+            return {}
+        stored = self._stored(table, column, (key for key, _, _ in items))
+        old = dict(stored)
+        final: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        for key, doc, values in items:
+            if stored.get(key) == doc:
+                self.unchanged[kind] += 1
+            else:
+                stored[key] = doc
+                final[key] = (key, doc, values)
+                self.written[kind] += 1
+        columns = (column, "doc", *extra)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+        self.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            f" ON CONFLICT ({column}) DO UPDATE SET {updates}",
+            [(key, doc, *values) for key, doc, values in final.values()],
+        )
+        return old
+
+    def _officer_places(self, batch: Batch) -> dict[str, tuple[str, str]]:
+        """(unit, zone) before the write of every stored officer the batch may move or re-zone."""
+        rezoned_units = {u.id for u in batch.units}
+        sql = (
+            "SELECT o.nrp, o.unit, u.timezone FROM officer o JOIN unit u ON u.id = o.unit"
+            f" WHERE o.nrp IN {_IN} OR o.unit IN {_IN}"
+        )
+        rows = self.conn.execute(sql, (_keys(o.nrp for o in batch.officers), _keys(rezoned_units)))
+        return {nrp: (unit, zone) for nrp, unit, zone in rows}
+
+    def _places(self, officers: Collection[str]) -> dict[str, tuple[str, str]]:
+        sql = f"SELECT o.nrp, o.unit, u.timezone FROM officer o JOIN unit u ON u.id = o.unit WHERE o.nrp IN {_IN}"
+        return {nrp: (unit, zone) for nrp, unit, zone in self.conn.execute(sql, (_keys(officers),))}
+
+    def _put_teams(self) -> None:
+        teams = self.batch.teams
+        old = self._put("team", "team", "id", [(t.id, dumps(t), (t.unit,)) for t in teams], ("unit",))
+        final = {t.id: t for t in teams}
+        changed = [final[key] for key in {t.id for t in teams} if dumps(final[key]) != old.get(key)]
+        for team in changed:
+            before: set[tuple[str, str | None, str | None]] = set()
+            if team.id in old:
+                previous = converter.structure(json.loads(old[team.id]), Team)
+                before = {(m.nrp, _iso(m.start), _iso(m.end)) for m in previous.members}
+            now = {(m.nrp, _iso(m.start), _iso(m.end)) for m in team.members}
+            self.moved_officers.update(nrp for nrp, _, _ in before ^ now)
+        self.conn.executemany("DELETE FROM team_member WHERE team = ?", [(t.id,) for t in changed])
+        self.conn.executemany(
+            "INSERT INTO team_member (team, position, nrp, first_day, last_day) VALUES (?, ?, ?, ?, ?)",
+            [(t.id, n, m.nrp, _iso(m.start), _iso(m.end)) for t in changed for n, m in enumerate(t.members)],
+        )
+
+    def _put_absences(self) -> None:
+        absences = self.batch.absences
+        if not absences:
+            return
+        sql = f"SELECT nrp, first_day, last_day, reason FROM absence WHERE nrp IN {_IN}"
+        seen = set(self.conn.execute(sql, (_keys({a.nrp for a in absences}),)))
+        rows = []
+        for absence in absences:
+            row = (absence.nrp, absence.start.isoformat(), absence.end.isoformat(), absence.reason.value)
+            if row in seen:
+                self.unchanged["absence"] += 1
+            else:
+                seen.add(row)
+                rows.append((*row, dumps(absence)))
+                self.written["absence"] += 1
+        self.conn.executemany(
+            "INSERT INTO absence (nrp, first_day, last_day, reason, doc) VALUES (?, ?, ?, ?, ?)", rows
+        )
+
+    def _rekey_and_put_residents(self) -> None:
+        incoming = self.batch.residents
+        if not incoming:
+            return
+        # rekeys() needs only the stored records of the batch's refs and those holding a key the batch may move.
+        stored = self._stored("resident", "ref", (r.ref for r in incoming))
+        records = {ref: converter.structure(json.loads(doc), Resident) for ref, doc in stored.items()}
+        candidates = {records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming}
+        sql = f"SELECT ref, doc FROM resident WHERE key IN {_IN}"
+        for ref, doc in self.conn.execute(sql, (_keys(candidates),)).fetchall():
+            records.setdefault(ref, converter.structure(json.loads(doc), Resident))
+        self.moves = rekeys(records, incoming)
+        if self.moves:
+            self._rekey(self.moves)
+        self._put("resident", "resident", "ref", [(r.ref, dumps(r), (r.key,)) for r in incoming], ("key",))
+
+    def _rekey(self, moves: dict[str, str]) -> None:
+        """Move stored interactions from old identity keys to new ones, exactly as the memory store does."""
+        conn = self.conn
+        sql = (
+            "SELECT DISTINCT i.iid, i.doc FROM interaction_resident ir JOIN interaction i ON i.iid = ir.interaction"
+            f" WHERE ir.resident IN (SELECT rid FROM resident_key WHERE key IN {_IN})"
+        )
+        docs: list[tuple[str, int]] = []
+        links: list[tuple[int, str]] = []
+        for iid, doc in conn.execute(sql, (_keys(moves),)).fetchall():
+            interaction = moved(converter.structure(json.loads(doc), Interaction), moves)
+            docs.append((dumps(interaction), iid))
+            links.extend((iid, key) for key in interaction.residents)
+        conn.executemany("UPDATE interaction SET doc = ? WHERE iid = ?", docs)
+        conn.executemany("DELETE FROM interaction_resident WHERE interaction = ?", [(iid,) for _, iid in docs])
+        self._link_residents(links)
+        conn.execute(
+            f"INSERT OR IGNORE INTO temp.regen (resident) SELECT rid FROM resident_key WHERE key IN {_IN}",
+            (_keys([*moves, *moves.values()]),),
+        )
+
+    def _link_residents(self, links: list[tuple[int, str]]) -> None:
+        """Insert (interaction, resident key) links, interning the keys in SQL."""
+        conn = self.conn
+        conn.executemany("INSERT INTO temp.new_resident (interaction, key) VALUES (?, ?)", links)
+        conn.execute("INSERT OR IGNORE INTO resident_key (key) SELECT key FROM temp.new_resident")
+        conn.execute(
+            "INSERT INTO interaction_resident (interaction, resident) SELECT n.interaction, r.rid"
+            " FROM temp.new_resident n JOIN resident_key r ON r.key = n.key"
+        )
+        conn.execute("DELETE FROM temp.new_resident")
+
+    def _put_interactions(self) -> None:
+        conn = self.conn
+        batch = self.batch.interactions
+        if not batch:
+            return
+        # Bare refs that resident records tie to an identity name that identity, in this batch as in later ones.
+        wanted = bare_refs(batch)
+        ties = (
+            dict(conn.execute(f"SELECT ref, key FROM resident WHERE ref IN {_IN}", (_keys(wanted),))) if wanted else {}
+        )
+        incoming = {**resolution(ties), **self.moves}
+        if incoming:
+            batch = tuple(moved(interaction, incoming) for interaction in batch)
+        stored = self._stored("interaction", "id", (i.id for i in batch))
+        new: list[tuple[Interaction, str]] = []
+        conflicts = []
+        for interaction in batch:
+            doc = dumps(interaction)
+            previous = stored.get(interaction.id)
+            if previous is None:
+                stored[interaction.id] = doc
+                new.append((interaction, doc))
+                self.written["interaction"] += 1
+            elif previous == doc:
+                self.unchanged["interaction"] += 1
+            else:
+                conflicts.append(interaction.id)
+        if conflicts:
+            raise ConflictError(
+                "interaction",
+                conflicts,
+                "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
+            )
+        if not new:
+            return
+        zones = {nrp: zone for nrp, (_, zone) in self._places({nrp for i, _ in new for nrp in i.officers}).items()}
+        mark = int(conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()[0])
+        rows: list[tuple[int, str, int, int, str]] = []
+        officers: list[tuple[int, str, str, int]] = []
+        residents: list[tuple[int, str]] = []
+        for iid, (interaction, doc) in enumerate(new, start=mark + 1):
+            occurred = interaction.occurred_at
+            rows.append((iid, interaction.id, _micros(occurred), _micros(interaction.recorded_at), doc))
+            for nrp in interaction.officers:
+                zone = zones[nrp]
+                day = local_day(occurred, zone)
+                officers.append((iid, nrp, day.isoformat(), _day_end_micros(day, zone)))
+            residents.extend((iid, key) for key in interaction.residents)
+        conn.executemany("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO interaction_officer (interaction, nrp, day, day_end) VALUES (?, ?, ?, ?)", officers
+        )
+        rids = int(conn.execute("SELECT coalesce(max(rid), 0) FROM resident_key").fetchone()[0])
+        self._link_residents(residents)
+        marks = {"mark": mark, "rids": rids}
+        conn.execute(_COMPLEX, marks)
+        for statement in (*_INSERT_SIMPLE, *_STAGE_NEW):
+            conn.execute(statement, marks)
+        conn.execute("DELETE FROM temp.complex")
+        self._merge()
+
+    def _merge(self) -> None:
+        for statement in _MERGE:
+            self.conn.execute(statement)
+
+    def _refresh(self) -> None:
+        """Recompute local days and first contacts that a change of unit, zone, team or identity invalidated."""
+        conn = self.conn
+        if self.rezoned_officers:
+            zones = {nrp: zone for nrp, (_, zone) in self._places(self.rezoned_officers).items()}
+            sql = (
+                "SELECT io.interaction, io.nrp, i.occurred FROM interaction_officer io"
+                f" JOIN interaction i ON i.iid = io.interaction WHERE io.nrp IN {_IN}"
+            )
+            updates = []
+            for iid, nrp, occurred in conn.execute(sql, (_keys(self.rezoned_officers),)).fetchall():
+                day = local_day(_instant(occurred), zones[nrp])
+                updates.append((day.isoformat(), _day_end_micros(day, zones[nrp]), iid, nrp))
+            conn.executemany(
+                "UPDATE interaction_officer SET day = ?, day_end = ? WHERE interaction = ? AND nrp = ?", updates
+            )
+        if self.moved_officers:
+            conn.execute(
+                "INSERT OR IGNORE INTO temp.regen (resident) SELECT ir.resident FROM interaction_officer io"
+                f" JOIN interaction_resident ir ON ir.interaction = io.interaction WHERE io.nrp IN {_IN}",
+                (_keys(self.moved_officers),),
+            )
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM temp.regen)").fetchone()[0]:
+            conn.execute(
+                "DELETE FROM first_contact WHERE scope IN (0, 1, 2) AND resident IN (SELECT resident FROM temp.regen)"
+            )
+            for statement in _STAGE_REGEN:
+                conn.execute(statement)
+            self._merge()
+            conn.execute("DELETE FROM temp.regen")
+
+
+def _new_friend_day(group: tuple[str, str, str], residents: list[str], evidence: list[str]) -> NewFriendDay:
+    day, officer, key = group
+    return NewFriendDay(
+        key=key,
+        officer=officer,
+        day=_date(day),
+        residents=tuple(sorted(set(residents))) if len(residents) > 1 else tuple(residents),
+        evidence=tuple(sorted(set(evidence))) if len(evidence) > 1 else tuple(evidence),
+    )
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
