@@ -677,6 +677,39 @@ def test_agrees_with_memory_store(batches: list[Batch], extra: list[NewFriendQue
         assert reads(store) == reads(memory)
 
 
+_texts = st.text(min_size=1, max_size=12).filter(str.strip)
+_zones = st.builds(
+    lambda seconds: dt.timezone(dt.timedelta(seconds=seconds)),
+    st.integers(-86_399, 86_399) | st.sampled_from([0, 7 * 3600, 25_632]),  # +07:07:12 was Jakarta's mean time
+)
+
+
+@st.composite
+def _any_interactions(draw: st.DrawFn) -> Interaction:
+    occurred = draw(st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1), timezones=_zones))
+    recorded = occurred + draw(st.timedeltas(dt.timedelta(0), dt.timedelta(days=400)))
+    ident = draw(_texts)
+    return Interaction(
+        id=ident,
+        occurred_at=occurred,
+        recorded_at=recorded.astimezone(draw(_zones)),
+        territory=draw(st.sampled_from(("35", "35.05.01.2001"))),
+        kind=draw(st.sampled_from(InteractionKind)),
+        officers=tuple(draw(st.lists(st.sampled_from(_NRPS), min_size=1, max_size=3, unique=True))),
+        residents=tuple(draw(st.lists(_texts, min_size=1, max_size=3, unique=True))),
+        summary=draw(st.none() | st.text(max_size=5)),
+        complaint=draw(st.none() | st.builds(Complaint, topic=_texts, needs_follow_up=st.booleans())),
+        follows_up=draw(st.none() | _texts.filter(lambda f: f != ident)),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(interaction=_any_interactions())
+def test_fast_interaction_json_is_the_canonical_json(interaction: Interaction) -> None:
+    assert sqlite_module._interaction_doc is sqlite_module._interaction_json  # the fast path is in use
+    assert sqlite_module._interaction_json(interaction) == dumps(interaction)
+
+
 # --- several processes, and a process killed mid-write ----------------------------------------------------
 
 

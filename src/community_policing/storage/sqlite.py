@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import functools
 import json
+import json.encoder
 import os
 import random
 import sqlite3
@@ -16,10 +17,12 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+import attrs
+
 from community_policing.calendar import day_end, local_day
 from community_policing.convert import converter, dumps
 from community_policing.errors import ConflictError, IntegrityError, StoreError, StoreUnavailable
-from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
+from community_policing.model import Absence, Complaint, Interaction, Officer, Resident, Team, Territory, Unit
 from community_policing.privacy import ref_key
 from community_policing.storage.integrity import missing_references
 from community_policing.storage.protocol import Batch, EntityKind, NewFriendDay, NewFriendQuery, Novelty, WriteReport
@@ -147,6 +150,10 @@ _INSERT_SIMPLE = _stage_sql(_NEW_PARTICIPATIONS, "first_contact", _SIMPLE)
 _STAGE_NEW = _stage_sql(_NEW_PARTICIPATIONS, "temp.stage", _GENERAL)
 _STAGE_REGEN = _stage_sql(_REGEN_PARTICIPATIONS)
 _MERGE = (
+    # A staged row that a stored row dominates can never be first (most repeat contacts): drop it.
+    "DELETE FROM temp.stage AS s WHERE EXISTS (SELECT 1 FROM first_contact f INDEXED BY first_contact_group"
+    " WHERE f.scope = s.scope AND f.resident = s.resident AND f.key = s.key AND f.occurred < s.occurred"
+    " AND f.recorded <= s.recorded)",
     # Groups that need the general path: already stored, or staged at several instants.
     "INSERT INTO temp.touched SELECT scope, resident, key FROM temp.stage s GROUP BY scope, resident, key"
     " HAVING min(occurred) < max(occurred) OR EXISTS (SELECT 1 FROM first_contact f INDEXED BY first_contact_group"
@@ -186,19 +193,53 @@ _KNOWN = {
 }
 _IN = "(SELECT value FROM json_each(?))"
 _TABLES = (
-    "unit",
-    "territory",
-    "officer",
-    "team",
-    "team_member",
-    "absence",
-    "resident",
-    "resident_key",
-    "interaction",
-    "interaction_officer",
-    "interaction_resident",
-    "first_contact",
-)
+    "unit", "territory", "officer", "team", "team_member", "absence", "resident", "resident_key",
+    "interaction", "interaction_officer", "interaction_resident", "first_contact",
+)  # fmt: skip
+
+
+_text = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False) writes a string
+
+
+def _interaction_json(interaction: Interaction) -> str:
+    """``convert.dumps(interaction)``, written directly (several times faster on the write path); same text."""
+    complaint = interaction.complaint
+    parts = (
+        []
+        if complaint is None
+        else [
+            f'"complaint":{{"needs_follow_up":{"true" if complaint.needs_follow_up else "false"},'
+            f'"topic":{_text(complaint.topic)}}}'
+        ]
+    )
+    if interaction.follows_up is not None:
+        parts.append(f'"follows_up":{_text(interaction.follows_up)}')
+    parts.append(
+        f'"id":{_text(interaction.id)},"kind":{_text(interaction.kind.value)},'
+        f'"occurred_at":{_text(interaction.occurred_at.isoformat())},'
+        f'"officers":[{",".join(map(_text, interaction.officers))}],'
+        f'"recorded_at":{_text(interaction.recorded_at.isoformat())},'
+        f'"residents":[{",".join(map(_text, interaction.residents))}]'
+    )
+    if interaction.summary is not None:
+        parts.append(f'"summary":{_text(interaction.summary)}')
+    parts.append(f'"territory":{_text(interaction.territory)}')
+    return "{" + ",".join(parts) + "}"
+
+
+def _known_shape() -> bool:
+    """Whether the model still has the fields `_interaction_json` writes (else the converter is used)."""
+    optional = {"summary", "complaint", "follows_up"}
+    required = {"id", "occurred_at", "recorded_at", "territory", "kind", "officers", "residents"}
+    fields = {a.name: a.default for a in attrs.fields(Interaction)}
+    complaint = [(a.name, a.default) for a in attrs.fields(Complaint)]
+    return fields == {**dict.fromkeys(required, attrs.NOTHING), **dict.fromkeys(optional)} and complaint == [
+        ("topic", attrs.NOTHING),
+        ("needs_follow_up", attrs.NOTHING),
+    ]
+
+
+_interaction_doc = _interaction_json if _known_shape() else dumps
 
 
 def _micros(instant: dt.datetime) -> int:
@@ -676,7 +717,7 @@ class _Write:
         new: list[tuple[Interaction, str]] = []
         conflicts = []
         for interaction in batch:
-            doc = dumps(interaction)
+            doc = _interaction_doc(interaction)
             previous = stored.get(interaction.id)
             if previous is None:
                 stored[interaction.id] = doc
