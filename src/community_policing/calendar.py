@@ -110,18 +110,26 @@ class DutyCalendar:
         """Whether the officer serves on `day`."""
         return self.officer.is_active(day)
 
+    def excuses(self, days: Iterable[dt.date]) -> dict[dt.date, str]:
+        """The excused days among `days` with their reasons (see `excuse`); duty days are left out."""
+        off = {d.number for d in self.days_off}
+        found: dict[dt.date, str] = {}
+        for day in days:
+            for absence in self.absences:
+                if absence.start <= day <= absence.end:
+                    found[day] = absence.reason.value
+                    break
+            else:
+                if day.weekday() in off:
+                    found[day] = "day_off"
+                elif day in self.holidays:
+                    found[day] = "public_holiday"
+        return found
+
     def excuse(self, day: dt.date) -> str | None:
         """Why `day` is not a duty day, or None when it is one.
 
         The absence's reason first (the earliest-starting absence covering the day), else ``day_off``, else
         ``public_holiday``. Activity and rule validity are the caller's business.
         """
-        for absence in self.absences:
-            if absence.covers(day):
-                return absence.reason.value
-        weekday = day.weekday()
-        if any(d.number == weekday for d in self.days_off):
-            return "day_off"
-        if day in self.holidays:
-            return "public_holiday"
-        return None
+        return self.excuses((day,)).get(day)

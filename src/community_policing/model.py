@@ -59,7 +59,10 @@ class Weekday(enum.StrEnum):
     @property
     def number(self) -> int:
         """The ISO weekday number minus one, as `datetime.date.weekday` returns it (Monday is 0)."""
-        return list(Weekday).index(self)
+        return _WEEKDAY_NUMBERS[self]
+
+
+_WEEKDAY_NUMBERS = {day: number for number, day in enumerate(Weekday)}
 
 
 class Rank(enum.Enum):
