@@ -24,7 +24,7 @@ def _open_memory(url: str) -> Store:
 
 
 def _open_sqlite(url: str) -> Store:
-    from community_policing.storage.sqlite import SQLiteStore  # type: ignore[import-not-found, unused-ignore]
+    from community_policing.storage.sqlite import SQLiteStore
 
     store: Store = SQLiteStore(url)
     return store
@@ -52,7 +52,7 @@ def community_policing_store_backends() -> Sequence[StoreBackend]:
 @hookimpl
 def community_policing_rule_kinds() -> Sequence[RuleKind]:
     """The ``new_friends`` rule kind: "no day without a new friend"."""
-    from community_policing.rules.new_friends import NEW_FRIENDS  # type: ignore[import-not-found, unused-ignore]
+    from community_policing.rules.new_friends import NEW_FRIENDS
 
     kinds: tuple[RuleKind, ...] = (NEW_FRIENDS,)
     return kinds
