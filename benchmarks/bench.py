@@ -7,8 +7,10 @@ contacts) and prints:
   of the same rows into an equivalent table (target: at least 0.5);
 - evaluation of the built-in rule for all officers over the whole period as a ratio to one hand-written SQL
   query computing the same per-officer, per-day new-friend counts from the bare table (target: at most 2.0);
-- peak memory (tracemalloc) of loading and of evaluating, and how evaluation's peak changes when the same
-  officers x days carry twice as many repeat contacts (target: it does not grow with interactions).
+- peak memory (peak RSS of the process doing it) of loading and of evaluating, and how the peaks change when
+  the same officers x days carry 2.5 times the interactions (target: they do not grow with interactions).
+
+Each phase runs in its own fresh process, so each peak is that phase's alone.
 
 Usage: python benchmarks/bench.py --officers 2000 --days 365   (CI runs a tiny size so the script keeps working)
 """
@@ -17,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
+import multiprocessing
 import random
+import resource
 import sqlite3
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -107,22 +109,21 @@ def village_of(officers: int) -> Callable[[int], str]:
     return lambda n: f"35.05.{n % 22 + 1:02d}.{2001 + n // 22:04d}"
 
 
-def timed(action: Callable[[], Any]) -> tuple[float, Any]:
-    """Wall time and result of `action`."""
-    gc.collect()
-    began = time.perf_counter()
-    result = action()
-    return time.perf_counter() - began, result
+def in_child(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run `function(*args)` in a fresh process and return its result with the process's peak RSS (MiB).
+
+    A fresh (spawned) process per phase gives each phase's own peak memory, without tracemalloc's slowdown.
+    """
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        result: dict[str, Any] = pool.apply(_measured, (function, *args))
+    return result
 
 
-def peak_of(action: Callable[[], Any]) -> int:
-    """The peak of memory allocated by Python (tracemalloc) while `action` runs, in bytes."""
-    gc.collect()
-    tracemalloc.start()
-    action()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
+def _measured(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    result = function(*args)
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
 
 
 BARE_SCHEMA = """
@@ -147,84 +148,98 @@ def bare_rows(chunk: list[Interaction], first_iid: int) -> tuple[list[tuple[Any,
     return rows, contacts
 
 
-def run(officers: int, days: int, repeats: float, chunk_size: int, workdir: Path, quiet: bool) -> dict[str, float]:
-    log = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
-    village = village_of(officers)
-
-    # Baseline load: bare executemany of the same rows (interaction rows and their officer x resident rows),
-    # prepared outside the timing just as the library's Interaction objects are.
-    bare = sqlite3.connect(workdir / "bare.db", isolation_level=None)
+def bare_load(officers: int, days: int, repeats: float, chunk_size: int, path: str) -> dict[str, Any]:
+    """Baseline: bare executemany of the same rows (interaction rows and their officer x resident rows),
+    prepared outside the timing just as the library's Interaction objects are."""
+    bare = sqlite3.connect(path, isolation_level=None)
     bare.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + BARE_SCHEMA)
-    bare_time = 0.0
+    spent = 0.0
     count = 0
-    for chunk in chunks(interactions(officers, days, repeats, 1, village), chunk_size):
+    for chunk in chunks(interactions(officers, days, repeats, 1, village_of(officers)), chunk_size):
         rows, contacts = bare_rows(chunk, count + 1)
         began = time.perf_counter()
         bare.execute("BEGIN")
         bare.executemany("INSERT INTO interaction VALUES (?, ?, ?, ?, ?)", rows)
         bare.executemany("INSERT INTO contact VALUES (?, ?, ?, ?)", contacts)
         bare.execute("COMMIT")
-        bare_time += time.perf_counter() - began
+        spent += time.perf_counter() - began
         count += len(chunk)
-    log(f"bare insert: {count} interactions in {bare_time:.2f}s")
+    bare.close()
+    return {"seconds": spent, "interactions": count}
 
-    store = SQLiteStore(f"sqlite:///{workdir / 'library.db'}")
+
+def library_load(officers: int, days: int, repeats: float, chunk_size: int, path: str) -> dict[str, Any]:
+    """Through the library: `SQLiteStore.write` of batches of Interaction objects, each batch a transaction."""
+    store = SQLiteStore(f"sqlite:///{path}")
     store.write(organisation(officers))
+    spent = 0.0
+    for chunk in chunks(interactions(officers, days, repeats, 1, village_of(officers)), chunk_size):
+        batch = Batch(interactions=tuple(chunk))
+        began = time.perf_counter()
+        store.write(batch)
+        spent += time.perf_counter() - began
+    store.close()
+    return {"seconds": spent}
 
-    def load_all() -> float:
-        spent = 0.0
-        for chunk in chunks(interactions(officers, days, repeats, 1, village), chunk_size):
-            batch = Batch(interactions=tuple(chunk))
-            began = time.perf_counter()
-            store.write(batch)
-            spent += time.perf_counter() - began
-        return spent
 
-    # Timed without tracemalloc (which slows Python down several times); memory is measured separately.
-    library_time = load_all()
-    log(f"library load: {count} interactions in {library_time:.2f}s")
-
+def library_evaluation(days: int, path: str) -> dict[str, Any]:
+    """The built-in rule for all officers over the whole period."""
     end = START + dt.timedelta(days=days - 1)
     as_of = dt.datetime.combine(end + dt.timedelta(days=3), dt.time(0), WIB)
-    eval_time, evaluation = timed(lambda: evaluate(store, start=START, end=end, as_of=as_of))
-    log(f"evaluation: {len(evaluation.findings)} findings in {eval_time:.2f}s")
-    del evaluation
-    eval_peak = peak_of(lambda: evaluate(store, start=START, end=end, as_of=as_of))
-    store.close()
-    memory_store = SQLiteStore(f"sqlite:///{workdir / 'memory.db'}")
-    memory_store.write(organisation(officers))
-
-    def load_for_memory() -> None:
-        for chunk in chunks(interactions(officers, days, repeats, 1, village), chunk_size):
-            memory_store.write(Batch(interactions=tuple(chunk)))
-
-    load_peak = peak_of(load_for_memory)
-    memory_store.close()
-    evaluation = evaluate(SQLiteStore(f"sqlite:///{workdir / 'library.db'}"), start=START, end=end, as_of=as_of)
-
-    query = """
-        SELECT officer, first_day, COUNT(*) FROM (
-            SELECT officer, resident, MIN(day) AS first_day FROM contact GROUP BY officer, resident
-        ) GROUP BY officer, first_day
-    """
+    store = SQLiteStore(f"sqlite:///{path}")
     began = time.perf_counter()
-    counts = bare.execute(query).fetchall()
-    query_time = time.perf_counter() - began
-    log(f"hand-written query: {len(counts)} officer-days in {query_time:.2f}s")
-    met = sum(1 for f in evaluation.findings if f.new_friends > 0)
-    if met != len(counts):
-        raise SystemExit(f"the library and the hand-written query disagree: {met} vs {len(counts)} officer-days")
+    evaluation = evaluate(store, start=START, end=end, as_of=as_of)
+    spent = time.perf_counter() - began
+    store.close()
+    days_with_friends = sum(1 for f in evaluation.findings if f.new_friends > 0)
+    return {"seconds": spent, "findings": len(evaluation.findings), "days_with_friends": days_with_friends}
+
+
+HAND_WRITTEN_QUERY = """
+    SELECT officer, first_day, COUNT(*) FROM (
+        SELECT officer, resident, MIN(day) AS first_day FROM contact GROUP BY officer, resident
+    ) GROUP BY officer, first_day
+"""
+
+
+def hand_written_query(path: str) -> dict[str, Any]:
+    """One hand-written SQL query over the bare table: new friends per officer and day."""
+    bare = sqlite3.connect(path)
+    began = time.perf_counter()
+    counts = bare.execute(HAND_WRITTEN_QUERY).fetchall()
+    spent = time.perf_counter() - began
     bare.close()
+    return {"seconds": spent, "officer_days": len(counts)}
+
+
+def run(officers: int, days: int, repeats: float, chunk_size: int, workdir: Path, quiet: bool) -> dict[str, float]:
+    log = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    bare_path, library_path = str(workdir / "bare.db"), str(workdir / "library.db")
+    bare = in_child(bare_load, officers, days, repeats, chunk_size, bare_path)
+    log(f"bare insert: {bare['interactions']} interactions in {bare['seconds']:.2f}s")
+    load = in_child(library_load, officers, days, repeats, chunk_size, library_path)
+    log(f"library load: {bare['interactions']} interactions in {load['seconds']:.2f}s, peak {load['peak_mib']:.0f} MiB")
+    evaluation = in_child(library_evaluation, days, library_path)
+    seconds, peak = evaluation["seconds"], evaluation["peak_mib"]
+    log(f"evaluation: {evaluation['findings']} findings in {seconds:.2f}s, peak {peak:.0f} MiB")
+    query = in_child(hand_written_query, bare_path)
+    log(f"hand-written query: {query['officer_days']} officer-days in {query['seconds']:.2f}s")
+    if evaluation["days_with_friends"] != query["officer_days"]:
+        raise SystemExit(
+            f"the library and the hand-written query disagree: {evaluation['days_with_friends']} vs "
+            f"{query['officer_days']} officer-days with new friends"
+        )
+    count = bare["interactions"]
     return {
         "interactions": count,
-        "load_ratio": bare_time / library_time,
-        "library_rate": count / library_time,
-        "bare_rate": count / bare_time,
-        "eval_ratio": eval_time / query_time,
-        "eval_seconds": eval_time,
-        "query_seconds": query_time,
-        "load_peak_mb": load_peak / 2**20,
-        "eval_peak_mb": eval_peak / 2**20,
+        "load_ratio": bare["seconds"] / load["seconds"],
+        "library_rate": count / load["seconds"],
+        "bare_rate": count / bare["seconds"],
+        "eval_ratio": evaluation["seconds"] / query["seconds"],
+        "eval_seconds": evaluation["seconds"],
+        "query_seconds": query["seconds"],
+        "load_peak_mb": load["peak_mib"],
+        "eval_peak_mb": evaluation["peak_mib"],
     }
 
 
@@ -249,9 +264,10 @@ def main() -> None:
         f"ratio {base['eval_ratio']:.2f} (target <= 2.0)"
     )
     print(
-        f"peak memory: load {base['load_peak_mb']:.1f} MiB, evaluation {base['eval_peak_mb']:.1f} MiB; with "
-        f"{dense['interactions'] / base['interactions']:.1f}x the interactions: load {dense['load_peak_mb']:.1f} MiB, "
-        f"evaluation {dense['eval_peak_mb']:.1f} MiB (ratio {dense['eval_peak_mb'] / base['eval_peak_mb']:.2f})"
+        f"peak memory: load {base['load_peak_mb']:.0f} MiB, evaluation {base['eval_peak_mb']:.0f} MiB; with "
+        f"{dense['interactions'] / base['interactions']:.1f}x the interactions: load {dense['load_peak_mb']:.0f} MiB "
+        f"(ratio {dense['load_peak_mb'] / base['load_peak_mb']:.2f}), evaluation {dense['eval_peak_mb']:.0f} MiB "
+        f"(ratio {dense['eval_peak_mb'] / base['eval_peak_mb']:.2f})"
     )
 
 
