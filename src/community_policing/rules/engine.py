@@ -7,6 +7,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import groupby
+from typing import NamedTuple
 
 import attrs
 
@@ -29,9 +30,12 @@ class Status(enum.StrEnum):
     PENDING = "pending"
 
 
-@attrs.frozen(kw_only=True)
-class Finding:
-    """The status of (rule, subject, day), with the new friends that counted and the interactions behind them."""
+class Finding(NamedTuple):
+    """The status of (rule, subject, day), with the new friends that counted and the interactions behind them.
+
+    A named tuple rather than an attrs class: an evaluation makes one per officer and day (730,000 for 2,000
+    officers over a year), and a tuple is several times cheaper to build.
+    """
 
     rule: str
     subject_kind: str
@@ -221,6 +225,8 @@ def evaluate(
         if kind is None:
             raise CommunityPolicingError(f"rule {rule.id!r} has kind {rule.kind!r}, which no plugin provides")
         produced = list(kind.evaluate(rule, context))
-        produced.sort(key=lambda f: (f.subject_kind, f.subject_id, f.day))
+        # A finding's leading fields are (rule, subject kind, subject id, day): tuple order is the report's
+        # order, and a kind that yields in order (as the built-in one does) costs one linear pass here.
+        produced.sort()
         findings.extend(produced)
     return Evaluation(as_of=as_of, start=start, end=end, findings=tuple(findings), summaries=tuple(summarise(findings)))

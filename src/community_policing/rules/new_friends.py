@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -65,51 +66,44 @@ class NewFriends:
         self, rule: Rule, params: NewFriendsParameters, context: EvaluationContext, rows: Sequence[NewFriendDay]
     ) -> Iterator[Finding]:
         # This loop runs once per officer and day (730,000 times for 2,000 officers over a year): the work per
-        # day is kept to dictionary lookups; excuses and closes are computed per officer and per zone up front.
-        friends: dict[tuple[str, dt.date], tuple[int, tuple[str, ...]]] = {}
-        for where, group in groupby(rows, key=lambda row: (row.officer, row.day)):
+        # day is kept to dictionary lookups; excuses, closes and active ranges are computed up front.
+        friends: dict[str, dict[dt.date, tuple[int, tuple[str, ...]]]] = defaultdict(dict)
+        for (nrp, day), group in groupby(rows, key=lambda row: (row.officer, row.day)):
             found = list(group)
             if len(found) == 1:
-                friends[where] = (len(found[0].residents), found[0].evidence)
+                friends[nrp][day] = (len(found[0].residents), found[0].evidence)
             else:  # several scope keys (an officer in two teams): the same resident counts once
                 residents = set().union(*(row.residents for row in found))
                 shown = set().union(*(row.evidence for row in found))
-                friends[where] = (len(residents), tuple(sorted(shown)))
+                friends[nrp][day] = (len(residents), tuple(sorted(shown)))
         days = [day for day in context.days if rule.in_force(day)]
-        at_least, grace = params.at_least, params.grace_hours
+        at_least, grace, rule_id = params.at_least, params.grace_hours, rule.id
+        met, missed, excused_, pending = Status.MET, Status.MISSED, Status.EXCUSED, Status.PENDING
         closes: dict[str, list[bool]] = {}
+        nothing: dict[dt.date, tuple[int, tuple[str, ...]]] = {}
         for nrp, officer in sorted(context.officers.items()):
             calendar = context.calendar(nrp, exclude_public_holidays=params.exclude_public_holidays)
             zone = calendar.timezone
             if zone not in closes:
                 closes[zone] = [context.close(zone, day, grace) > context.as_of for day in days]
-            still_open = closes[zone]
-            excused = calendar.excuses(days)
-            first, last = officer.active_from, officer.active_to
-            for index, day in enumerate(days):
-                if (first is not None and day < first) or (last is not None and day > last):
-                    continue
-                count, evidence = friends.get((nrp, day), _NONE)
+            # The days are in order, so the officer's active range is one slice of them.
+            first = 0 if officer.active_from is None else bisect.bisect_left(days, officer.active_from)
+            last = len(days) if officer.active_to is None else bisect.bisect_right(days, officer.active_to)
+            active = days[first:last]
+            excused = calendar.excuses(active)
+            mine = friends.get(nrp, nothing)
+            for day, still_open in zip(active, closes[zone][first:last], strict=True):
+                count, evidence = mine.get(day, _NONE)
                 reason = excused.get(day)
                 if reason is not None:
-                    status = Status.EXCUSED
+                    status = excused_
                 elif count >= at_least:
-                    status = Status.MET
-                elif still_open[index]:
-                    status = Status.PENDING
+                    status = met
+                elif still_open:
+                    status = pending
                 else:
-                    status = Status.MISSED
-                yield Finding(
-                    rule=rule.id,
-                    subject_kind="officer",
-                    subject_id=nrp,
-                    day=day,
-                    status=status,
-                    new_friends=count,
-                    required=at_least,
-                    reason=reason,
-                    evidence=evidence,
-                )
+                    status = missed
+                yield Finding(rule_id, "officer", nrp, day, status, count, at_least, reason, evidence)
 
     def _teams(
         self, rule: Rule, params: NewFriendsParameters, context: EvaluationContext, rows: Sequence[NewFriendDay]

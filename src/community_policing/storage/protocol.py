@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
@@ -79,9 +79,10 @@ class NewFriendQuery:
     officers: frozenset[str] | None = None
 
 
-@attrs.frozen(kw_only=True)
-class NewFriendDay:
+class NewFriendDay(NamedTuple):
     """The residents new to `officer` (within scope key `key`) on local day `day`, and the interactions that show it.
+
+    A named tuple: a store returns one per officer and day with new friends, and tuples are cheap to build.
 
     `key` is the officer's NRP for novelty scope officer, the team id for scope team, the unit id for scope unit.
     `residents` and `evidence` are sorted and distinct.
