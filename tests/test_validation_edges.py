@@ -88,7 +88,9 @@ def test_an_instant_with_a_local_mean_time_offset_round_trips() -> None:
     assert structure(unstructure(interaction), Interaction) == interaction
 
 
-@pytest.mark.parametrize(("typo", "meant"), [("severty", "severity"), ("valid_form", "valid_from"), ("subjet", "subject")])
+@pytest.mark.parametrize(
+    ("typo", "meant"), [("severty", "severity"), ("valid_form", "valid_from"), ("subjet", "subject")]
+)
 def test_a_misspelled_common_field_gets_a_suggestion(typo: str, meant: str) -> None:
     with pytest.raises(RuleError) as info:
         parse_rules(f'[[rule]]\nid = "r"\nkind = "new_friends"\n{typo} = "x"\n', kinds=KINDS)
