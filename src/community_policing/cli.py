@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from community_policing.convert import parse_date, parse_instant
@@ -125,10 +125,18 @@ def _load(args: argparse.Namespace) -> int:
                 path.unlink(missing_ok=True)
         raise
     store.close()
-    kinds = sorted(set(report.written) | set(report.unchanged))
-    parts = [f"{report.written.get(k, 0)} {k}(s) written, {report.unchanged.get(k, 0)} unchanged" for k in kinds]
-    print(f"loaded {source} into {store.url}: " + ("; ".join(parts) if parts else "nothing to load"))
+    print(f"loaded {source} into {store.url}: {_counts(report.written)} written, {_counts(report.unchanged)} unchanged")
     return EXIT_OK
+
+
+_PLURALS = {"territory": "territories", "interaction": "interactions"}
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    """``4 units, 16 territories`` for a WriteReport's counts; ``nothing`` when empty."""
+    kinds = ("unit", "territory", "officer", "team", "absence", "resident", "interaction")
+    parts = [f"{counts[k]} {k if counts[k] == 1 else _PLURALS.get(k, k + 's')}" for k in kinds if counts.get(k)]
+    return ", ".join(parts) if parts else "nothing"
 
 
 def _evaluate(args: argparse.Namespace) -> int:
