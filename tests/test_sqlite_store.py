@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -9,6 +10,7 @@ import multiprocessing
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -241,18 +243,47 @@ def test_migrations_run_forward_and_newer_files_are_refused(tmp_path: Path, monk
 
 def test_store_one_version_behind_is_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path}/cp.db"
-    (everything,) = sqlite_module.MIGRATIONS
-    old, new = everything[:-1], everything[-1:]  # pretend the last statement came in a second migration
+    first, *rest = sqlite_module.MIGRATIONS
+    old, new = first[:-1], first[-1:]  # pretend the last statement of migration 1 came in a second migration
     monkeypatch.setattr(sqlite_module, "MIGRATIONS", (old,))
     with SQLiteStore(url) as store:
-        assert store.diagnostics()["schema_version"] == 1
-        with pytest.raises(StoreError, match="first_contact_group"):  # the index comes with version 2
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        with pytest.raises(StoreError, match="no such"):  # the later tables and the index are missing
             store.write(attrs.evolve(world(), interactions=(meet("i-1", at(1, 9), [NRP_A], ["nik:a"]),)))
-    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (old, new))
+    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (old, new, *rest))
     with SQLiteStore(url) as store:
-        assert store.diagnostics()["schema_version"] == 2
+        assert store.diagnostics()["schema_version"] == 2 + len(rest)
         store.write(attrs.evolve(world(), interactions=(meet("i-1", at(1, 9), [NRP_A], ["nik:a"]),)))
         assert [d.residents for d in store.new_friend_days(queries()[-1])] == [("nik:a",)]
+
+
+def _as_version_1(path: Path) -> None:
+    """Turn a file of this version back into what version 1 wrote (it maintained every scope)."""
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        assert conn.execute("SELECT count(*) FROM maintained_scope").fetchone()[0] in (1, 3)
+        conn.execute("DROP TABLE maintained_scope")
+        conn.execute("PRAGMA user_version = 1")
+
+
+def test_version_1_files_keep_every_scope_they_maintained(tmp_path: Path) -> None:
+    memory = MemoryStore()
+    history = (meet("i-1", at(1, 9), [NRP_A, NRP_C], ["nik:a"]), meet("i-2", at(6, 9), [NRP_B], ["nik:a", "nik:b"]))
+    with SQLiteStore.at(tmp_path / "full.db") as store:
+        write_both(memory, store, attrs.evolve(world(), interactions=history))
+        expected = reads(store)  # asks for every scope, as version 1 maintained them all
+        assert expected == reads(memory)
+    with SQLiteStore.at(tmp_path / "empty.db") as store:
+        store.write(world())
+    _as_version_1(tmp_path / "full.db")
+    _as_version_1(tmp_path / "empty.db")
+    with SQLiteStore.at(tmp_path / "full.db") as store:
+        facts = store.diagnostics()
+        assert facts["schema_version"] == SCHEMA_VERSION
+        assert facts["maintained_scopes"] == list(Novelty)  # kept: no rebuild, and writes go on maintaining them
+        write_both(memory, store, Batch(interactions=(meet("i-3", at(2, 9), [NRP_B], ["nik:b"]),)))
+        assert reads(store) == reads(memory)
+    with SQLiteStore.at(tmp_path / "empty.db") as store:  # nothing was maintained yet: only officer
+        assert store.diagnostics()["maintained_scopes"] == [Novelty.OFFICER]
 
 
 def test_failed_migration_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -535,6 +566,136 @@ def test_officer_filter(db: SQLiteStore) -> None:
         assert bool(found) == (scope is not Novelty.TEAM)  # NRP_B joins the team only on 5 March
 
 
+# --- lazy scopes: only the scopes asked for are maintained ----------------------------------------------------
+
+
+def _everything(scope: Novelty, as_of: dt.datetime = FAR_FUTURE) -> NewFriendQuery:
+    return NewFriendQuery(scope=scope, start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31), as_of=as_of)
+
+
+def _stored_scopes(store: SQLiteStore) -> set[int]:
+    """The scopes that have rows in ``first_contact``, read without asking for any."""
+    return {n for (n,) in store._conn.execute("SELECT DISTINCT scope FROM first_contact")}
+
+
+def _history() -> tuple[Interaction, ...]:
+    pair = meet("h-pair", at(2, 10), [NRP_A, NRP_B], ["nik:0", "ref:w-1"])
+    singles = (
+        meet(f"h-{n}", at(1 + n % 7, (5 * n) % 24, 30), [(NRP_A, NRP_B, NRP_C)[n % 3]], [f"nik:{n % 5}"])
+        for n in range(21)
+    )
+    return (*singles, pair)
+
+
+def test_new_file_maintains_only_the_officer_scope(db: SQLiteStore) -> None:
+    memory = MemoryStore()
+    assert "lazy-scopes" in db.capabilities
+    write_both(memory, db, attrs.evolve(world(), interactions=_history()))
+    assert db.diagnostics()["maintained_scopes"] == [Novelty.OFFICER]
+    assert _stored_scopes(db) == {0}
+    assert list(db.new_friend_days(_everything(Novelty.OFFICER))) == list(
+        memory.new_friend_days(_everything(Novelty.OFFICER))
+    )
+    assert _stored_scopes(db) == {0}  # asking for officer builds nothing
+
+
+def test_team_scope_is_built_when_first_asked_for_and_maintained_after(db: SQLiteStore) -> None:
+    memory = MemoryStore()
+    base = world()
+    write_both(memory, db, attrs.evolve(base, interactions=_history()))
+    # Changes of every kind while only officer is maintained: the team frontier must reflect them when built.
+    write_both(
+        memory, db, Batch(teams=(attrs.evolve(base.teams[0], members=(*base.teams[0].members, Membership(nrp=NRP_C))),))
+    )
+    write_both(memory, db, Batch(units=(attrs.evolve(base.units[0], timezone="Asia/Jayapura"),)))
+    write_both(memory, db, Batch(residents=(Resident(ref="w-1", key="nik:3"),)))
+    assert _stored_scopes(db) == {0}
+    for as_of in (at(3, 0), at(5, 12), FAR_FUTURE):
+        query = _everything(Novelty.TEAM, as_of)
+        assert list(db.new_friend_days(query)) == list(memory.new_friend_days(query))
+    assert db.diagnostics()["maintained_scopes"] == [Novelty.OFFICER, Novelty.TEAM]
+    assert _stored_scopes(db) == {0, 1}
+    # From now on writes maintain the team frontier: new contacts, membership, unit, zone and identity changes.
+    steps = [
+        Batch(
+            interactions=(meet("n-1", at(1, 7), [NRP_C], ["nik:9", "nik:2"]), meet("n-2", at(9, 9), [NRP_B], ["nik:8"]))
+        ),
+        Batch(teams=(attrs.evolve(base.teams[0], members=(Membership(nrp=NRP_B, end=dt.date(2024, 3, 3)),)),)),
+        Batch(officers=(attrs.evolve(base.officers[2], unit="polres-blitar"),)),
+        Batch(units=(attrs.evolve(base.units[0], timezone="America/New_York"),)),
+        Batch(residents=(Resident(ref="w-2", key="nik:9"), Resident(ref="w-1", key="nik:7"))),
+        Batch(interactions=(meet("n-3", at(1, 1), [NRP_A], ["ref:w-2"], recorded=at(8, 1)),)),
+    ]
+    for step in steps:
+        write_both(memory, db, step)
+        assert _stored_scopes(db) <= {0, 1}  # unit is still not maintained
+        for as_of in (at(3, 0), at(8, 12), FAR_FUTURE):
+            for scope in (Novelty.OFFICER, Novelty.TEAM):
+                query = _everything(scope, as_of)
+                assert list(db.new_friend_days(query)) == list(memory.new_friend_days(query))
+    assert db.diagnostics()["maintained_scopes"] == [Novelty.OFFICER, Novelty.TEAM]
+    assert reads(db) == reads(memory)  # and unit, built last, from everything that happened
+    assert db.diagnostics()["maintained_scopes"] == list(Novelty)
+
+
+def _rebuilt_frontiers(store: SQLiteStore, folder: Path) -> dict[Novelty, list[tuple[Any, ...]]]:
+    """The frontier of every scope built from scratch on a copy of `store`'s file, for comparison."""
+    copy = folder / f"rebuilt-{time.monotonic_ns()}.db"
+    with contextlib.closing(sqlite3.connect(copy, isolation_level=None)) as target:
+        store._conn.backup(target)
+        target.execute("DELETE FROM first_contact WHERE scope <> 0")
+        target.execute("DELETE FROM maintained_scope WHERE scope <> 0")
+    with SQLiteStore.at(copy) as rebuilt:
+        return {scope: rebuilt.frontier(scope) for scope in Novelty}
+
+
+def test_maintained_scopes_persist_across_reopening(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    memory = MemoryStore()
+    with SQLiteStore.at(tmp_path / "cp.db") as store:
+        write_both(memory, store, attrs.evolve(world(), interactions=_history()))
+        assert list(store.new_friend_days(_everything(Novelty.UNIT))) == list(
+            memory.new_friend_days(_everything(Novelty.UNIT))
+        )
+
+    def no_rebuild(self: SQLiteStore, number: int) -> None:
+        raise AssertionError(f"scope {number} rebuilt")
+
+    with SQLiteStore.at(tmp_path / "cp.db") as store:
+        assert store.diagnostics()["maintained_scopes"] == [Novelty.OFFICER, Novelty.UNIT]
+        write_both(memory, store, Batch(interactions=(meet("n-1", at(1, 1), [NRP_C], ["nik:1"]),)))
+        with monkeypatch.context() as patch:
+            patch.setattr(SQLiteStore, "_materialise", no_rebuild)
+            for as_of in (at(2, 0), FAR_FUTURE):
+                query = _everything(Novelty.UNIT, as_of)
+                assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
+            with pytest.raises(AssertionError, match="scope 1 rebuilt"):
+                list(store.new_friend_days(_everything(Novelty.TEAM)))
+        rebuilt = _rebuilt_frontiers(store, tmp_path)
+        assert store.frontier(Novelty.UNIT) == rebuilt[Novelty.UNIT]  # the incremental frontier is the same
+        assert reads(store) == reads(memory)
+
+
+def test_a_scope_built_by_another_connection_meanwhile_is_not_built_twice(tmp_path: Path) -> None:
+    memory = MemoryStore()
+    with SQLiteStore.at(tmp_path / "cp.db") as first, SQLiteStore.at(tmp_path / "cp.db") as second:
+        write_both(memory, first, attrs.evolve(world(), interactions=_history()))
+        assert first.diagnostics()["maintained_scopes"] == [Novelty.OFFICER]
+        real = first._transaction
+        builds: list[int] = []
+
+        def racing(action: Any) -> Any:
+            # `first` saw the scope unmaintained; `second` builds it before `first` takes the write lock.
+            builds.append(len(list(second.new_friend_days(_everything(Novelty.TEAM)))))
+            return real(action)
+
+        first._transaction = racing  # type: ignore[method-assign]
+        found = list(first.new_friend_days(_everything(Novelty.TEAM)))
+        assert builds  # the race happened
+        assert found == list(memory.new_friend_days(_everything(Novelty.TEAM)))
+        assert first.diagnostics()["maintained_scopes"] == [Novelty.OFFICER, Novelty.TEAM]
+        assert first.frontier(Novelty.TEAM) == _rebuilt_frontiers(first, tmp_path)[Novelty.TEAM]
+
+
 # --- agreement with the memory store on random data -------------------------------------------------------
 
 _NRPS = (NRP_A, NRP_B, NRP_C, "10000004")
@@ -677,6 +838,44 @@ def test_agrees_with_memory_store(batches: list[Batch], extra: list[NewFriendQue
         assert reads(store) == reads(memory)
 
 
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    batches=_batches(),
+    asked=st.lists(st.sampled_from(Novelty), unique=True),
+    split=st.integers(0, 5),
+    extra=st.lists(_queries, max_size=3),
+)
+def test_scopes_asked_for_midway_agree_with_memory_store(
+    batches: list[Batch], asked: list[Novelty], split: int, extra: list[NewFriendQuery]
+) -> None:
+    """Scopes built after some writes and maintained by the rest agree with the reference and with a rebuild."""
+    memory = MemoryStore()
+    split = min(split, len(batches))
+    with tempfile.TemporaryDirectory() as folder, SQLiteStore(f"sqlite:///{folder}/cp.db") as store:
+        for n in range(len(batches) + 1):
+            if n == split:
+                for scope in asked:
+                    query = NewFriendQuery(scope=scope, start=_DAYS[0], end=_DAYS[-1], as_of=FAR_FUTURE)
+                    assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
+            if n < len(batches):
+                write_both(memory, store, batches[n])
+        expected = [scope for scope in Novelty if scope is Novelty.OFFICER or scope in asked]
+        assert store.diagnostics()["maintained_scopes"] == expected
+        assert {n for (n,) in store._conn.execute("SELECT DISTINCT scope FROM first_contact")} <= {
+            sqlite_module._SCOPES[scope] for scope in expected
+        }
+        incremental = {scope: store.frontier(scope) for scope in expected}
+        rebuilt = _rebuilt_frontiers(store, Path(folder))
+        assert incremental == {scope: rebuilt[scope] for scope in expected}
+        assert _dominated_rows(store) == []
+        for query in extra:
+            assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
+        for scope in Novelty:
+            for as_of in (_ORIGIN + dt.timedelta(hours=h) for h in range(0, 240, 11)):
+                query = NewFriendQuery(scope=scope, start=_DAYS[0], end=_DAYS[-1], as_of=as_of, grace_hours=24)
+                assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
+
+
 _texts = st.text(min_size=1, max_size=12).filter(str.strip)
 _zones = st.builds(
     lambda seconds: dt.timezone(dt.timedelta(seconds=seconds)),
@@ -787,6 +986,59 @@ def test_concurrent_writer_processes(tmp_path: Path) -> None:
         assert reads(store) == reads(memory)
 
 
+def _asker(path: str, order: list[str], start: Any, results: Any) -> None:
+    """Ask for every scope in `order` at the same moment as the other processes; report which scopes it built."""
+    built: list[int] = []
+    real = SQLiteStore._materialise
+
+    def spy(self: SQLiteStore, number: int) -> None:  # runs under the write lock, so the look is reliable
+        if not self._conn.execute("SELECT 1 FROM maintained_scope WHERE scope = ?", (number,)).fetchone():
+            built.append(number)
+        real(self, number)
+
+    SQLiteStore._materialise = spy  # type: ignore[method-assign]
+    with SQLiteStore(f"sqlite:///{path}") as store:
+        start.wait(timeout=60)
+        for scope in order:
+            list(store.new_friend_days(_everything(Novelty(scope))))
+    results.put(built)
+
+
+@pytest.mark.slow
+def test_concurrent_first_asks_build_each_scope_once(tmp_path: Path) -> None:
+    """Two processes ask for team and unit at once while a third writes: each scope is built once, and right."""
+    path = tmp_path / "cp.db"
+    memory = MemoryStore()
+    shared = _shared_world()
+    officers = [o.nrp for o in shared.officers]
+    with SQLiteStore.at(path) as store:
+        write_both(memory, store, shared)
+        for round_ in range(3):
+            write_both(memory, store, _big_batch(round_, officers, 1500))
+    context = multiprocessing.get_context("spawn")
+    start, asked, wrote = context.Barrier(3), context.Queue(), context.Queue()
+    orders = (["team", "unit"], ["unit", "team"])
+    workers = [context.Process(target=_asker, args=(str(path), order, start, asked)) for order in orders]
+    workers.append(context.Process(target=_writer, args=(str(path), 0, start, wrote)))
+    for worker in workers:
+        worker.start()
+    reports = [asked.get(timeout=120) for _ in orders]
+    wrote.get(timeout=120)
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    assert sorted(number for built in reports for number in built) == [1, 2]  # each scope built exactly once
+    for batch in _process_batches(0):
+        memory.write(batch)
+    with SQLiteStore.at(path) as store:
+        assert store.diagnostics()["maintained_scopes"] == list(Novelty)
+        rebuilt = _rebuilt_frontiers(store, tmp_path)
+        assert {scope: store.frontier(scope) for scope in Novelty} == rebuilt
+        assert store.diagnostics()["rows.first_contact"] == sum(len(rows) for rows in rebuilt.values())
+        for scope in Novelty:
+            assert list(store.new_friend_days(_everything(scope))) == list(memory.new_friend_days(_everything(scope)))
+
+
 _CHILD = textwrap.dedent(
     """
     import json, sys
@@ -824,8 +1076,9 @@ def _fingerprint(store: SQLiteStore, batch: Batch) -> tuple[Any, ...]:
     """Row counts, which of the batch's interactions are stored, and every first contact."""
     known = store.known("interaction", [i.id for i in batch.interactions])
     query = NewFriendQuery(scope=Novelty.TEAM, start=_DAYS[0], end=dt.date(2024, 4, 30), as_of=FAR_FUTURE)
-    frontiers = tuple(tuple(store.frontier(scope)) for scope in Novelty)
-    return store.diagnostics(), len(known), tuple(store.new_friend_days(query)), frontiers
+    found = tuple(store.new_friend_days(query))
+    frontiers = tuple(tuple(store.frontier(scope)) for scope in Novelty)  # every scope is maintained from now on
+    return store.diagnostics(), len(known), found, frontiers
 
 
 @pytest.mark.slow

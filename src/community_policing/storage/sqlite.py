@@ -13,13 +13,14 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import attrs
 
 from community_policing.calendar import day_end, local_day
+from community_policing.calendar import zone as _zone
 from community_policing.convert import converter, dumps
 from community_policing.errors import ConflictError, IntegrityError, StoreError, StoreUnavailable
 from community_policing.model import Absence, Complaint, Interaction, Officer, Resident, Team, Territory, Unit
@@ -36,6 +37,7 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 _PREFIX = "sqlite:///"
 _BUSY_SECONDS = 30.0
 _SCOPES = {Novelty.OFFICER: 0, Novelty.TEAM: 1, Novelty.UNIT: 2}
+_NOVELTY = {number: scope for scope, number in _SCOPES.items()}
 
 # --- schema ------------------------------------------------------------------------------------------------
 #
@@ -48,6 +50,10 @@ _SCOPES = {Novelty.OFFICER: 0, Novelty.TEAM: 1, Novelty.UNIT: 2}
 # same group occurred strictly earlier and was recorded no later. `superseded` is the least `recorded` among
 # the group's rows that occurred strictly earlier (NULL when none), so a row is the first contact as of T
 # exactly when recorded <= T < superseded.
+#
+# Only the scopes listed in `maintained_scope` have rows, and only they are maintained by writes. A new file
+# maintains officer; the first query for another scope builds its frontier from the stored participations
+# (`SQLiteStore._maintain`) and lists it, in one write transaction, after which every write maintains it too.
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: everything
@@ -83,6 +89,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " PRIMARY KEY (scope, day, officer, key, resident, interaction)) WITHOUT ROWID",
         "CREATE INDEX first_contact_group ON first_contact (scope, resident, key, occurred)",
     ),
+    (  # 2: writes maintain only the scopes asked for; a new file starts with officer, a version-1 file kept all
+        "CREATE TABLE maintained_scope (scope INTEGER PRIMARY KEY)",
+        "INSERT INTO maintained_scope (scope) VALUES (0)",
+        "INSERT INTO maintained_scope (scope) SELECT column1 FROM (VALUES (1), (2))"
+        " WHERE EXISTS (SELECT 1 FROM interaction)",
+    ),
 )
 """Forward migrations: entry n-1 takes a database from `user_version` n-1 to n. Append, never edit."""
 
@@ -90,7 +102,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this code writes (a newer file is refused)."""
 
 _TEMP = (
-    "CREATE TEMP TABLE IF NOT EXISTS new_resident (interaction INTEGER NOT NULL, key TEXT NOT NULL)",
     "CREATE TEMP TABLE IF NOT EXISTS regen (resident INTEGER PRIMARY KEY)",
     "CREATE TEMP TABLE IF NOT EXISTS complex (resident INTEGER PRIMARY KEY)",
     "CREATE TEMP TABLE IF NOT EXISTS stage (scope INTEGER, key TEXT, resident INTEGER, interaction INTEGER,"
@@ -131,21 +142,15 @@ _F_COLUMNS = ", ".join("f." + c for c in _FC_COLUMNS.split(", "))
 _S_COLUMNS = ", ".join("s." + c for c in _FC_COLUMNS.split(", "))
 
 
-def _stage_sql(source: str, target: str = "temp.stage", extra: str = "") -> list[str]:
-    """The statements that put the candidate first-contact rows of the participations `source` selects in `target`."""
-    return [
-        f"INSERT OR IGNORE INTO {target} ({_FC_COLUMNS}) SELECT {scope}, {key}, ir.resident, i.iid, i.id, io.nrp,"
-        " i.occurred, i.recorded, io.day, io.day_end"
-        f" FROM {source.format(join=join)}{extra}"
+def _stage_sql(source: str, target: str = "temp.stage", extra: str = "") -> dict[int, str]:
+    """Per scope, the statement that puts the candidate first-contact rows `source` selects in `target`."""
+    return {
+        scope: f"INSERT OR IGNORE INTO {target} ({_FC_COLUMNS}) SELECT {scope}, {key}, ir.resident, i.iid, i.id,"
+        f" io.nrp, i.occurred, i.recorded, io.day, io.day_end FROM {source.format(join=join)}{extra}"
         for scope, key, join in _SCOPE_KEYS
-    ]
+    }
 
 
-_COMPLEX = (
-    "INSERT INTO temp.complex SELECT ir.resident FROM interaction_resident ir CROSS JOIN interaction i"
-    " ON i.iid = ir.interaction WHERE ir.interaction > :mark AND ir.resident > :rids"
-    " GROUP BY ir.resident HAVING min(i.occurred) < max(i.occurred)"
-)
 _INSERT_SIMPLE = _stage_sql(_NEW_PARTICIPATIONS, "first_contact", _SIMPLE)
 _STAGE_NEW = _stage_sql(_NEW_PARTICIPATIONS, "temp.stage", _GENERAL)
 _STAGE_REGEN = _stage_sql(_REGEN_PARTICIPATIONS)
@@ -175,6 +180,8 @@ _MERGE = (
     "DELETE FROM temp.stage",
     "DELETE FROM temp.touched",
 )
+_MAINTAINED = "SELECT scope FROM maintained_scope ORDER BY scope"
+_MATERIALISE_CHUNK = 50_000  # residents per step when a scope's frontier is built from history
 _NEW_FRIENDS = (  # one row per (day, officer, key, resident, interaction), in primary-key order: no sorting
     "SELECT f.day, f.officer, f.key, r.key, f.interaction_id FROM first_contact f"
     " JOIN resident_key r ON r.rid = f.resident"
@@ -203,28 +210,19 @@ _text = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False
 
 def _interaction_json(interaction: Interaction) -> str:
     """``convert.dumps(interaction)``, written directly (several times faster on the write path); same text."""
-    complaint = interaction.complaint
-    parts = (
-        []
-        if complaint is None
-        else [
-            f'"complaint":{{"needs_follow_up":{"true" if complaint.needs_follow_up else "false"},'
-            f'"topic":{_text(complaint.topic)}}}'
-        ]
+    i = interaction
+    head = "{"
+    if i.complaint is not None:
+        follow_up = "true" if i.complaint.needs_follow_up else "false"
+        head = f'{{"complaint":{{"needs_follow_up":{follow_up},"topic":{_text(i.complaint.topic)}}},'
+    if i.follows_up is not None:
+        head += f'"follows_up":{_text(i.follows_up)},'
+    summary = "" if i.summary is None else f',"summary":{_text(i.summary)}'
+    return (
+        f'{head}"id":{_text(i.id)},"kind":{_text(i.kind.value)},"occurred_at":"{i.occurred_at.isoformat()}",'
+        f'"officers":[{",".join(map(_text, i.officers))}],"recorded_at":"{i.recorded_at.isoformat()}",'
+        f'"residents":[{",".join(map(_text, i.residents))}]{summary},"territory":{_text(i.territory)}}}'
     )
-    if interaction.follows_up is not None:
-        parts.append(f'"follows_up":{_text(interaction.follows_up)}')
-    parts.append(
-        f'"id":{_text(interaction.id)},"kind":{_text(interaction.kind.value)},'
-        f'"occurred_at":{_text(interaction.occurred_at.isoformat())},'
-        f'"officers":[{",".join(map(_text, interaction.officers))}],'
-        f'"recorded_at":{_text(interaction.recorded_at.isoformat())},'
-        f'"residents":[{",".join(map(_text, interaction.residents))}]'
-    )
-    if interaction.summary is not None:
-        parts.append(f'"summary":{_text(interaction.summary)}')
-    parts.append(f'"territory":{_text(interaction.territory)}')
-    return "{" + ",".join(parts) + "}"
 
 
 def _known_shape() -> bool:
@@ -252,8 +250,9 @@ def _instant(micros: int) -> dt.datetime:
 
 
 @functools.lru_cache(maxsize=65536)
-def _day_end_micros(day: dt.date, timezone: str) -> int:
-    return _micros(day_end(day, timezone))
+def _day_row(day: dt.date, timezone: str) -> tuple[str, int]:
+    """The stored form of a local day in `timezone`: ISO date, and its end (local midnight after it) in micros."""
+    return day.isoformat(), _micros(day_end(day, timezone))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -292,16 +291,26 @@ class SQLiteStore:
 
     First contacts are maintained at write time in the table ``first_contact``, so `new_friend_days` reads
     only the rows of the days asked for and aggregates them in SQL.
+
+    Lazy scopes: writes maintain first contacts only for the novelty scopes that have been asked for at least
+    once (the file lists them in ``maintained_scope``; a new file has only ``officer``, the built-in rule's).
+    The first `new_friend_days` (or `frontier`) call for another scope builds that scope's first contacts from
+    the stored participations, with the officers, units and teams as they are now, in one ``BEGIN IMMEDIATE``
+    transaction that also lists the scope; that call is as slow as loading the history once, and it needs write
+    access to the file. From then on every write, in every process, maintains the scope as well.
     """
 
-    capabilities: frozenset[str] = frozenset({"transactions", "persistent", "concurrent-writers", "sql-aggregation"})
+    capabilities: frozenset[str] = frozenset(
+        {"transactions", "persistent", "concurrent-writers", "sql-aggregation", "lazy-scopes"}
+    )
 
     def __init__(self, url: str) -> None:
         path = _path_of(url)
         self.url = url
         self._lock = threading.RLock()
+        self._maintained: set[int] = set()  # scopes known to be maintained (a scope never stops being maintained)
         if path == ":memory:":
-            self.capabilities = frozenset({"transactions", "sql-aggregation"})
+            self.capabilities = frozenset({"transactions", "sql-aggregation", "lazy-scopes"})
         try:
             self._conn = sqlite3.connect(
                 path, timeout=_BUSY_SECONDS, isolation_level=None, check_same_thread=False, cached_statements=256
@@ -386,26 +395,62 @@ class SQLiteStore:
 
     # --- writing -------------------------------------------------------------------------------------------
 
-    def write(self, batch: Batch) -> WriteReport:
-        """Store `batch` in one ``BEGIN IMMEDIATE`` transaction (retried while busy): all of it, or nothing."""
-        with self._lock, self._errors("write"):
-            delay = 0.005
-            deadline = time.monotonic() + 2 * _BUSY_SECONDS
-            while True:
-                self._begin()
-                try:
-                    report = _Write(self, batch).run()
-                    self._conn.execute("COMMIT")
-                    return report
-                except sqlite3.OperationalError as error:
-                    self._conn.rollback()
-                    if not _is_busy(error) or time.monotonic() > deadline:
-                        raise
-                except BaseException:
-                    self._conn.rollback()
+    def _transaction(self, action: Callable[[], _T]) -> _T:
+        """`action` in one ``BEGIN IMMEDIATE`` transaction, the whole of it retried while the file is busy."""
+        delay = 0.005
+        deadline = time.monotonic() + 2 * _BUSY_SECONDS
+        while True:
+            self._begin()
+            try:
+                result = action()
+                self._conn.execute("COMMIT")
+                return result
+            except sqlite3.OperationalError as error:
+                self._conn.rollback()
+                if not _is_busy(error) or time.monotonic() > deadline:
                     raise
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.25)
+            except BaseException:
+                self._conn.rollback()
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.25)
+
+    def write(self, batch: Batch) -> WriteReport:
+        """Store `batch` in one ``BEGIN IMMEDIATE`` transaction (retried while busy): all of it, or nothing.
+
+        First contacts are maintained for the scopes listed in the file at the time of the write.
+        """
+        with self._lock, self._errors("write"):
+            return self._transaction(lambda: _Write(self, batch).run())
+
+    def _maintain(self, scope: Novelty) -> int:
+        """`scope`'s number, once writes maintain it: the first time, build its frontier and list it."""
+        number = _SCOPES[scope]
+        if number not in self._maintained:
+            if number not in {n for (n,) in self._conn.execute(_MAINTAINED)}:
+                self._transaction(lambda: self._materialise(number))
+            self._maintained.add(number)
+        return number
+
+    def _materialise(self, number: int) -> None:
+        """In a write transaction: scope `number`'s frontier from every stored participation, and its mark.
+
+        The mark is checked again under the write lock: of several processes asking at once, only the first builds.
+        """
+        conn = self._conn
+        if number in {n for (n,) in conn.execute(_MAINTAINED)}:
+            return
+        conn.execute("DELETE FROM first_contact WHERE scope = ?", (number,))
+        top = int(conn.execute("SELECT coalesce(max(rid), 0) FROM resident_key").fetchone()[0])
+        for low in range(0, top, _MATERIALISE_CHUNK):
+            conn.execute(
+                "INSERT INTO temp.regen (resident) SELECT rid FROM resident_key WHERE rid > ? AND rid <= ?",
+                (low, low + _MATERIALISE_CHUNK),
+            )
+            conn.execute(_STAGE_REGEN[number])
+            _merge(conn)
+            conn.execute("DELETE FROM temp.regen")
+        conn.execute("INSERT INTO maintained_scope (scope) VALUES (?)", (number,))
 
     # --- reading -------------------------------------------------------------------------------------------
 
@@ -462,9 +507,12 @@ class SQLiteStore:
             yield converter.structure(json.loads(doc), Interaction)
 
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
-        """First contacts per (scope key, officer, local day), read from ``first_contact`` and grouped in SQL."""
+        """First contacts per (scope key, officer, local day), read from ``first_contact`` and grouped in SQL.
+
+        The first call for a scope that no write maintains yet builds its first contacts first (see the class).
+        """
         params: dict[str, object] = {
-            "scope": _SCOPES[query.scope],
+            "scope": _SCOPES[query.scope],  # maintained below, under the lock
             "start": query.start.isoformat(),
             "end": query.end.isoformat(),
             "as_of": _micros(query.as_of),
@@ -475,6 +523,7 @@ class SQLiteStore:
             officers = " AND f.officer IN (SELECT value FROM json_each(:officers))"
             params["officers"] = _keys(sorted(query.officers))
         with self._lock, self._errors("evaluate"):
+            self._maintain(query.scope)
             rows = self._conn.execute(_NEW_FRIENDS.format(officers=officers), params).fetchall()
         # Rows come day by day; the results are due officer by officer, so collect each officer's days in turn.
         by_officer: dict[str, list[NewFriendDay]] = defaultdict(list)
@@ -502,13 +551,14 @@ class SQLiteStore:
                 "journal_mode": self._conn.execute("PRAGMA journal_mode").fetchone()[0],
                 "foreign_keys": bool(self._conn.execute("PRAGMA foreign_keys").fetchone()[0]),
                 "busy_timeout_ms": self._conn.execute("PRAGMA busy_timeout").fetchone()[0],
+                "maintained_scopes": [_NOVELTY[n] for (n,) in self._conn.execute(_MAINTAINED)],
             }
             for table in _TABLES:
                 found[f"rows.{table}"] = self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         return found
 
     def frontier(self, scope: Novelty) -> list[tuple[str, str, str, str, int, int, str, int | None]]:
-        """The stored first-contact frontier of `scope`, for diagnostics and tests.
+        """The stored first-contact frontier of `scope`, for diagnostics and tests (built first if not maintained).
 
         Rows (key, resident, interaction, officer, occurred, recorded, day, superseded), instants in microseconds
         since the epoch, sorted.
@@ -518,7 +568,7 @@ class SQLiteStore:
             " FROM first_contact f JOIN resident_key r ON r.rid = f.resident WHERE f.scope = ?"
         )
         with self._lock, self._errors("read"):
-            return sorted(self._conn.execute(sql, (_SCOPES[scope],)))
+            return sorted(self._conn.execute(sql, (self._maintain(scope),)))
 
     def close(self) -> None:
         """Close the connection; the store is unusable afterwards."""
@@ -544,12 +594,13 @@ class _Write:
         self.moved_officers: set[str] = set()  # unit or zone changed: re-credit their contacts
         self.rezoned_officers: set[str] = set()  # zone changed: recompute their local days
         self.moves: dict[str, str] = {}  # identity keys the batch's resident records move
+        self.scopes: list[int] = []  # the scopes whose first contacts writes maintain, read under the write lock
 
     def run(self) -> WriteReport:
         batch = self.batch
-        problems = missing_references(batch, self.store.known)
-        if problems:
-            raise IntegrityError(problems)
+        if not _all_known(batch, self.store.known):
+            raise IntegrityError(missing_references(batch, self.store.known))
+        self.scopes = [number for (number,) in self.conn.execute(_MAINTAINED)]
         before = self._officer_places(batch)
         self._put("unit", "unit", "id", [(u.id, dumps(u), (u.timezone,)) for u in batch.units], ("timezone",))
         self._put("territory", "territory", "code", [(t.code, dumps(t), ()) for t in batch.territories], ())
@@ -689,16 +740,25 @@ class _Write:
             (_keys([*moves, *moves.values()]),),
         )
 
-    def _link_residents(self, links: list[tuple[int, str]]) -> None:
-        """Insert (interaction, resident key) links, interning the keys in SQL."""
+    def _intern(self, keys: Iterable[str]) -> tuple[dict[str, int], int]:
+        """The rid of each resident key, new keys interned in order; and the greatest rid before them."""
         conn = self.conn
-        conn.executemany("INSERT INTO temp.new_resident (interaction, key) VALUES (?, ?)", links)
-        conn.execute("INSERT OR IGNORE INTO resident_key (key) SELECT key FROM temp.new_resident")
-        conn.execute(
-            "INSERT INTO interaction_resident (interaction, resident) SELECT n.interaction, r.rid"
-            " FROM temp.new_resident n JOIN resident_key r ON r.key = n.key"
+        wanted = list(dict.fromkeys(keys))
+        rids = dict(conn.execute(f"SELECT key, rid FROM resident_key WHERE key IN {_IN}", (_keys(wanted),)))
+        top = int(conn.execute("SELECT coalesce(max(rid), 0) FROM resident_key").fetchone()[0])
+        fresh = [(rid, key) for rid, key in enumerate((k for k in wanted if k not in rids), start=top + 1)]
+        if fresh:
+            conn.executemany("INSERT INTO resident_key (rid, key) VALUES (?, ?)", fresh)
+            rids.update((key, rid) for rid, key in fresh)
+        return rids, top
+
+    def _link_residents(self, links: list[tuple[int, str]]) -> None:
+        """Insert (interaction, resident key) links, interning the keys."""
+        rids, _ = self._intern(key for _, key in links)
+        self.conn.executemany(
+            "INSERT INTO interaction_resident (interaction, resident) VALUES (?, ?)",
+            [(iid, rids[key]) for iid, key in links],
         )
-        conn.execute("DELETE FROM temp.new_resident")
 
     def _put_interactions(self) -> None:
         conn = self.conn
@@ -707,63 +767,75 @@ class _Write:
             return
         # Bare refs that resident records tie to an identity name that identity, in this batch as in later ones.
         wanted = bare_refs(batch)
-        ties = (
-            dict(conn.execute(f"SELECT ref, key FROM resident WHERE ref IN {_IN}", (_keys(wanted),))) if wanted else {}
-        )
+        ties = {}
+        if wanted and conn.execute("SELECT EXISTS (SELECT 1 FROM resident)").fetchone()[0]:
+            ties = dict(conn.execute(f"SELECT ref, key FROM resident WHERE ref IN {_IN}", (_keys(wanted),)))
         incoming = {**resolution(ties), **self.moves}
         if incoming:
             batch = tuple(moved(interaction, incoming) for interaction in batch)
         stored = self._stored("interaction", "id", (i.id for i in batch))
-        new: list[tuple[Interaction, str]] = []
+        places = self._places({nrp for i in batch for nrp in i.officers})
+        zones = {nrp: (_zone(name), name) for nrp, (_, name) in places.items()}
+        mark = int(conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()[0])
+        # One pass: the same decisions as the memory store, and the rows of the new interactions.
+        rows: list[tuple[int, str, int, int, str]] = []
+        officers: list[tuple[int, str, str, int]] = []
+        links: list[tuple[int, str]] = []
+        met: dict[str, int] = {}  # resident key -> the instant it was met at in this batch (first seen)
+        several: set[str] = set()  # resident keys met at several instants in this batch
         conflicts = []
+        iid = mark
+        epoch, tick = _EPOCH, _MICROSECOND  # _micros(), inlined
         for interaction in batch:
             doc = _interaction_doc(interaction)
             previous = stored.get(interaction.id)
-            if previous is None:
-                stored[interaction.id] = doc
-                new.append((interaction, doc))
-                self.written["interaction"] += 1
-            elif previous == doc:
-                self.unchanged["interaction"] += 1
-            else:
-                conflicts.append(interaction.id)
+            if previous is not None:
+                if previous == doc:
+                    self.unchanged["interaction"] += 1
+                else:
+                    conflicts.append(interaction.id)
+                continue
+            stored[interaction.id] = doc
+            iid += 1
+            occurred = interaction.occurred_at
+            micros = (occurred - epoch) // tick
+            rows.append((iid, interaction.id, micros, (interaction.recorded_at - epoch) // tick, doc))
+            for nrp in interaction.officers:
+                tz, name = zones[nrp]
+                day, end = _day_row(occurred.astimezone(tz).date(), name)  # local_day(), with the zone at hand
+                officers.append((iid, nrp, day, end))
+            for key in interaction.residents:
+                links.append((iid, key))
+                if met.setdefault(key, micros) != micros:
+                    several.add(key)
         if conflicts:
             raise ConflictError(
                 "interaction",
                 conflicts,
                 "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
             )
-        if not new:
+        if not rows:
             return
-        zones = {nrp: zone for nrp, (_, zone) in self._places({nrp for i, _ in new for nrp in i.officers}).items()}
-        mark = int(conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()[0])
-        rows: list[tuple[int, str, int, int, str]] = []
-        officers: list[tuple[int, str, str, int]] = []
-        residents: list[tuple[int, str]] = []
-        for iid, (interaction, doc) in enumerate(new, start=mark + 1):
-            occurred = interaction.occurred_at
-            rows.append((iid, interaction.id, _micros(occurred), _micros(interaction.recorded_at), doc))
-            for nrp in interaction.officers:
-                zone = zones[nrp]
-                day = local_day(occurred, zone)
-                officers.append((iid, nrp, day.isoformat(), _day_end_micros(day, zone)))
-            residents.extend((iid, key) for key in interaction.residents)
+        self.written["interaction"] += len(rows)
         conn.executemany("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (?, ?, ?, ?, ?)", rows)
         conn.executemany(
             "INSERT INTO interaction_officer (interaction, nrp, day, day_end) VALUES (?, ?, ?, ?)", officers
         )
-        rids = int(conn.execute("SELECT coalesce(max(rid), 0) FROM resident_key").fetchone()[0])
-        self._link_residents(residents)
-        marks = {"mark": mark, "rids": rids}
-        conn.execute(_COMPLEX, marks)
-        for statement in (*_INSERT_SIMPLE, *_STAGE_NEW):
+        rids, top = self._intern(met)  # first-seen order, as the links list them
+        conn.executemany(
+            "INSERT INTO interaction_resident (interaction, resident) VALUES (?, ?)",
+            [(iid, rids[key]) for iid, key in links],
+        )
+        if not self.scopes:
+            return
+        # Residents first seen in this batch (rid > top) and met at several instants need the general path.
+        complex_ = [(rids[key],) for key in several if rids[key] > top]
+        conn.executemany("INSERT INTO temp.complex (resident) VALUES (?)", complex_)
+        marks = {"mark": mark, "rids": top}
+        for statement in [sql[scope] for sql in (_INSERT_SIMPLE, _STAGE_NEW) for scope in self.scopes]:
             conn.execute(statement, marks)
         conn.execute("DELETE FROM temp.complex")
-        self._merge()
-
-    def _merge(self) -> None:
-        for statement in _MERGE:
-            self.conn.execute(statement)
+        _merge(conn)
 
     def _refresh(self) -> None:
         """Recompute local days and first contacts that a change of unit, zone, team or identity invalidated."""
@@ -774,10 +846,10 @@ class _Write:
                 "SELECT io.interaction, io.nrp, i.occurred FROM interaction_officer io"
                 f" JOIN interaction i ON i.iid = io.interaction WHERE io.nrp IN {_IN}"
             )
-            updates = []
-            for iid, nrp, occurred in conn.execute(sql, (_keys(self.rezoned_officers),)).fetchall():
-                day = local_day(_instant(occurred), zones[nrp])
-                updates.append((day.isoformat(), _day_end_micros(day, zones[nrp]), iid, nrp))
+            updates = [
+                (*_day_row(local_day(_instant(occurred), zones[nrp]), zones[nrp]), iid, nrp)
+                for iid, nrp, occurred in conn.execute(sql, (_keys(self.rezoned_officers),)).fetchall()
+            ]
             conn.executemany(
                 "UPDATE interaction_officer SET day = ?, day_end = ? WHERE interaction = ? AND nrp = ?", updates
             )
@@ -787,14 +859,37 @@ class _Write:
                 f" JOIN interaction_resident ir ON ir.interaction = io.interaction WHERE io.nrp IN {_IN}",
                 (_keys(self.moved_officers),),
             )
-        if conn.execute("SELECT EXISTS (SELECT 1 FROM temp.regen)").fetchone()[0]:
+        # Only the maintained scopes: the others have no rows, and are built from the current state when asked for.
+        if self.scopes and conn.execute("SELECT EXISTS (SELECT 1 FROM temp.regen)").fetchone()[0]:
             conn.execute(
-                "DELETE FROM first_contact WHERE scope IN (0, 1, 2) AND resident IN (SELECT resident FROM temp.regen)"
+                f"DELETE FROM first_contact WHERE scope IN ({', '.join(str(int(n)) for n in self.scopes)})"
+                " AND resident IN (SELECT resident FROM temp.regen)"
             )
-            for statement in _STAGE_REGEN:
-                conn.execute(statement)
-            self._merge()
-            conn.execute("DELETE FROM temp.regen")
+            for scope in self.scopes:
+                conn.execute(_STAGE_REGEN[scope])
+            _merge(conn)
+        conn.execute("DELETE FROM temp.regen")
+
+
+def _all_known(batch: Batch, known: Callable[[EntityKind, Iterable[str]], frozenset[str]]) -> bool:
+    """Whether `missing_references(batch, known)` is empty; the interactions' references checked with plain sets."""
+    interactions = batch.interactions
+    wanted: dict[EntityKind, set[str]] = {
+        "territory": {i.territory for i in interactions} - {t.code for t in batch.territories},
+        "officer": {nrp for i in interactions for nrp in i.officers} - {o.nrp for o in batch.officers},
+        "interaction": {i.follows_up for i in interactions if i.follows_up is not None} - {i.id for i in interactions},
+    }
+    # Only interactions refer to interactions, so the other records can be checked without them.
+    rest = attrs.evolve(batch, interactions=()) if interactions else batch
+    return not missing_references(rest, known) and all(
+        not k or len(known(kind, k)) == len(k) for kind, k in wanted.items()
+    )
+
+
+def _merge(conn: sqlite3.Connection) -> None:
+    """Merge the staged candidate rows into the stored frontier (see `_MERGE`)."""
+    for statement in _MERGE:
+        conn.execute(statement)
 
 
 def _new_friend_day(group: tuple[str, str, str], residents: list[str], evidence: list[str]) -> NewFriendDay:
