@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import attrs
 
+from community_policing._runtime import paused_gc
 from community_policing.calendar import DutyCalendar, day_close, public_holidays
 from community_policing.errors import CommunityPolicingError
 from community_policing.model import Absence, Officer, Team, Unit
@@ -218,6 +219,19 @@ def evaluate(
         rules = builtin_rules(kinds=kinds)
     if as_of is None:
         as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with paused_gc():
+        return _evaluate(store, rules, kinds, start=start, end=end, as_of=as_of)
+
+
+def _evaluate(
+    store: Store,
+    rules: Sequence[Rule],
+    kinds: Mapping[str, RuleKind],
+    *,
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.datetime,
+) -> Evaluation:
     context = EvaluationContext(store, start=start, end=end, as_of=as_of)
     findings: list[Finding] = []
     for rule in sorted(rules, key=lambda r: r.id):

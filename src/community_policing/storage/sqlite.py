@@ -19,6 +19,7 @@ from typing import TypeVar
 
 import attrs
 
+from community_policing._runtime import paused_gc
 from community_policing.calendar import day_end, local_day
 from community_policing.calendar import zone as _zone
 from community_policing.convert import converter, dumps
@@ -420,7 +421,7 @@ class SQLiteStore:
 
         First contacts are maintained for the scopes listed in the file at the time of the write.
         """
-        with self._lock, self._errors("write"):
+        with self._lock, self._errors("write"), paused_gc():
             return self._transaction(lambda: _Write(self, batch).run())
 
     def _maintain(self, scope: Novelty) -> int:
