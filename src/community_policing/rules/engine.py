@@ -7,6 +7,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 import attrs
@@ -164,29 +165,35 @@ class EvaluationContext:
 def summarise(findings: Iterable[Finding]) -> list[Summary]:
     """One summary per (rule, subject) of `findings`, which must be sorted by rule, subject and day."""
     summaries = []
-    for (rule, kind, subject), group in groupby(findings, key=lambda f: (f.rule, f.subject_kind, f.subject_id)):
-        counts = dict.fromkeys(Status, 0)
-        current = longest = friends = 0
+    met_, missed_, pending_ = Status.MET, Status.MISSED, Status.PENDING
+    for (rule, kind, subject), group in groupby(findings, key=itemgetter(0, 1, 2)):
+        met = missed = pending = excused = current = longest = friends = 0
         for finding in group:
-            counts[finding.status] += 1
+            status = finding.status
             friends += finding.new_friends
-            if finding.status is Status.MET:
+            if status is met_:
+                met += 1
                 current += 1
                 longest = max(longest, current)
-            elif finding.status is Status.MISSED:
+            elif status is missed_:
+                missed += 1
                 current = 0
-        closed = counts[Status.MET] + counts[Status.MISSED]
+            elif status is pending_:
+                pending += 1
+            else:
+                excused += 1
+        closed = met + missed
         summaries.append(
             Summary(
                 rule=rule,
                 subject_kind=kind,
                 subject_id=subject,
-                duty_days=closed + counts[Status.PENDING],
-                met=counts[Status.MET],
-                missed=counts[Status.MISSED],
-                excused=counts[Status.EXCUSED],
-                pending=counts[Status.PENDING],
-                compliance=round(counts[Status.MET] / closed, 4) if closed else None,
+                duty_days=closed + pending,
+                met=met,
+                missed=missed,
+                excused=excused,
+                pending=pending,
+                compliance=round(met / closed, 4) if closed else None,
                 current_streak=current,
                 longest_streak=longest,
                 new_friends=friends,

@@ -6,7 +6,6 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from itertools import groupby
 
 import attrs
 
@@ -43,7 +42,6 @@ class NewFriendsParameters:
 
 
 _Friends = tuple[set[str], set[str]]
-_NONE: tuple[int, tuple[str, ...]] = (0, ())
 
 
 class NewFriends:
@@ -67,20 +65,29 @@ class NewFriends:
     ) -> Iterator[Finding]:
         # This loop runs once per officer and day (730,000 times for 2,000 officers over a year): the work per
         # day is kept to dictionary lookups; excuses, closes and active ranges are computed up front.
-        friends: dict[str, dict[dt.date, tuple[int, tuple[str, ...]]]] = defaultdict(dict)
-        for (nrp, day), group in groupby(rows, key=lambda row: (row.officer, row.day)):
-            found = list(group)
-            if len(found) == 1:
-                friends[nrp][day] = (len(found[0].residents), found[0].evidence)
-            else:  # several scope keys (an officer in two teams): the same resident counts once
-                residents = set().union(*(row.residents for row in found))
-                shown = set().union(*(row.evidence for row in found))
-                friends[nrp][day] = (len(residents), tuple(sorted(shown)))
+        # Officer -> day -> that day's row. Rows come sorted by officer, day and scope key; an officer with several
+        # scope keys on a day (two teams) gets them merged into one row, each resident counted once.
+        friends: dict[str, dict[dt.date, NewFriendDay]] = {}
+        days_of: dict[dt.date, NewFriendDay] = {}
+        current = ""
+        for row in rows:
+            if row.officer != current:
+                current = row.officer
+                days_of = friends.setdefault(current, {})
+            earlier = days_of.get(row.day)
+            if earlier is None:
+                days_of[row.day] = row
+            else:
+                days_of[row.day] = row._replace(
+                    key="",
+                    residents=tuple(sorted({*earlier.residents, *row.residents})),
+                    evidence=tuple(sorted({*earlier.evidence, *row.evidence})),
+                )
         days = [day for day in context.days if rule.in_force(day)]
         at_least, grace, rule_id = params.at_least, params.grace_hours, rule.id
         met, missed, excused_, pending = Status.MET, Status.MISSED, Status.EXCUSED, Status.PENDING
         closes: dict[str, list[bool]] = {}
-        nothing: dict[dt.date, tuple[int, tuple[str, ...]]] = {}
+        nothing: dict[dt.date, NewFriendDay] = {}
         for nrp, officer in sorted(context.officers.items()):
             calendar = context.calendar(nrp, exclude_public_holidays=params.exclude_public_holidays)
             zone = calendar.timezone
@@ -93,7 +100,8 @@ class NewFriends:
             excused = calendar.excuses(active)
             mine = friends.get(nrp, nothing)
             for day, still_open in zip(active, closes[zone][first:last], strict=True):
-                count, evidence = mine.get(day, _NONE)
+                found = mine.get(day)
+                count, evidence = (0, ()) if found is None else (len(found.residents), found.evidence)
                 reason = excused.get(day)
                 if reason is not None:
                     status = excused_
