@@ -1,0 +1,33 @@
+"""The documentation's worked example and command outputs are what the code really does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from community_policing.interchange import load
+from community_policing.report import render_json
+from community_policing.rules.engine import evaluate
+from community_policing.storage.protocol import Store
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_the_worked_example_of_the_rule_page_is_what_the_engine_computes(store: Store) -> None:
+    load(store, (DOCS / "examples" / "worked-example.jsonl").read_text(encoding="utf-8").splitlines())
+    evaluation = evaluate(
+        store,
+        start=dt.date(2023, 6, 8),
+        end=dt.date(2023, 6, 12),
+        as_of=dt.datetime.fromisoformat("2023-07-01T00:00:00+07:00"),
+    )
+    expected = (DOCS / "examples" / "worked-example.json").read_text(encoding="utf-8")
+    assert render_json(evaluation) == expected
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_every_page_is_in_the_navigation(page: str) -> None:
+    nav = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
+    assert f": {page}" in nav
