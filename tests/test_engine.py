@@ -76,6 +76,18 @@ def run(
     )
 
 
+def again(store: Store, *, as_of: str) -> Evaluation:
+    """The built-in rule over 5-9 June 2023 on what `store` already holds, as of another instant."""
+    return evaluate(
+        store,
+        builtin_rules(kinds=KINDS),
+        start=dt.date(2023, 6, 5),
+        end=dt.date(2023, 6, 9),
+        as_of=dt.datetime.fromisoformat(as_of),
+        kinds=KINDS,
+    )
+
+
 def finding(evaluation: Evaluation, subject: str, day: str) -> Finding:
     [found] = [f for f in evaluation.findings if f.subject_id == subject and f.day.isoformat() == day]
     return found
@@ -123,14 +135,7 @@ def test_contact_after_the_as_of_instant_is_not_known(store: Store) -> None:
     before = run(store, records, as_of="2023-06-08T11:00:00+07:00")
     assert finding(before, A, "2023-06-08").status is Status.PENDING
     assert finding(before, A, "2023-06-08").evidence == ()
-    after = evaluate(
-        store,
-        builtin_rules(kinds=KINDS),
-        start=dt.date(2023, 6, 5),
-        end=dt.date(2023, 6, 9),
-        as_of=dt.datetime(2023, 6, 8, 13, tzinfo=WIB),
-        kinds=KINDS,
-    )
+    after = again(store, as_of="2023-06-08T13:00:00+07:00")
     assert finding(after, A, "2023-06-08").status is Status.MET
     # 9 June has not closed yet: pending, not missed.
     assert finding(after, A, "2023-06-09").status is Status.PENDING
@@ -145,14 +150,7 @@ def test_a_late_earlier_contact_moves_the_first_meeting(store: Store) -> None:
     ]
     early = run(store, records, as_of="2023-06-08T12:00:00+07:00")
     assert finding(early, A, "2023-06-08").status is Status.MET
-    later = evaluate(
-        store,
-        builtin_rules(kinds=KINDS),
-        start=dt.date(2023, 6, 5),
-        end=dt.date(2023, 6, 9),
-        as_of=dt.datetime(2023, 6, 10, 12, tzinfo=WIB),
-        kinds=KINDS,
-    )
+    later = again(store, as_of="2023-06-10T12:00:00+07:00")
     assert finding(later, A, "2023-06-06").status is Status.MISSED
     assert finding(later, A, "2023-06-08").status is Status.MISSED
 
@@ -415,18 +413,7 @@ def test_output_is_sorted_and_byte_identical_across_runs(store: Store) -> None:
         contact("i-2", "2023-06-06T09:00:00+07:00", ["w-2"], officers=[B]),
         contact("i-1", "2023-06-06T09:00:00+07:00", ["w-1"], officers=[A, C]),
     ]
-    first = render_json(run(store, records))
-    again = render_json(
-        evaluate(
-            store,
-            builtin_rules(kinds=KINDS),
-            start=dt.date(2023, 6, 5),
-            end=dt.date(2023, 6, 9),
-            as_of=dt.datetime.fromisoformat("2023-06-20T00:00:00+07:00"),
-            kinds=KINDS,
-        )
-    )
-    assert first == again
     evaluation = run(store, records)
+    assert render_json(again(store, as_of="2023-06-20T00:00:00+07:00")) == render_json(evaluation)
     keys = [(f.rule, f.subject_id, f.day) for f in evaluation.findings]
     assert keys == sorted(keys)
