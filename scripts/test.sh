@@ -12,7 +12,10 @@ for plugin in plugins/*/; do
     "$venv/bin/python" -m pip install --quiet -e "$plugin"
   fi
 done
-echo "== ruff"; "$venv/bin/ruff" check . && "$venv/bin/ruff" format --check .
+# One command a line: under `set -e`, a failure on the left of `&&` would not stop the script.
+echo "== ruff"
+"$venv/bin/ruff" check .
+"$venv/bin/ruff" format --check .
 echo "== mypy (strict, src/)"; "$venv/bin/mypy"
 echo "== mkdocs build --strict"; site=$(mktemp -d); NO_MKDOCS_2_WARNING=1 "$venv/bin/mkdocs" build --strict --quiet -d "$site"; rm -rf "$site"
 if [ -f benchmarks/bench.py ]; then
