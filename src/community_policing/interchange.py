@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
-from community_policing.convert import dumps, problems_from, structure
+from community_policing.convert import converter, dumps, problems_from, structure
 from community_policing.errors import DatasetError, FieldError, Problem, suggest
 from community_policing.model import (
     Absence,
@@ -39,8 +40,6 @@ __all__ = [
 MAX_PROBLEMS = 100
 """How many problems a `DatasetError` lists before it only counts the rest."""
 
-_T = TypeVar("_T")
-
 
 @attrs.frozen(kw_only=True)
 class ResidentRecord:
@@ -68,12 +67,12 @@ class InteractionRecord:
     """An ``interaction`` line before its residents are resolved to identity keys."""
 
     id: str
-    occurred_at: Any  # structured to an aware datetime by the converter's hook
+    occurred_at: dt.datetime
     territory: str
     kind: InteractionKind
     officers: tuple[str, ...]
     residents: tuple[str | InlineResident, ...]
-    recorded_at: Any = None
+    recorded_at: dt.datetime | None = None
     summary: str | None = None
     complaint: Complaint | None = None
     follows_up: str | None = None
@@ -91,44 +90,21 @@ RECORD_TYPES: Mapping[str, type] = {
 """The ``type`` values of the interchange format and the classes their lines are structured into."""
 
 
-def _register_hooks() -> None:
-    import datetime as dt
-
-    from community_policing.convert import converter, parse_instant
-
-    def resident_ref(value: Any, _kind: Any) -> str | InlineResident:
-        if isinstance(value, str):
-            if not value:
-                raise ValueError("a resident ref cannot be empty")
-            return value
-        if isinstance(value, dict):
-            inline = converter.structure(value, InlineResident)
-            if inline.ref is None and inline.nik is None and inline.phone is None:
-                raise ValueError("an inline resident needs at least one of ref, nik, phone")
-            return inline
-        raise ValueError(f"expected a resident ref (string) or an object with ref/nik/phone, got {value!r}")
-
-    converter.register_structure_hook(str | InlineResident, resident_ref)
-
-    # InteractionRecord's instants are typed Any for mypy's sake; structure them as instants.
-    def instant_or_none(value: Any, _kind: Any) -> dt.datetime | None:
-        return None if value is None else parse_instant(value)
-
-    from cattrs.gen import make_dict_structure_fn, override
-
-    converter.register_structure_hook(
-        InteractionRecord,
-        make_dict_structure_fn(
-            InteractionRecord,
-            converter,
-            _cattrs_forbid_extra_keys=True,
-            occurred_at=override(struct_hook=lambda v, _: parse_instant(v)),
-            recorded_at=override(struct_hook=instant_or_none),
-        ),
-    )
+def _resident_mention(value: Any, _kind: Any) -> str | InlineResident:
+    """An interaction's resident: a ref string, or an inline object with at least one identifier."""
+    if isinstance(value, str):
+        if not value:
+            raise ValueError("a resident ref cannot be empty")
+        return value
+    if isinstance(value, dict):
+        inline = converter.structure(value, InlineResident)
+        if inline.ref is None and inline.nik is None and inline.phone is None:
+            raise ValueError("an inline resident needs at least one of ref, nik, phone")
+        return inline
+    raise ValueError(f"expected a resident ref (string) or an object with ref/nik/phone, got {value!r}")
 
 
-_register_hooks()
+converter.register_structure_hook(str | InlineResident, _resident_mention)
 
 
 _KEY_FIELDS = {
