@@ -33,6 +33,7 @@ __all__ = [
     "MAX_PROBLEMS",
     "RECORD_TYPES",
     "ResidentRecord",
+    "iter_lines",
     "load",
     "read_dataset",
 ]
