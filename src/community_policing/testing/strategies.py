@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 import attrs
 from hypothesis import strategies as st
@@ -383,7 +383,7 @@ def teams(
             name=draw(_names(_VILLAGES).map(lambda v: f"Tim {v}")),
             unit=draw(_from(unit_ids, st.sampled_from(_POLRES_IDS))),
             territories=tuple(draw(st.lists(_from(codes, territory_codes()), unique=True, max_size=3))),
-            members=cast(Any, members),
+            members=members,
             lead=lead,
         )
 
@@ -623,7 +623,7 @@ def _datasets(draw: st.DrawFn, shape: _Shape) -> Batch:
     team_list: list[Team] = []
     for number in range(1, (draw(st.integers(0, shape.max_teams)) if nrp_list else 0) + 1):
         place = draw(st.sampled_from(places))
-        members: Any = []  # Any: mypy cannot type the generic converter of Team.members
+        members: list[Membership] = []
         for nrp, (begin, length) in draw(st.lists(st.tuples(st.sampled_from(nrp_list), dated), min_size=1, max_size=4)):
             first = None if begin is None else _day(start, begin)
             members.append(
