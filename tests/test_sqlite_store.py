@@ -44,10 +44,10 @@ from community_policing.model import (
     UnitLevel,
     Weekday,
 )
-from community_policing.storage import sqlite as sqlite_module
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Batch, NewFriendQuery, Novelty, Store, WriteReport
-from community_policing.storage.sqlite import SCHEMA_VERSION, SQLiteStore
+from community_policing.storage.sqlite import SQLiteStore, schema, write
+from community_policing.storage.sqlite.schema import SCHEMA_VERSION
 from community_policing.testing.contract import StoreContract, StoreFactory
 
 WIB = dt.timezone(dt.timedelta(hours=7))
@@ -220,7 +220,7 @@ def test_unopenable_files_are_unavailable(tmp_path: Path) -> None:
 
 def test_pragmas_and_schema_version(db: SQLiteStore) -> None:
     facts = db.diagnostics()
-    assert facts["schema_version"] == SCHEMA_VERSION == len(sqlite_module.MIGRATIONS)
+    assert facts["schema_version"] == SCHEMA_VERSION == len(schema.MIGRATIONS)
     assert facts["journal_mode"] == "wal"
     assert facts["foreign_keys"] is True
     assert isinstance(facts["busy_timeout_ms"], int)
@@ -232,7 +232,7 @@ def test_migrations_run_forward_and_newer_files_are_refused(tmp_path: Path, monk
     with SQLiteStore(url) as store:  # a file at the current version, with data in it
         store.write(world())
     step = ("CREATE TABLE note (text TEXT NOT NULL)", "CREATE INDEX note_text ON note (text)")
-    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (*sqlite_module.MIGRATIONS, step))
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
     with SQLiteStore(url) as store:
         assert store.diagnostics()["schema_version"] == SCHEMA_VERSION + 1
         assert len(store.officers()) == 3  # the data survived the migration
@@ -243,14 +243,14 @@ def test_migrations_run_forward_and_newer_files_are_refused(tmp_path: Path, monk
 
 def test_store_one_version_behind_is_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path}/cp.db"
-    first, *rest = sqlite_module.MIGRATIONS
+    first, *rest = schema.MIGRATIONS
     old, new = first[:-1], first[-1:]  # pretend the last statement of migration 1 came in a second migration
-    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (old,))
+    monkeypatch.setattr(schema, "MIGRATIONS", (old,))
     with SQLiteStore(url) as store:
         assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 1
         with pytest.raises(StoreError, match="no such"):  # the later tables and the index are missing
             store.write(attrs.evolve(world(), interactions=(meet("i-1", at(1, 9), [NRP_A], ["nik:a"]),)))
-    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (old, new, *rest))
+    monkeypatch.setattr(schema, "MIGRATIONS", (old, new, *rest))
     with SQLiteStore(url) as store:
         assert store.diagnostics()["schema_version"] == 2 + len(rest)
         store.write(attrs.evolve(world(), interactions=(meet("i-1", at(1, 9), [NRP_A], ["nik:a"]),)))
@@ -291,10 +291,10 @@ def test_failed_migration_changes_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     SQLiteStore(url).close()
     good = ("CREATE TABLE note (text TEXT NOT NULL)", "CREATE INDEX note_text ON note (text)")
     bad = ("CREATE TABLE note (text TEXT NOT NULL)", "CREATE INDEX note_text ON note (no_such_column)")
-    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (*sqlite_module.MIGRATIONS, bad))
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, bad))
     with pytest.raises(StoreUnavailable, match="no_such_column"):
         SQLiteStore(url)
-    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (*sqlite_module.MIGRATIONS[:-1], good))
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS[:-1], good))
     with SQLiteStore(url) as store:  # the table of the failed attempt was rolled back, so this one can create it
         assert store.diagnostics()["schema_version"] == SCHEMA_VERSION + 1
 
@@ -527,7 +527,7 @@ def test_frontier_keeps_only_rows_that_can_be_first(db: SQLiteStore) -> None:
     db.write(batch)
     db.write(Batch(interactions=(meet("tie", at(2, 9), [NRP_A], ["nik:r"], recorded=at(2, 12)),)))
     rows = {interaction: superseded for _, _, interaction, _, _, _, _, superseded in db.frontier(Novelty.OFFICER)}
-    late_recorded = sqlite_module._micros(at(5, 9))
+    late_recorded = schema.micros(at(5, 9))
     assert rows == {"late-record": None, "prompt": late_recorded, "tie": late_recorded}
 
     def first(as_of: dt.datetime) -> list[tuple[int, tuple[str, ...]]]:
@@ -862,7 +862,7 @@ def test_scopes_asked_for_midway_agree_with_memory_store(
         expected = [scope for scope in Novelty if scope is Novelty.OFFICER or scope in asked]
         assert store.diagnostics()["maintained_scopes"] == expected
         assert {n for (n,) in store._conn.execute("SELECT DISTINCT scope FROM first_contact")} <= {
-            sqlite_module._SCOPES[scope] for scope in expected
+            schema.SCOPES[scope] for scope in expected
         }
         incremental = {scope: store.frontier(scope) for scope in expected}
         rebuilt = _rebuilt_frontiers(store, Path(folder))
@@ -905,8 +905,8 @@ def _any_interactions(draw: st.DrawFn) -> Interaction:
 @settings(max_examples=300, deadline=None)
 @given(interaction=_any_interactions())
 def test_fast_interaction_json_is_the_canonical_json(interaction: Interaction) -> None:
-    assert sqlite_module._interaction_doc is sqlite_module._interaction_json  # the fast path is in use
-    assert sqlite_module._interaction_json(interaction) == dumps(interaction)
+    assert write.interaction_json is write._fast_interaction_json  # the fast path is in use
+    assert write.interaction_json(interaction) == dumps(interaction)
 
 
 # --- several processes, and a process killed mid-write ----------------------------------------------------

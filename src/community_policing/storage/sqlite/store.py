@@ -1,0 +1,276 @@
+"""`SQLiteStore`: opening the file, reads, and new-friend days aggregated from the maintained first contacts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from community_policing._runtime import paused_gc
+from community_policing.convert import converter
+from community_policing.errors import StoreUnavailable
+from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
+from community_policing.storage.protocol import Batch, EntityKind, NewFriendDay, NewFriendQuery, Novelty, WriteReport
+from community_policing.storage.sqlite.connection import (
+    URL_PREFIX,
+    connect,
+    driver_errors,
+    path_of,
+    transaction,
+    translated,
+)
+from community_policing.storage.sqlite.frontier import maintained_scopes, materialise
+from community_policing.storage.sqlite.schema import (
+    IN,
+    NOVELTY,
+    SCOPES,
+    TABLES,
+    TEMP_TABLES,
+    date_of,
+    json_keys,
+    known_keys,
+    micros,
+    migrate,
+)
+from community_policing.storage.sqlite.write import WriteTransaction
+
+__all__ = ["SQLiteStore"]
+
+_T = TypeVar("_T")
+
+_NEW_FRIENDS = (  # one row per (day, officer, key, resident, interaction), in primary-key order: no sorting
+    "SELECT f.day, f.officer, f.key, r.key, f.interaction_id FROM first_contact f"
+    " JOIN resident_key r ON r.rid = f.resident"
+    " WHERE f.scope = :scope AND f.day BETWEEN :start AND :end{officers}"
+    " AND f.recorded <= :as_of AND f.recorded <= f.day_end + :grace"
+    " AND (f.superseded IS NULL OR f.superseded > :as_of)"
+    " ORDER BY f.day, f.officer, f.key"
+)
+
+
+class SQLiteStore:
+    """A store in one SQLite file (WAL mode): safe for several processes writing at once, and fast to evaluate.
+
+    First contacts are maintained at write time in the table ``first_contact``, so `new_friend_days` reads
+    only the rows of the days asked for and aggregates them in SQL.
+
+    Lazy scopes: writes maintain first contacts only for the novelty scopes that have been asked for at least
+    once (the file lists them in ``maintained_scope``; a new file has only ``officer``, the built-in rule's).
+    The first `new_friend_days` (or `frontier`) call for another scope builds that scope's first contacts from
+    the stored participations, with the officers, units and teams as they are now, in one ``BEGIN IMMEDIATE``
+    transaction that also lists the scope; that call is as slow as loading the history once, and it needs write
+    access to the file. From then on every write, in every process, maintains the scope as well.
+    """
+
+    capabilities: frozenset[str] = frozenset(
+        {"transactions", "persistent", "concurrent-writers", "sql-aggregation", "lazy-scopes"}
+    )
+
+    def __init__(self, url: str) -> None:
+        path = path_of(url)
+        self.url = url
+        self._lock = threading.RLock()
+        self._maintained: set[int] = set()  # scopes known to be maintained (a scope never stops being maintained)
+        if path == ":memory:":
+            self.capabilities = frozenset({"transactions", "sql-aggregation", "lazy-scopes"})
+        try:
+            self._conn = connect(path)
+        except sqlite3.Error as error:
+            raise _unopenable(error, url) from error
+        try:
+            migrate(self._conn, url)
+            for statement in TEMP_TABLES:
+                self._conn.execute(statement)
+        except sqlite3.Error as error:
+            self._conn.close()
+            raise _unopenable(error, url) from error
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @classmethod
+    def at(cls, path: str | os.PathLike[str]) -> SQLiteStore:
+        """The store in the file at `path` (relative paths are taken from the current directory)."""
+        text = os.fspath(path)
+        return cls(URL_PREFIX + (text if text == ":memory:" else str(Path(text).absolute())))
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.url!r})"
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> WriteReport:
+        """Store `batch` in one ``BEGIN IMMEDIATE`` transaction (retried while busy): all of it, or nothing.
+
+        First contacts are maintained for the scopes listed in the file at the time of the write.
+        """
+        with self._lock, driver_errors(self.url, "write"), paused_gc():
+            return self._transaction(lambda: WriteTransaction(self._conn, batch).run())
+
+    def _transaction(self, action: Callable[[], _T]) -> _T:
+        """`action` in one write transaction, retried while another connection holds the file."""
+        return transaction(self._conn, action)
+
+    def _maintain(self, scope: Novelty) -> int:
+        """`scope`'s number, once writes maintain it: the first time, build its frontier and list it."""
+        number = SCOPES[scope]
+        if number not in self._maintained:
+            if number not in maintained_scopes(self._conn):
+                self._transaction(lambda: self._materialise(number))
+            self._maintained.add(number)
+        return number
+
+    def _materialise(self, number: int) -> None:
+        """Build scope `number`'s frontier and list it (see `frontier.materialise`); a seam for tests."""
+        materialise(self._conn, number)
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    def _docs(self, kind: type[_T], sql: str, *params: object) -> tuple[_T, ...]:
+        with self._lock, driver_errors(self.url, "read"):
+            rows = self._conn.execute(sql, params).fetchall()
+        return tuple(converter.structure(json.loads(doc), kind) for (doc,) in rows)
+
+    def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
+        """The subset of `keys` stored as `kind` (residents by ref, the others by their key)."""
+        with self._lock, driver_errors(self.url, "read"):
+            return known_keys(self._conn, kind, keys)
+
+    def resolve_refs(self, refs: Iterable[str]) -> dict[str, str]:
+        """The identity key of each stored resident ref among `refs`."""
+        with self._lock, driver_errors(self.url, "read"):
+            return dict(self._conn.execute(f"SELECT ref, key FROM resident WHERE ref IN {IN}", (json_keys(refs),)))
+
+    def units(self) -> tuple[Unit, ...]:
+        """Every unit, sorted by id."""
+        return self._docs(Unit, "SELECT doc FROM unit ORDER BY id")
+
+    def territories(self) -> tuple[Territory, ...]:
+        """Every territory, sorted by code."""
+        return self._docs(Territory, "SELECT doc FROM territory ORDER BY code")
+
+    def officers(self) -> tuple[Officer, ...]:
+        """Every officer, sorted by NRP."""
+        return self._docs(Officer, "SELECT doc FROM officer ORDER BY nrp")
+
+    def teams(self) -> tuple[Team, ...]:
+        """Every team, sorted by id."""
+        return self._docs(Team, "SELECT doc FROM team ORDER BY id")
+
+    def absences(self) -> tuple[Absence, ...]:
+        """Every absence, sorted by NRP, start, end, reason."""
+        return self._docs(Absence, "SELECT doc FROM absence ORDER BY nrp, first_day, last_day, reason")
+
+    def residents(self) -> tuple[Resident, ...]:
+        """Every resident record, sorted by ref."""
+        return self._docs(Resident, "SELECT doc FROM resident ORDER BY ref")
+
+    def interactions(self, ids: Collection[str] | None = None) -> Iterator[Interaction]:
+        """The stored interactions with the given ids (or all), sorted by id."""
+        sql = "SELECT doc FROM interaction ORDER BY id"
+        params: tuple[str, ...] = ()
+        if ids is not None:
+            sql, params = f"SELECT doc FROM interaction WHERE id IN {IN} ORDER BY id", (json_keys(ids),)
+        with self._lock, driver_errors(self.url, "read"):
+            docs = [doc for (doc,) in self._conn.execute(sql, params)]
+        for doc in docs:
+            yield converter.structure(json.loads(doc), Interaction)
+
+    def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
+        """First contacts per (scope key, officer, local day), read from ``first_contact`` and grouped in SQL.
+
+        The first call for a scope that no write maintains yet builds its first contacts first (see the class).
+        """
+        params: dict[str, object] = {
+            "scope": SCOPES[query.scope],  # maintained below, under the lock
+            "start": query.start.isoformat(),
+            "end": query.end.isoformat(),
+            "as_of": micros(query.as_of),
+            "grace": query.grace_hours * 3_600_000_000,
+        }
+        officers = ""
+        if query.officers is not None:
+            officers = " AND f.officer IN (SELECT value FROM json_each(:officers))"
+            params["officers"] = json_keys(sorted(query.officers))
+        with self._lock, driver_errors(self.url, "evaluate"):
+            self._maintain(query.scope)
+            rows = self._conn.execute(_NEW_FRIENDS.format(officers=officers), params).fetchall()
+        # Rows come day by day; the results are due officer by officer, so collect each officer's days in turn.
+        by_officer: dict[str, list[NewFriendDay]] = defaultdict(list)
+        group: tuple[str, str, str] | None = None
+        residents: list[str] = []
+        evidence: list[str] = []
+        for day, officer, key, resident, interaction in rows:
+            if group is not None and day == group[0] and officer == group[1] and key == group[2]:
+                residents.append(resident)
+                evidence.append(interaction)
+                continue
+            if group is not None:
+                by_officer[group[1]].append(_new_friend_day(group, residents, evidence))
+            group, residents, evidence = (day, officer, key), [resident], [interaction]
+        if group is not None:
+            by_officer[group[1]].append(_new_friend_day(group, residents, evidence))
+        for officer in sorted(by_officer):
+            yield from by_officer[officer]
+
+    def diagnostics(self) -> dict[str, object]:
+        """Schema version, journal mode, foreign-key enforcement and row counts, for ``info`` commands and tests."""
+        conn = self._conn
+        with self._lock, driver_errors(self.url, "read"):
+            found: dict[str, object] = {
+                "schema_version": conn.execute("PRAGMA user_version").fetchone()[0],
+                "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+                "foreign_keys": bool(conn.execute("PRAGMA foreign_keys").fetchone()[0]),
+                "busy_timeout_ms": conn.execute("PRAGMA busy_timeout").fetchone()[0],
+                "maintained_scopes": [NOVELTY[n] for n in maintained_scopes(conn)],
+            }
+            for table in TABLES:
+                found[f"rows.{table}"] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return found
+
+    def frontier(self, scope: Novelty) -> list[tuple[str, str, str, str, int, int, str, int | None]]:
+        """The stored first-contact frontier of `scope`, for diagnostics and tests (built first if not maintained).
+
+        Rows (key, resident, interaction, officer, occurred, recorded, day, superseded), instants in microseconds
+        since the epoch, sorted.
+        """
+        sql = (
+            "SELECT f.key, r.key, f.interaction_id, f.officer, f.occurred, f.recorded, f.day, f.superseded"
+            " FROM first_contact f JOIN resident_key r ON r.rid = f.resident WHERE f.scope = ?"
+        )
+        with self._lock, driver_errors(self.url, "read"):
+            return sorted(self._conn.execute(sql, (self._maintain(scope),)))
+
+    def close(self) -> None:
+        """Close the connection; the store is unusable afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _unopenable(error: sqlite3.Error, url: str) -> StoreUnavailable:
+    """`StoreUnavailable` for a file that could not be opened or migrated, saying why."""
+    meaning = translated(error, url, "open")
+    reason = str(meaning).removeprefix(f"{url}: open failed: ")
+    return StoreUnavailable(f"cannot open {url}: {reason}")
+
+
+def _new_friend_day(group: tuple[str, str, str], residents: list[str], evidence: list[str]) -> NewFriendDay:
+    day, officer, key = group
+    return NewFriendDay(
+        key=key,
+        officer=officer,
+        day=date_of(day),
+        residents=tuple(sorted(set(residents))) if len(residents) > 1 else tuple(residents),
+        evidence=tuple(sorted(set(evidence))) if len(evidence) > 1 else tuple(evidence),
+    )

@@ -1,0 +1,341 @@
+"""One write to the SQLite store: the same decisions, in the same order, as `MemoryStore.write`, in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import json.encoder
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+import attrs
+
+from community_policing.calendar import zone as time_zone
+from community_policing.convert import converter, dumps
+from community_policing.errors import ConflictError, IntegrityError
+from community_policing.model import Complaint, Interaction, Resident, Team
+from community_policing.privacy import ref_key
+from community_policing.storage.integrity import missing_references
+from community_policing.storage.protocol import Batch, EntityKind, WriteReport
+from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
+from community_policing.storage.sqlite.frontier import maintained_scopes, merge_new_participations, places, refresh
+from community_policing.storage.sqlite.schema import EPOCH, IN, MICROSECOND, day_row, json_keys, known_keys
+
+__all__ = ["WriteTransaction", "interaction_json"]
+
+_text = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False) writes a string
+
+
+def _fast_interaction_json(interaction: Interaction) -> str:
+    """``convert.dumps(interaction)``, written directly (several times faster on the write path); same text."""
+    i = interaction
+    head = "{"
+    if i.complaint is not None:
+        follow_up = "true" if i.complaint.needs_follow_up else "false"
+        head = f'{{"complaint":{{"needs_follow_up":{follow_up},"topic":{_text(i.complaint.topic)}}},'
+    if i.follows_up is not None:
+        head += f'"follows_up":{_text(i.follows_up)},'
+    summary = "" if i.summary is None else f',"summary":{_text(i.summary)}'
+    return (
+        f'{head}"id":{_text(i.id)},"kind":{_text(i.kind.value)},"occurred_at":"{i.occurred_at.isoformat()}",'
+        f'"officers":[{",".join(map(_text, i.officers))}],"recorded_at":"{i.recorded_at.isoformat()}",'
+        f'"residents":[{",".join(map(_text, i.residents))}]{summary},"territory":{_text(i.territory)}}}'
+    )
+
+
+def _known_shape() -> bool:
+    """Whether the model still has the fields `_fast_interaction_json` writes (else the converter is used)."""
+    optional = {"summary", "complaint", "follows_up"}
+    required = {"id", "occurred_at", "recorded_at", "territory", "kind", "officers", "residents"}
+    fields = {a.name: a.default for a in attrs.fields(Interaction)}
+    complaint = [(a.name, a.default) for a in attrs.fields(Complaint)]
+    return fields == {**dict.fromkeys(required, attrs.NOTHING), **dict.fromkeys(optional)} and complaint == [
+        ("topic", attrs.NOTHING),
+        ("needs_follow_up", attrs.NOTHING),
+    ]
+
+
+interaction_json = _fast_interaction_json if _known_shape() else dumps
+"""The canonical JSON of an interaction, as stored: the fast writer while the model has the shape it knows."""
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _all_known(batch: Batch, known: Callable[[EntityKind, Iterable[str]], frozenset[str]]) -> bool:
+    """Whether `missing_references(batch, known)` is empty; the interactions' references checked with plain sets."""
+    interactions = batch.interactions
+    wanted: dict[EntityKind, set[str]] = {
+        "territory": {i.territory for i in interactions} - {t.code for t in batch.territories},
+        "officer": {nrp for i in interactions for nrp in i.officers} - {o.nrp for o in batch.officers},
+        "interaction": {i.follows_up for i in interactions if i.follows_up is not None} - {i.id for i in interactions},
+    }
+    # Only interactions refer to interactions, so the other records can be checked without them.
+    rest = attrs.evolve(batch, interactions=()) if interactions else batch
+    return not missing_references(rest, known) and all(
+        not k or len(known(kind, k)) == len(k) for kind, k in wanted.items()
+    )
+
+
+class WriteTransaction:
+    """One batch being written, inside a ``BEGIN IMMEDIATE`` transaction the caller holds.
+
+    `run` makes the same decisions, in the same order, as `MemoryStore.write`, and maintains the first contacts of
+    the scopes the file lists.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, batch: Batch) -> None:
+        self.conn = conn
+        self.batch = batch
+        self.written: dict[str, int] = defaultdict(int)
+        self.unchanged: dict[str, int] = defaultdict(int)
+        self.moved_officers: set[str] = set()  # unit or zone changed: re-credit their contacts
+        self.rezoned_officers: set[str] = set()  # zone changed: recompute their local days
+        self.moves: dict[str, str] = {}  # identity keys the batch's resident records move
+        self.scopes: list[int] = []  # the scopes whose first contacts writes maintain, read under the write lock
+
+    def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
+        """The subset of `keys` stored as `kind`, as this transaction sees the file."""
+        return known_keys(self.conn, kind, keys)
+
+    def run(self) -> WriteReport:
+        """Write the batch; `IntegrityError` or `ConflictError` (and the caller rolls back) when it may not be."""
+        batch = self.batch
+        if not _all_known(batch, self.known):
+            raise IntegrityError(missing_references(batch, self.known))
+        self.scopes = maintained_scopes(self.conn)
+        before = self._placements_it_may_change()
+        self._replace("unit", "unit", "id", [(u.id, dumps(u), (u.timezone,)) for u in batch.units], ("timezone",))
+        self._replace("territory", "territory", "code", [(t.code, dumps(t), ()) for t in batch.territories], ())
+        officers = [(o.nrp, dumps(o), (o.unit,)) for o in batch.officers]
+        self._replace("officer", "officer", "nrp", officers, ("unit",))
+        self._write_teams()
+        self._write_absences()
+        after = places(self.conn, before)
+        for nrp, (unit, zone) in before.items():
+            if after[nrp] != (unit, zone):
+                self.moved_officers.add(nrp)
+                if after[nrp][1] != zone:
+                    self.rezoned_officers.add(nrp)
+        self._rekey_and_write_residents()
+        self._write_interactions()
+        refresh(self.conn, self.scopes, self.rezoned_officers, self.moved_officers)
+        return WriteReport(written=dict(self.written), unchanged=dict(self.unchanged))
+
+    def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
+        sql = f"SELECT {column}, {value} FROM {table} WHERE {column} IN {IN}"
+        return dict(self.conn.execute(sql, (json_keys(set(keys)),)))
+
+    def _replace(
+        self,
+        kind: str,
+        table: str,
+        column: str,
+        items: Sequence[tuple[str, str, tuple[str, ...]]],
+        extra: tuple[str, ...],
+    ) -> dict[str, str]:
+        """Replace by key, counting like the memory store; returns the docs stored before for the batch's keys."""
+        if not items:
+            return {}
+        stored = self._stored(table, column, (key for key, _, _ in items))
+        old = dict(stored)
+        final: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        for key, doc, values in items:
+            if stored.get(key) == doc:
+                self.unchanged[kind] += 1
+            else:
+                stored[key] = doc
+                final[key] = (key, doc, values)
+                self.written[kind] += 1
+        columns = (column, "doc", *extra)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+        self.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            f" ON CONFLICT ({column}) DO UPDATE SET {updates}",
+            [(key, doc, *values) for key, doc, values in final.values()],
+        )
+        return old
+
+    def _placements_it_may_change(self) -> dict[str, tuple[str, str]]:
+        """(unit, zone) before the write of every stored officer the batch may move or re-zone."""
+        batch = self.batch
+        sql = (
+            "SELECT o.nrp, o.unit, u.timezone FROM officer o JOIN unit u ON u.id = o.unit"
+            f" WHERE o.nrp IN {IN} OR o.unit IN {IN}"
+        )
+        rows = self.conn.execute(
+            sql, (json_keys(o.nrp for o in batch.officers), json_keys({u.id for u in batch.units}))
+        )
+        return {nrp: (unit, zone) for nrp, unit, zone in rows}
+
+    def _write_teams(self) -> None:
+        teams = self.batch.teams
+        old = self._replace("team", "team", "id", [(t.id, dumps(t), (t.unit,)) for t in teams], ("unit",))
+        final = {t.id: t for t in teams}
+        changed = [final[key] for key in {t.id for t in teams} if dumps(final[key]) != old.get(key)]
+        for team in changed:
+            before: set[tuple[str, str | None, str | None]] = set()
+            if team.id in old:
+                previous = converter.structure(json.loads(old[team.id]), Team)
+                before = {(m.nrp, _iso(m.start), _iso(m.end)) for m in previous.members}
+            now = {(m.nrp, _iso(m.start), _iso(m.end)) for m in team.members}
+            self.moved_officers.update(nrp for nrp, _, _ in before ^ now)
+        self.conn.executemany("DELETE FROM team_member WHERE team = ?", [(t.id,) for t in changed])
+        self.conn.executemany(
+            "INSERT INTO team_member (team, position, nrp, first_day, last_day) VALUES (?, ?, ?, ?, ?)",
+            [(t.id, n, m.nrp, _iso(m.start), _iso(m.end)) for t in changed for n, m in enumerate(t.members)],
+        )
+
+    def _write_absences(self) -> None:
+        absences = self.batch.absences
+        if not absences:
+            return
+        sql = f"SELECT nrp, first_day, last_day, reason FROM absence WHERE nrp IN {IN}"
+        seen = set(self.conn.execute(sql, (json_keys({a.nrp for a in absences}),)))
+        rows = []
+        for absence in absences:
+            row = (absence.nrp, absence.start.isoformat(), absence.end.isoformat(), absence.reason.value)
+            if row in seen:
+                self.unchanged["absence"] += 1
+            else:
+                seen.add(row)
+                rows.append((*row, dumps(absence)))
+                self.written["absence"] += 1
+        self.conn.executemany(
+            "INSERT INTO absence (nrp, first_day, last_day, reason, doc) VALUES (?, ?, ?, ?, ?)", rows
+        )
+
+    def _rekey_and_write_residents(self) -> None:
+        incoming = self.batch.residents
+        if not incoming:
+            return
+        # rekeys() needs only the stored records of the batch's refs and those holding a key the batch may move.
+        stored = self._stored("resident", "ref", (r.ref for r in incoming))
+        records = {ref: converter.structure(json.loads(doc), Resident) for ref, doc in stored.items()}
+        candidates = {records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming}
+        sql = f"SELECT ref, doc FROM resident WHERE key IN {IN}"
+        for ref, doc in self.conn.execute(sql, (json_keys(candidates),)).fetchall():
+            records.setdefault(ref, converter.structure(json.loads(doc), Resident))
+        self.moves = rekeys(records, incoming)
+        if self.moves:
+            self._rekey(self.moves)
+        self._replace("resident", "resident", "ref", [(r.ref, dumps(r), (r.key,)) for r in incoming], ("key",))
+
+    def _rekey(self, moves: dict[str, str]) -> None:
+        """Move stored interactions from old identity keys to new ones, exactly as the memory store does."""
+        conn = self.conn
+        sql = (
+            "SELECT DISTINCT i.iid, i.doc FROM interaction_resident ir JOIN interaction i ON i.iid = ir.interaction"
+            f" WHERE ir.resident IN (SELECT rid FROM resident_key WHERE key IN {IN})"
+        )
+        docs: list[tuple[str, int]] = []
+        links: list[tuple[int, str]] = []
+        for iid, doc in conn.execute(sql, (json_keys(moves),)).fetchall():
+            interaction = moved(converter.structure(json.loads(doc), Interaction), moves)
+            docs.append((dumps(interaction), iid))
+            links.extend((iid, key) for key in interaction.residents)
+        conn.executemany("UPDATE interaction SET doc = ? WHERE iid = ?", docs)
+        conn.executemany("DELETE FROM interaction_resident WHERE interaction = ?", [(iid,) for _, iid in docs])
+        self._link_residents(links)
+        conn.execute(
+            f"INSERT OR IGNORE INTO temp.regen (resident) SELECT rid FROM resident_key WHERE key IN {IN}",
+            (json_keys([*moves, *moves.values()]),),
+        )
+
+    def _intern(self, keys: Iterable[str]) -> tuple[dict[str, int], int]:
+        """The rid of each resident key, new keys interned in order; and the greatest rid before them."""
+        conn = self.conn
+        wanted = list(dict.fromkeys(keys))
+        rids = dict(conn.execute(f"SELECT key, rid FROM resident_key WHERE key IN {IN}", (json_keys(wanted),)))
+        top = int(conn.execute("SELECT coalesce(max(rid), 0) FROM resident_key").fetchone()[0])
+        fresh = [(rid, key) for rid, key in enumerate((k for k in wanted if k not in rids), start=top + 1)]
+        if fresh:
+            conn.executemany("INSERT INTO resident_key (rid, key) VALUES (?, ?)", fresh)
+            rids.update((key, rid) for rid, key in fresh)
+        return rids, top
+
+    def _link_residents(self, links: list[tuple[int, str]]) -> None:
+        """Insert (interaction, resident key) links, interning the keys."""
+        rids, _ = self._intern(key for _, key in links)
+        self.conn.executemany(
+            "INSERT INTO interaction_resident (interaction, resident) VALUES (?, ?)",
+            [(iid, rids[key]) for iid, key in links],
+        )
+
+    def _write_interactions(self) -> None:
+        conn = self.conn
+        batch = self.batch.interactions
+        if not batch:
+            return
+        # Bare refs that resident records tie to an identity name that identity, in this batch as in later ones.
+        wanted = bare_refs(batch)
+        ties = {}
+        if wanted and conn.execute("SELECT EXISTS (SELECT 1 FROM resident)").fetchone()[0]:
+            ties = dict(conn.execute(f"SELECT ref, key FROM resident WHERE ref IN {IN}", (json_keys(wanted),)))
+        incoming = {**resolution(ties), **self.moves}
+        if incoming:
+            batch = tuple(moved(interaction, incoming) for interaction in batch)
+        stored = self._stored("interaction", "id", (i.id for i in batch))
+        zones = {
+            nrp: (time_zone(name), name)
+            for nrp, (_, name) in places(conn, {nrp for i in batch for nrp in i.officers}).items()
+        }
+        mark = int(conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()[0])
+        # One pass: the same decisions as the memory store, and the rows of the new interactions.
+        rows: list[tuple[int, str, int, int, str]] = []
+        officers: list[tuple[int, str, str, int]] = []
+        links: list[tuple[int, str]] = []
+        met: dict[str, int] = {}  # resident key -> the instant it was met at in this batch (first seen)
+        several: set[str] = set()  # resident keys met at several instants in this batch
+        conflicts = []
+        iid = mark
+        epoch, tick = EPOCH, MICROSECOND  # schema.micros(), inlined
+        for interaction in batch:
+            doc = interaction_json(interaction)
+            previous = stored.get(interaction.id)
+            if previous is not None:
+                if previous == doc:
+                    self.unchanged["interaction"] += 1
+                else:
+                    conflicts.append(interaction.id)
+                continue
+            stored[interaction.id] = doc
+            iid += 1
+            occurred = interaction.occurred_at
+            micros = (occurred - epoch) // tick
+            rows.append((iid, interaction.id, micros, (interaction.recorded_at - epoch) // tick, doc))
+            for nrp in interaction.officers:
+                tz, name = zones[nrp]
+                day, end = day_row(occurred.astimezone(tz).date(), name)  # local_day(), with the zone at hand
+                officers.append((iid, nrp, day, end))
+            for key in interaction.residents:
+                links.append((iid, key))
+                if met.setdefault(key, micros) != micros:
+                    several.add(key)
+        if conflicts:
+            raise ConflictError(
+                "interaction",
+                conflicts,
+                "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
+            )
+        if not rows:
+            return
+        self.written["interaction"] += len(rows)
+        conn.executemany("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO interaction_officer (interaction, nrp, day, day_end) VALUES (?, ?, ?, ?)", officers
+        )
+        rids, top = self._intern(met)  # first-seen order, as the links list them
+        conn.executemany(
+            "INSERT INTO interaction_resident (interaction, resident) VALUES (?, ?)",
+            [(iid, rids[key]) for iid, key in links],
+        )
+        if not self.scopes:
+            return
+        # Residents first seen in this batch (rid > top) and met at several instants need the general path.
+        conn.executemany(
+            "INSERT INTO temp.complex (resident) VALUES (?)", [(rids[k],) for k in several if rids[k] > top]
+        )
+        merge_new_participations(conn, self.scopes, mark, top)
