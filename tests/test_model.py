@@ -23,6 +23,7 @@ from community_policing.model import (
     Officer,
     Rank,
     Resident,
+    ResidentMention,
     Team,
     Territory,
     TerritoryLevel,
@@ -112,7 +113,7 @@ def test_unit_defaults() -> None:
         ({"id": "   "}, "id"),
         ({"id": 7}, "id"),
         ({"name": ""}, "name"),
-        ({"level": "polres"}, "level"),
+        ({"level": "polresta"}, "level"),
         ({"level": None}, "level"),
         ({"parent": 5}, "parent"),
         ({"timezone": ""}, "timezone"),
@@ -346,7 +347,8 @@ def test_officer_nrp_must_be_exactly_8_digits(nrp: object) -> None:
     [
         ({"name": ""}, "name"),
         ({"name": None}, "name"),
-        ({"rank": "Bripka"}, "rank"),
+        ({"rank": "Brigka"}, "rank"),
+        ({"rank": 5}, "rank"),
         ({"unit": ""}, "unit"),
         ({"active_from": "2023-06-01"}, "active_from"),
         ({"active_from": dt.datetime(2023, 6, 1, tzinfo=WIB)}, "active_from"),
@@ -502,7 +504,7 @@ def test_absence_to_before_from_names_the_interchange_field() -> None:
         ({"start": None}, "from"),
         ({"start": dt.datetime(2023, 6, 1, tzinfo=WIB)}, "from"),
         ({"end": None}, "to"),
-        ({"reason": "sick"}, "reason"),
+        ({"reason": "sakit"}, "reason"),
         ({"reason": None}, "reason"),
     ],
 )
@@ -563,13 +565,63 @@ def test_complaint_rejects(changes: dict[str, Any], field: str) -> None:
 def test_interaction_accepts_a_valid_encounter() -> None:
     made = interaction(
         officers=[NRP, OTHER_NRP],
-        residents=["ref:w-1", "nik:abc"],
+        residents=["ref:w-1", NIK_KEY],
         summary="Sambang warga",
         complaint=Complaint(topic="jalan rusak", needs_follow_up=True),
         follows_up="i-0000",
     )
     assert made.officers == (NRP, OTHER_NRP)
-    assert made.residents == ("nik:abc", "ref:w-1")  # a set of keys, kept sorted
+    assert made.residents == (NIK_KEY, "ref:w-1")  # a set of keys, kept sorted
+
+
+NIK_KEY = "nik:" + "0123456789abcdef" * 2
+
+
+def test_enum_fields_take_their_values_as_strings_in_any_case() -> None:
+    assert unit(level="Polsek").level is UnitLevel.POLSEK
+    assert officer(rank="kombes pol").rank is Rank.KOMBES_POL
+    assert absence(reason="SICK").reason is AbsenceReason.SICK
+    assert interaction(kind="Home_Visit").kind is InteractionKind.HOME_VISIT
+    assert unit(days_off=["Sunday", "friday"]).days_off == (Weekday.FRIDAY, Weekday.SUNDAY)
+
+
+def test_an_enum_error_names_the_choices_and_the_near_miss_never_the_value_as_a_choice() -> None:
+    error = rejected(unit, level="polsk")
+    assert error.field == "level"
+    assert str(error) == "level: must be one of polda, polres, polsek (did you mean 'polsek'?) (got 'polsk')"
+
+
+def test_recorded_at_defaults_to_occurred_at() -> None:
+    made = Interaction(
+        id="i-1", occurred_at=AT, territory="35.05.10.2001", kind="home_visit", officers=[NRP], residents=["w-1"]
+    )
+    assert made.recorded_at == made.occurred_at
+
+
+@pytest.mark.parametrize(
+    ("given", "key"),
+    [
+        ("w-9", "ref:w-9"),  # a bare ref, as in a file
+        ("ref:w-9", "ref:w-9"),  # already an identity key
+        (NIK_KEY, NIK_KEY),  # a pseudonym from Pseudonymizer.nik
+        ("tel:" + "f" * 32, "tel:" + "f" * 32),
+        ("nik:short", "ref:nik:short"),  # not a pseudonym: a ref that happens to contain a colon
+        (ResidentMention(ref="w-9"), "ref:w-9"),
+    ],
+)
+def test_residents_are_refs_or_identity_keys(given: object, key: str) -> None:
+    assert interaction(residents=[given]).residents == (key,)
+
+
+def test_a_resident_named_twice_is_one_resident() -> None:
+    assert interaction(residents=["w-1", "ref:w-1"]).residents == ("ref:w-1",)
+
+
+def test_a_mention_with_a_nik_needs_a_pseudonymizer() -> None:
+    error = rejected(interaction, residents=[ResidentMention(nik="3505011206900001")])
+    assert error.field == "residents[0]"
+    assert "Pseudonymizer" in str(error)
+    assert "3505011206900001" not in str(error)
 
 
 @pytest.mark.parametrize("field", ["occurred_at", "recorded_at"])
@@ -606,14 +658,14 @@ def test_recorded_at_is_rejected_exactly_when_before_occurred_at(occurred: dt.da
     [
         ({"id": ""}, "id"),
         ({"territory": "35.5"}, "territory"),
-        ({"kind": "home_visit"}, "kind"),
+        ({"kind": "home visit"}, "kind"),
         ({"officers": []}, "officers"),
         ({"officers": [NRP, "123"]}, "officers[1]"),
         ({"officers": [NRP, 87050124]}, "officers[1]"),
         ({"officers": [NRP, NRP]}, "officers"),
         ({"residents": []}, "residents"),
         ({"residents": ["ref:w-1", ""]}, "residents[0]"),  # sorted: the empty key comes first
-        ({"residents": ["ref:w-1", "ref:w-1"]}, "residents"),
+        ({"residents": ["ref:w-1", 5]}, "residents[1]"),
         ({"summary": 5}, "summary"),
         ({"complaint": "jalan rusak"}, "complaint"),
         ({"follows_up": 5}, "follows_up"),

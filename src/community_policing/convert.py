@@ -15,7 +15,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from community_policing.errors import FieldError, Problem, suggest
-from community_policing.model import AbsenceReason, InteractionKind, Rank, TerritoryLevel, UnitLevel, Weekday
+from community_policing.model import Rank, ResidentMention, parse_enum
 
 __all__ = [
     "converter",
@@ -84,6 +84,7 @@ def _strict(kind: type[_T], label: str) -> Callable[[Any, type], _T]:
 
 
 def _structure_enum(value: Any, kind: type[enum.Enum]) -> enum.Enum:
+    """Every enum by its value, case and spacing forgiven (`model.parse_enum`); ranks by `Rank.parse`."""
     if kind is Rank:
         if not isinstance(value, str):
             raise ValueError(f"expected a Polri rank, got {value!r}")
@@ -91,14 +92,23 @@ def _structure_enum(value: Any, kind: type[enum.Enum]) -> enum.Enum:
             return Rank.parse(value)
         except FieldError as error:
             raise ValueError(error.reason) from None
-    choices = [str(member.value) for member in kind]
+    return parse_enum(kind, value)
+
+
+def _is_enum(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, enum.Enum)
+
+
+def _resident_mention(value: Any, _kind: Any) -> str | ResidentMention:
+    """An interaction's resident in a file: a ref string, or an inline object with at least one identifier."""
     if isinstance(value, str):
-        for member in kind:
-            if member.value == value:
-                return member
-        hint = suggest(value, choices)
-        raise ValueError(f"{value!r} is not one of {', '.join(choices)}{hint}")
-    raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        if not value:
+            raise ValueError("a resident ref cannot be empty")
+        return value
+    if isinstance(value, dict):
+        mention: ResidentMention = converter.structure(value, ResidentMention)
+        return mention
+    raise ValueError(f"expected a resident ref (string) or an object with ref/nik/phone, got {value!r}")
 
 
 def _is_homogeneous_tuple(kind: Any) -> bool:
@@ -108,7 +118,7 @@ def _is_homogeneous_tuple(kind: Any) -> bool:
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     # No silent coercion: cattrs would turn 87050123 into "87050123" and "1" into 1.
-    # (The enums are registered by class below, which outranks this hook for the StrEnum subclasses of str.)
+    # (A StrEnum is a str too: `_strict` hands it to the enum hook, whichever hook cattrs picks first.)
     conv.register_structure_hook(str, _strict(str, "a string"))
     conv.register_structure_hook(bool, _strict(bool, "true or false"))
     conv.register_structure_hook(int, _strict(int, "a whole number"))
@@ -116,9 +126,10 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(dt.datetime, lambda v, _: parse_instant(v))
     conv.register_unstructure_hook(dt.date, lambda d: d.isoformat())
     conv.register_unstructure_hook(dt.datetime, lambda d: d.isoformat())
-    for kind in (UnitLevel, Weekday, Rank, AbsenceReason, InteractionKind, TerritoryLevel):
-        conv.register_structure_hook(kind, _structure_enum)
-    conv.register_unstructure_hook_func(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value)
+    # Every enum, the rule files' too, by value: a predicate hook, so no module registers its enums on import.
+    conv.register_structure_hook_func(_is_enum, _structure_enum)
+    conv.register_unstructure_hook_func(_is_enum, lambda e: e.value)
+    conv.register_structure_hook(str | ResidentMention, _resident_mention)
 
     base_tuple_hook = conv.get_structure_hook(tuple[str, ...])
 
@@ -153,6 +164,11 @@ def _make_converter() -> cattrs.Converter:
 
     def attrs_unstructure_factory(cls: type) -> Callable[[Any], Any]:
         overrides = {a.name: override(rename=a.metadata["name"]) for a in attrs.fields(cls) if "name" in a.metadata}
+        # A default computed from other fields (an interaction's recorded_at is its occurred_at unless given) is
+        # always written: the stored text must not depend on whether it was given.
+        for a in attrs.fields(cls):
+            if isinstance(a.default, attrs.Factory) and a.default.takes_self:  # type: ignore[arg-type]
+                overrides[a.name] = override(rename=a.metadata.get("name"), omit_if_default=False)
         return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **overrides)  # type: ignore[arg-type]
 
     conv.register_structure_hook_factory(attrs.has, attrs_structure_factory)
@@ -165,8 +181,7 @@ converter: cattrs.Converter = _make_converter()
 
 
 def register_enum(kind: type[enum.Enum]) -> None:
-    """Make the converter structure `kind` by value, with a "did you mean" hint for near misses."""
-    converter.register_structure_hook(kind, _structure_enum)
+    """Deprecated: every enum is structured by value already."""
 
 
 def structure(data: Any, kind: type[_T]) -> _T:

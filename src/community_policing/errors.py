@@ -17,6 +17,7 @@ __all__ = [
     "Problem",
     "RuleError",
     "SecretError",
+    "SecretMismatch",
     "StoreError",
     "StoreUnavailable",
     "ReferenceProblem",
@@ -85,6 +86,22 @@ class RuleError(CommunityPolicingError):
 
 class SecretError(CommunityPolicingError):
     """The pseudonymisation secret is missing or unusable."""
+
+
+class SecretMismatch(SecretError):
+    """A load whose secret is not the one the store's pseudonyms were made with; nothing was written.
+
+    `stored` and `incoming` are the two secrets' fingerprints (`Pseudonymizer.fingerprint`), never the secrets.
+    """
+
+    def __init__(self, stored: str, incoming: str) -> None:
+        self.stored = stored
+        self.incoming = incoming
+        super().__init__(
+            f"the secret differs from the one this store's residents were keyed with (fingerprint {stored}, this"
+            f" secret's {incoming}), so known residents would count as new: set COMMUNITY_POLICING_SECRET (or"
+            " COMMUNITY_POLICING_SECRET_FILE) to the store's secret"
+        )
 
 
 class StoreError(CommunityPolicingError):

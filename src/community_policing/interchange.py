@@ -1,16 +1,21 @@
-"""The JSON Lines interchange reader: any record order, every problem reported with its line, all or nothing."""
+"""The JSON Lines interchange reader: any record order, every problem reported with its line, nothing written.
+
+It parses and validates; loading into a store is `community_policing.services.load`, which adds the checks that
+need the store (references to stored records, follow-ups, immutable interactions) through the functions here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
 
-from community_policing.convert import converter, dumps, problems_from, structure
+from community_policing.batch import ENTITY_KINDS, Batch, EntityKind, missing_references, version_key
+from community_policing.convert import dumps, problems_from, structure
 from community_policing.errors import DatasetError, FieldError, Problem, suggest
 from community_policing.model import (
     Absence,
@@ -19,23 +24,27 @@ from community_policing.model import (
     InteractionKind,
     Officer,
     Resident,
+    ResidentMention,
     Team,
     Territory,
     Unit,
+    ref_key,
 )
-from community_policing.privacy import SECRET_ENV, SECRET_FILE_ENV, Pseudonymizer, ref_key
-from community_policing.storage.integrity import missing_references
-from community_policing.storage.protocol import Batch, Store, WriteReport
+from community_policing.privacy import SECRET_ENV, SECRET_FILE_ENV, Pseudonymizer
 
 __all__ = [
-    "InlineResident",
-    "InteractionRecord",
     "MAX_PROBLEMS",
     "RECORD_TYPES",
+    "InteractionRecord",
+    "ParsedDataset",
     "ResidentRecord",
+    "follow_up_problems",
     "iter_lines",
-    "load",
+    "parse_dataset",
+    "raise_problems",
     "read_dataset",
+    "reference_problems",
+    "stored_conflicts",
 ]
 
 MAX_PROBLEMS = 100
@@ -54,16 +63,6 @@ class ResidentRecord:
 
 
 @attrs.frozen(kw_only=True)
-class InlineResident:
-    """A resident named inside an interaction by identifiers rather than by a bare ref."""
-
-    ref: str | None = None
-    nik: str | None = None
-    phone: str | None = None
-    name: str | None = None
-
-
-@attrs.frozen(kw_only=True)
 class InteractionRecord:
     """An ``interaction`` line before its residents are resolved to identity keys."""
 
@@ -72,7 +71,7 @@ class InteractionRecord:
     territory: str
     kind: InteractionKind
     officers: tuple[str, ...]
-    residents: tuple[str | InlineResident, ...]
+    residents: tuple[str | ResidentMention, ...]
     recorded_at: dt.datetime | None = None
     summary: str | None = None
     complaint: Complaint | None = None
@@ -91,56 +90,43 @@ RECORD_TYPES: Mapping[str, type] = {
 """The ``type`` values of the interchange format and the classes their lines are structured into."""
 
 
-def _resident_mention(value: Any, _kind: Any) -> str | InlineResident:
-    """An interaction's resident: a ref string, or an inline object with at least one identifier."""
-    if isinstance(value, str):
-        if not value:
-            raise ValueError("a resident ref cannot be empty")
-        return value
-    if isinstance(value, dict):
-        inline = converter.structure(value, InlineResident)
-        if inline.ref is None and inline.nik is None and inline.phone is None:
-            raise ValueError("an inline resident needs at least one of ref, nik, phone")
-        return inline
-    raise ValueError(f"expected a resident ref (string) or an object with ref/nik/phone, got {value!r}")
+def _key_of(kind: str, record: Any) -> str:
+    return ENTITY_KINDS[kind].key(record)
 
 
-converter.register_structure_hook(str | InlineResident, _resident_mention)
+def _identity(kind: str, record: Any) -> Any:
+    """What makes two records of a file the same record: the version key of organisation records, else the key."""
+    return version_key(record) if ENTITY_KINDS[kind].versioned else _key_of(kind, record)
 
 
-_KEY_FIELDS = {
-    "unit": "id",
-    "territory": "code",
-    "officer": "nrp",
-    "team": "id",
-    "absence": "nrp",
-    "resident": "ref",
-    "interaction": "id",
-}
+Lines = Mapping[tuple[str, str], tuple[int, ...]]
+"""(kind, key) -> the lines that define records of that kind and key (several for versions)."""
 
 
-def _key_of(record: Any) -> str:
-    if isinstance(record, Unit | Team | InteractionRecord):
-        return record.id
-    if isinstance(record, Territory):
-        return record.code
-    if isinstance(record, Officer | Absence):
-        return record.nrp
-    if isinstance(record, ResidentRecord):
-        return record.ref
-    raise TypeError(type(record))  # pragma: no cover
+@attrs.frozen(kw_only=True)
+class ParsedDataset:
+    """A file, parsed and checked on its own: the batch it makes, where each record came from, what was wrong.
+
+    References to records outside the file are not checked yet: `reference_problems` does that against the
+    file and whatever `known` says (a store's `known`, or nothing for a self-contained file).
+    """
+
+    batch: Batch
+    lines: Lines
+    problems: tuple[Problem, ...]
+    failed: Mapping[str, frozenset[str]]
+    """Keys of records that were present but invalid, by kind: references to them are not reported again."""
+    source: str | None = None
 
 
 class _Reader:
-    """One pass over the lines, then resolution of residents and references against the file and the store."""
+    """One pass over the lines, then resolution of residents against the file."""
 
-    def __init__(self, store: Store | None, pseudonymizer: Pseudonymizer | None, source: str | None) -> None:
-        self.store = store
+    def __init__(self, pseudonymizer: Pseudonymizer | None, source: str | None) -> None:
         self.pseudonymizer = pseudonymizer
         self.source = source
         self.problems: list[Problem] = []
-        self.records: dict[str, dict[str, tuple[int, Any]]] = defaultdict(dict)
-        self.absences: dict[Absence, int] = {}
+        self.records: dict[str, dict[Any, tuple[int, Any]]] = defaultdict(dict)
         self.failed: dict[str, set[str]] = defaultdict(set)
 
     def problem(self, line: int, path: str, message: str) -> None:
@@ -168,28 +154,29 @@ class _Reader:
                     number, "$.type", f"unknown record type {kind!r}{hint}; expected one of {', '.join(RECORD_TYPES)}"
                 )
                 continue
-            cls = RECORD_TYPES[kind]
             try:
-                record: Any = structure(data, cls)
+                record: Any = structure(data, RECORD_TYPES[kind])
             except Exception as error:  # cattrs raises ExceptionGroups of many kinds
                 self.problems.extend(problems_from(error, line=number, source=self.source))
                 # Remember the bad record's key, so records naming it are not reported as naming the unknown.
-                key = data.get(_KEY_FIELDS[kind])
+                key = data.get(ENTITY_KINDS[kind].key_field)
                 if isinstance(key, str):
                     self.failed[kind].add(key)
                 continue
             self.keep(kind, number, record)
 
     def keep(self, kind: str, line: int, record: Any) -> None:
-        if isinstance(record, Absence):
-            self.absences.setdefault(record, line)
-            return
-        key = _key_of(record)
-        seen = self.records[kind].get(key)
+        identity = _identity(kind, record)
+        seen = self.records[kind].get(identity)
         if seen is None:
-            self.records[kind][key] = (line, record)
+            self.records[kind][identity] = (line, record)
         elif seen[1] != record or dumps(seen[1]) != dumps(record):
-            self.problem(line, "$", f"{kind} {key!r} appears again with other content (first on line {seen[0]})")
+            version = f" recorded at {record.recorded_at.isoformat()}" if getattr(record, "recorded_at", None) else ""
+            self.problem(
+                line,
+                "$",
+                f"{kind} {_key_of(kind, record)!r}{version} appears again with other content (first on line {seen[0]})",
+            )
 
     # --- residents -----------------------------------------------------------------------------------------
 
@@ -206,10 +193,7 @@ class _Reader:
             )
             return None
         try:
-            if nik is not None:
-                return self.pseudonymizer.nik(nik)
-            assert phone is not None
-            return self.pseudonymizer.phone(phone)
+            return self.pseudonymizer.key(ref=ref, nik=nik, phone=phone)
         except FieldError as error:
             self.problem(line, f"{path}.{error.field}", f"{error.reason} (value {error.value})")
             return None
@@ -227,7 +211,7 @@ class _Reader:
                 self.problem(line, f"$.{error.field}", error.reason)
         for _id, (line, interaction) in sorted(self.records["interaction"].items(), key=lambda kv: kv[1][0]):
             for position, entry in enumerate(interaction.residents):
-                if not isinstance(entry, InlineResident) or entry.ref is None:
+                if not isinstance(entry, ResidentMention) or entry.ref is None:
                     continue
                 if entry.nik is None and entry.phone is None:
                     continue
@@ -246,15 +230,11 @@ class _Reader:
         return tied
 
     def resolve(self, tied: Mapping[str, tuple[int, Resident]]) -> list[tuple[int, Interaction]]:
-        bare_refs = {
-            entry if isinstance(entry, str) else entry.ref
-            for _line, interaction in self.records["interaction"].values()
-            for entry in interaction.residents
-            if isinstance(entry, str) or (entry.nik is None and entry.phone is None)
-        }
-        bare_refs.discard(None)
-        unresolved = {ref for ref in bare_refs if ref is not None and ref not in tied}
-        stored = self.store.resolve_refs(unresolved) if self.store is not None and unresolved else {}
+        """The interactions with their residents as identity keys.
+
+        A bare ref tied in this file names that identity; any other bare ref stays ``ref:<ref>``, which the store
+        resolves at write time when a stored resident record ties the ref (the same rule for code and files).
+        """
         resolved = []
         for _id, (line, record) in sorted(self.records["interaction"].items(), key=lambda kv: kv[1][0]):
             keys: list[str] = []
@@ -262,7 +242,7 @@ class _Reader:
                 if isinstance(entry, str) or (entry.nik is None and entry.phone is None):
                     ref = entry if isinstance(entry, str) else entry.ref
                     assert ref is not None
-                    key: str | None = tied[ref][1].key if ref in tied else stored.get(ref, ref_key(ref))
+                    key: str | None = tied[ref][1].key if ref in tied else ref_key(ref)
                 else:
                     key = self.identity(line, f"$.residents[{position}]", entry.ref, entry.nik, entry.phone)
                 if key is not None and key not in keys:
@@ -280,7 +260,7 @@ class _Reader:
                             territory=record.territory,
                             kind=record.kind,
                             officers=record.officers,
-                            residents=tuple(sorted(keys)),
+                            residents=tuple(keys),
                             summary=record.summary,
                             complaint=record.complaint,
                             follows_up=record.follows_up,
@@ -291,26 +271,9 @@ class _Reader:
                 self.problem(line, f"$.{error.field}", f"{error.reason} (got {error.value!r})")
         return resolved
 
-    def check_follow_ups(self, batch: Batch, lines: Mapping[tuple[str, str], list[int]]) -> None:
-        """A follow-up must not happen before the interaction it follows up."""
-        by_id = {i.id: i for i in batch.interactions}
-        wanted = {i.follows_up for i in batch.interactions if i.follows_up is not None}
-        missing = wanted - by_id.keys()
-        if self.store is not None and missing:
-            by_id.update((i.id, i) for i in self.store.interactions(missing))
-        for interaction in batch.interactions:
-            earlier = by_id.get(interaction.follows_up) if interaction.follows_up is not None else None
-            if earlier is not None and earlier.occurred_at > interaction.occurred_at:
-                for line in lines[("interaction", interaction.id)]:
-                    self.problem(
-                        line,
-                        "$.follows_up",
-                        f"follows up {earlier.id!r}, which happened later ({earlier.occurred_at.isoformat()})",
-                    )
-
     # --- the whole file --------------------------------------------------------------------------------------
 
-    def batch(self) -> Batch:
+    def parsed(self) -> ParsedDataset:
         tied = self.residents()
         interactions = self.resolve(tied)
 
@@ -322,70 +285,107 @@ class _Reader:
             territories=values("territory"),
             officers=values("officer"),
             teams=values("team"),
-            absences=tuple(sorted(self.absences, key=lambda a: (a.nrp, a.start, a.end, a.reason.value))),
+            absences=values("absence"),
             residents=tuple(resident for _ref, (_line, resident) in sorted(tied.items())),
             interactions=tuple(interaction for _line, interaction in interactions),
+            secret_fingerprint=self.pseudonymizer.fingerprint if self.pseudonymizer is not None else None,
         )
         lines: dict[tuple[str, str], list[int]] = defaultdict(list)
         for kind, records in self.records.items():
-            for key, (line, _record) in records.items():
-                lines[(kind, key)].append(line)
-        for absence, line in self.absences.items():
-            lines[("absence", absence.nrp)].append(line)
-        known = self.store.known if self.store is not None else (lambda _kind, _keys: frozenset())
-        for missing in missing_references(batch, known):
-            if missing.missing_key in self.failed[missing.missing_kind]:
-                continue  # already reported on the line that defines it
-            for line in lines.get((missing.kind, missing.key), [0]):
-                self.problem(line, f"$.{missing.field}", f"unknown {missing.missing_kind} {missing.missing_key!r}")
-        self.check_follow_ups(batch, lines)
-        if self.store is not None and batch.interactions:
-            by_id = {i.id: i for i in batch.interactions}
-            for stored in self.store.interactions(by_id):
-                if dumps(stored) != dumps(by_id[stored.id]):
-                    for line in lines[("interaction", stored.id)]:
-                        self.problem(
-                            line,
-                            "$.id",
-                            f"interaction {stored.id!r} is already stored with other content;"
-                            " interactions are immutable",
-                        )
-        return batch
+            for line, record in records.values():
+                lines[(kind, _key_of(kind, record))].append(line)
+        return ParsedDataset(
+            batch=batch,
+            lines={key: tuple(sorted(found)) for key, found in lines.items()},
+            problems=tuple(self.problems),
+            failed={kind: frozenset(keys) for kind, keys in self.failed.items()},
+            source=self.source,
+        )
+
+
+def parse_dataset(
+    lines: Iterable[str], *, pseudonymizer: Pseudonymizer | None = None, source: str | None = None
+) -> ParsedDataset:
+    """Parse and check a JSON Lines dataset on its own; the problems are collected, not raised.
+
+    NIKs and phone numbers become pseudonyms with `pseudonymizer` (a record carrying one without a pseudonymizer
+    is a problem), and the batch carries the pseudonymizer's fingerprint.
+    """
+    reader = _Reader(pseudonymizer, source)
+    reader.parse(lines)
+    return reader.parsed()
+
+
+def _problem(parsed: ParsedDataset, kind: str, key: str, path: str, message: str) -> Iterator[Problem]:
+    for line in parsed.lines.get((kind, key), (0,)):
+        yield Problem(message, line=line, path=path, source=parsed.source)
+
+
+def reference_problems(
+    parsed: ParsedDataset, known: Callable[[EntityKind, Iterable[str]], frozenset[str]] | None = None
+) -> list[Problem]:
+    """References that neither the file nor `known` (a store's `known`; None: nothing) can satisfy."""
+    lookup = known if known is not None else (lambda _kind, _keys: frozenset())
+    problems: list[Problem] = []
+    for missing in missing_references(parsed.batch, lookup):
+        if missing.missing_key in parsed.failed.get(missing.missing_kind, ()):
+            continue  # already reported on the line that defines it
+        problems.extend(
+            _problem(
+                parsed, missing.kind, missing.key, f"$.{missing.field}", f"unknown {missing.missing_kind} {missing.missing_key!r}"
+            )
+        )
+    return problems
+
+
+def follow_up_problems(parsed: ParsedDataset, stored: Mapping[str, Interaction] | None = None) -> list[Problem]:
+    """Follow-ups that happened before what they follow up (in the file, or in `stored`: id -> interaction)."""
+    by_id = dict(stored or {})
+    by_id.update((i.id, i) for i in parsed.batch.interactions)
+    problems: list[Problem] = []
+    for interaction in parsed.batch.interactions:
+        earlier = by_id.get(interaction.follows_up) if interaction.follows_up is not None else None
+        if earlier is not None and earlier.occurred_at > interaction.occurred_at:
+            message = f"follows up {earlier.id!r}, which happened later ({earlier.occurred_at.isoformat()})"
+            problems.extend(_problem(parsed, "interaction", interaction.id, "$.follows_up", message))
+    return problems
+
+
+def stored_conflicts(parsed: ParsedDataset, stored: Iterable[Interaction]) -> list[Problem]:
+    """Interactions of the file whose id is `stored` with other content (interactions are immutable)."""
+    by_id = {i.id: i for i in parsed.batch.interactions}
+    problems: list[Problem] = []
+    for interaction in stored:
+        if interaction.id in by_id and dumps(interaction) != dumps(by_id[interaction.id]):
+            message = f"interaction {interaction.id!r} is already stored with other content; interactions are immutable"
+            problems.extend(_problem(parsed, "interaction", interaction.id, "$.id", message))
+    return problems
+
+
+def raise_problems(problems: Iterable[Problem], *, max_problems: int = MAX_PROBLEMS) -> None:
+    """Raise `DatasetError` with `problems` (sorted by line, path, message; the first `max_problems`), if any."""
+    ordered = sorted(set(problems), key=lambda p: (p.line or 0, p.path, p.message))
+    if ordered:
+        raise DatasetError(ordered[:max_problems], truncated=max(0, len(ordered) - max_problems))
 
 
 def read_dataset(
     lines: Iterable[str],
     *,
-    store: Store | None = None,
     pseudonymizer: Pseudonymizer | None = None,
     source: str | None = None,
     max_problems: int = MAX_PROBLEMS,
 ) -> Batch:
-    """Read a JSON Lines dataset into one `Batch`, resolving residents and checking references.
+    """Read a self-contained JSON Lines dataset into one `Batch`: every reference must be satisfied by the file.
 
-    References may point to records further down the file or already in `store`. NIKs and phone numbers are
-    turned into pseudonyms with `pseudonymizer` (a record carrying one without a pseudonymizer is a problem).
-    Raises `DatasetError` listing every problem (line, field path, message) when any record is bad.
+    Raises `DatasetError` listing every problem (line, field path, message) when any record is bad. To check a
+    file against a store and write it, use `community_policing.services.load`.
     """
-    reader = _Reader(store, pseudonymizer, source)
-    reader.parse(lines)
-    batch = reader.batch()
-    if reader.problems:
-        ordered = sorted(set(reader.problems), key=lambda p: (p.line or 0, p.path, p.message))
-        raise DatasetError(ordered[:max_problems], truncated=max(0, len(ordered) - max_problems))
-    return batch
-
-
-def load(
-    store: Store,
-    lines: Iterable[str],
-    *,
-    pseudonymizer: Pseudonymizer | None = None,
-    source: str | None = None,
-) -> WriteReport:
-    """Read a dataset and write it to `store` in one transaction; nothing is written when anything is wrong."""
-    batch = read_dataset(lines, store=store, pseudonymizer=pseudonymizer, source=source)
-    return store.write(batch)
+    parsed = parse_dataset(lines, pseudonymizer=pseudonymizer, source=source)
+    raise_problems(
+        [*parsed.problems, *reference_problems(parsed), *follow_up_problems(parsed)], max_problems=max_problems
+    )
+    return parsed.batch
 
 
 def iter_lines(stream: Iterable[str]) -> Iterator[str]:

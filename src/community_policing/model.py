@@ -24,12 +24,15 @@ __all__ = [
     "Officer",
     "Rank",
     "Resident",
+    "ResidentMention",
     "Team",
     "Territory",
     "TerritoryLevel",
     "Unit",
     "UnitLevel",
     "Weekday",
+    "is_identity_key",
+    "ref_key",
 ]
 
 _T = TypeVar("_T")
@@ -138,6 +141,89 @@ class TerritoryLevel(enum.StrEnum):
     VILLAGE = "village"
 
 
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _choices(kind: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in kind]
+
+
+def _lookup(kind: type[_E], value: object) -> _E | None:
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        wanted = " ".join(value.split()).casefold()
+        for member in kind:
+            if str(member.value).casefold() == wanted:
+                return member
+    return None
+
+
+def parse_enum(kind: type[_E], value: object) -> _E:
+    """The member of `kind` that `value` names: a member, or its value as a string, case and spacing forgiven.
+
+    The one place where enum values are read, by constructors and by the converter alike; a `ValueError` that
+    lists the choices (with a "did you mean") otherwise.
+    """
+    found = _lookup(kind, value)
+    if found is not None:
+        return found
+    choices = _choices(kind)
+    if isinstance(value, str):
+        raise ValueError(f"{value!r} is not one of {', '.join(choices)}{suggest(value, choices)}")
+    raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+
+
+def _enum(kind: type[_E], field: str) -> Callable[[object], _E]:
+    """An attrs converter for an enum field: a member, or its value as a string, as the file takes it."""
+
+    def convert(value: object) -> _E:
+        found = _lookup(kind, value)
+        if found is None:
+            choices = _choices(kind)
+            hint = suggest(value, choices) if isinstance(value, str) else ""
+            raise FieldError(field, value, f"must be one of {', '.join(choices)}{hint}")
+        return found
+
+    return convert
+
+
+_IDENTITY_KEY = re.compile(r"(?:nik|tel):[0-9a-f]{32}\Z")
+_REF_PREFIX = "ref:"
+
+
+def ref_key(ref: str) -> str:
+    """The identity key of a resident known only by the source system's `ref` (no NIK, no phone): ``ref:<ref>``."""
+    return f"{_REF_PREFIX}{ref}"
+
+
+def is_identity_key(value: str) -> bool:
+    """Whether `value` is an identity key: ``ref:<ref>``, or ``nik:``/``tel:`` and a 32-digit hex pseudonym."""
+    return value.startswith(_REF_PREFIX) or _IDENTITY_KEY.match(value) is not None
+
+
+def _resident_keys(value: Iterable[object]) -> tuple[object, ...]:
+    """An interaction's residents as identity keys, sorted (they are a set).
+
+    An identity key (what stores return, what `Pseudonymizer.nik` and `.phone` give) is kept as it is; any other
+    string is a resident ref and becomes ``ref:<ref>``, exactly as a bare ref in a file does; a
+    `ResidentMention` with only a ref likewise. Anything else is left for the validator to name.
+    """
+    if isinstance(value, str):
+        return (value,)  # the validator says it must be a list
+    keys: list[object] = []
+    for item in value:
+        if isinstance(item, ResidentMention) and item.nik is None and item.phone is None and item.ref is not None:
+            item = item.ref
+        if isinstance(item, str) and item and not is_identity_key(item):
+            item = ref_key(item)
+        keys.append(item)
+    try:
+        return tuple(sorted(set(keys)))  # type: ignore[type-var]
+    except TypeError:
+        return tuple(keys)  # mixed types: the validator names the bad item
+
+
 # --- validators: each raises FieldError naming the field, so every reader can report the field path ---------
 
 
@@ -205,6 +291,20 @@ def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise FieldError(_public_name(attribute), value.isoformat(), "must carry a UTC offset, e.g. +07:00")
 
 
+def _optional_aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _aware(instance, attribute, value)
+
+
+def _rank(value: object) -> Rank:
+    """The rank field's converter: a `Rank`, or its abbreviation as a string (case and spacing forgiven)."""
+    if isinstance(value, Rank):
+        return value
+    if not isinstance(value, str):
+        raise FieldError("rank", value, "must be a Polri rank such as Bripka or AKBP")
+    return Rank.parse(value)
+
+
 def _timezone(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not value:
         raise FieldError(_public_name(attribute), value, "must be an IANA time zone name such as Asia/Jakarta")
@@ -252,11 +352,12 @@ def _public_name_of(instance: Any, attribute_name: str) -> str:
 def _sorted_weekdays(value: Iterable[Weekday] | None) -> tuple[Weekday, ...] | None:
     if value is None:
         return None
-    try:
-        days = {Weekday(v) for v in value}
-    except ValueError:
-        return tuple(value)  # the validator reports the bad name
-    return tuple(sorted(days, key=lambda d: d.number))
+    if isinstance(value, str):
+        return value  # type: ignore[return-value]  # the validator says it must be a list
+    days = [_lookup(Weekday, v) or v for v in value]
+    if not all(isinstance(d, Weekday) for d in days):
+        return tuple(days)  # type: ignore[arg-type]  # the validator names the bad item
+    return tuple(sorted(set(days), key=lambda d: d.number))  # type: ignore[union-attr]
 
 
 def _to_tuple(value: Iterable[_T]) -> tuple[_T, ...]:
@@ -265,14 +366,6 @@ def _to_tuple(value: Iterable[_T]) -> tuple[_T, ...]:
 
 def _frozen_tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
     return _to_tuple(value)
-
-
-def _sorted_keys(value: Iterable[str]) -> tuple[str, ...]:
-    # Residents are a set of identity keys: one order (sorted) makes equal content compare equal everywhere.
-    try:
-        return tuple(sorted(value))
-    except TypeError:
-        return _to_tuple(value)  # mixed types: the validator names the bad item
 
 
 def _memberships(value: Iterable[Membership]) -> tuple[Membership, ...]:
@@ -296,11 +389,13 @@ class Unit:
 
     id: str = attrs.field(validator=_non_empty_text)
     name: str = attrs.field(validator=_non_empty_text)
-    level: UnitLevel = attrs.field(validator=_instance_of(UnitLevel, "polda, polres or polsek"))
+    level: UnitLevel = attrs.field(converter=_enum(UnitLevel, "level"))
     parent: str | None = attrs.field(default=None, validator=_optional_text)
     timezone: str = attrs.field(default="Asia/Jakarta", validator=_timezone)
     days_off: tuple[Weekday, ...] = attrs.field(default=(), converter=_sorted_weekdays, validator=_weekdays)
     commander: str | None = attrs.field(default=None, validator=_optional_nrp)
+    recorded_at: dt.datetime | None = attrs.field(default=None, validator=_optional_aware)
+    """When the source system learnt this version (None: timeless, in force at every instant)."""
 
     def __attrs_post_init__(self) -> None:
         if self.parent == self.id:
@@ -362,7 +457,7 @@ class Officer:
 
     nrp: str = attrs.field(validator=_nrp)
     name: str = attrs.field(validator=_non_empty_text)
-    rank: Rank = attrs.field(validator=_instance_of(Rank, "a Polri rank"))
+    rank: Rank = attrs.field(converter=_rank)
     unit: str = attrs.field(validator=_non_empty_text)
     active_from: dt.date | None = attrs.field(default=None, validator=_optional_date)
     active_to: dt.date | None = attrs.field(
@@ -372,6 +467,8 @@ class Officer:
         default=None, converter=_sorted_weekdays, validator=_optional_weekdays
     )
     contacts: Contacts | None = attrs.field(default=None, validator=_optional_instance_of(Contacts, "contacts"))
+    recorded_at: dt.datetime | None = attrs.field(default=None, validator=_optional_aware)
+    """When the source system learnt this version (None: timeless, in force at every instant)."""
 
     def is_active(self, day: dt.date) -> bool:
         """Whether the officer serves on `day` (inside the inclusive active range)."""
@@ -411,6 +508,8 @@ class Team:
         validator=_each(lambda m: isinstance(m, Membership), "must be a membership", distinct=False),
     )
     lead: str | None = attrs.field(default=None, validator=_optional_nrp)
+    recorded_at: dt.datetime | None = attrs.field(default=None, validator=_optional_aware)
+    """When the source system learnt this version (None: timeless, in force at every instant)."""
 
     def members_on(self, day: dt.date) -> frozenset[str]:
         """The NRPs of the officers who are members on `day`."""
@@ -424,7 +523,11 @@ class Absence:
     nrp: str = attrs.field(validator=_nrp)
     start: dt.date = attrs.field(validator=_date, metadata={"name": "from"})
     end: dt.date = attrs.field(validator=[_date, _date_range("start", "end")], metadata={"name": "to"})
-    reason: AbsenceReason = attrs.field(validator=_instance_of(AbsenceReason, "leave, sick, training, duty or other"))
+    reason: AbsenceReason = attrs.field(converter=_enum(AbsenceReason, "reason"))
+    withdrawn: bool = attrs.field(default=False, validator=_instance_of(bool, "true or false"))
+    """True for a version that withdraws the absence (same nrp, from, to and reason) from its `recorded_at` on."""
+    recorded_at: dt.datetime | None = attrs.field(default=None, validator=_optional_aware)
+    """When the source system learnt this version (None: timeless, in force at every instant)."""
 
     def covers(self, day: dt.date) -> bool:
         """Whether `day` is one of the absence's days."""
@@ -446,6 +549,24 @@ class Resident:
 
 
 @attrs.frozen(kw_only=True)
+class ResidentMention:
+    """A resident named by identifiers rather than by a bare ref: inside an interaction in a file, or in code.
+
+    At least one of `ref`, `nik`, `phone` is given. A NIK or phone number is raw here: it becomes a keyed
+    pseudonym (`Pseudonymizer`) before anything is stored, and never appears in an error message.
+    """
+
+    ref: str | None = attrs.field(default=None, validator=_optional_text)
+    nik: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    phone: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    name: str | None = attrs.field(default=None, validator=_optional_text)
+
+    def __attrs_post_init__(self) -> None:
+        if self.ref is None and self.nik is None and self.phone is None:
+            raise FieldError("ref", None, "an inline resident needs at least one of ref, nik, phone")
+
+
+@attrs.frozen(kw_only=True)
 class Complaint:
     """Something a resident raised during an interaction."""
 
@@ -462,15 +583,21 @@ class Interaction:
 
     id: str = attrs.field(validator=_non_empty_text)
     occurred_at: dt.datetime = attrs.field(validator=_aware)
-    recorded_at: dt.datetime = attrs.field(validator=_aware)
     territory: str = attrs.field(validator=_territory_code)
-    kind: InteractionKind = attrs.field(validator=_instance_of(InteractionKind, "an interaction kind"))
+    kind: InteractionKind = attrs.field(converter=_enum(InteractionKind, "kind"))
     officers: tuple[str, ...] = attrs.field(
         converter=_frozen_tuple_of_str, validator=_each(_is_nrp, "must be an NRP of exactly 8 digits", min_size=1)
     )
     residents: tuple[str, ...] = attrs.field(
-        converter=_sorted_keys,
-        validator=_each(lambda v: isinstance(v, str) and bool(v), "must be a resident key", min_size=1),
+        converter=_resident_keys,
+        validator=_each(
+            lambda v: isinstance(v, str) and bool(v),
+            "must be a resident ref or identity key (a NIK or phone number goes through Pseudonymizer.nik or .phone)",
+            min_size=1,
+        ),
+    )
+    recorded_at: dt.datetime = attrs.field(
+        default=attrs.Factory(lambda self: self.occurred_at, takes_self=True), validator=_aware
     )
     summary: str | None = attrs.field(default=None, validator=_optional_text)
     complaint: Complaint | None = attrs.field(default=None, validator=_optional_instance_of(Complaint, "a complaint"))

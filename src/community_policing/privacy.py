@@ -11,6 +11,7 @@ from pathlib import Path
 import phonenumbers
 
 from community_policing.errors import FieldError, SecretError
+from community_policing.model import Resident, ref_key
 
 __all__ = [
     "PROVINCE_CODES",
@@ -84,11 +85,6 @@ def normalise_phone(phone: str, *, field: str = "phone") -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
-def ref_key(ref: str) -> str:
-    """The identity of a resident known only by the source system's `ref` (no NIK, no phone)."""
-    return f"ref:{ref}"
-
-
 def _masked(value: object) -> str:
     """A value safe to show in an error: its length and last two characters, never the whole."""
     if not isinstance(value, str):
@@ -117,6 +113,15 @@ class Pseudonymizer:
         digest = hmac.new(self._secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
         return f"{kind}:{digest[:32]}"
 
+    @property
+    def fingerprint(self) -> str:
+        """A short fingerprint of the secret (16 hex digits), kept by stores to notice a load with another secret.
+
+        An HMAC of a fixed label under the secret: it tells two secrets apart, and reveals no more about the
+        secret than any pseudonym does.
+        """
+        return hmac.new(self._secret, b"community-policing secret fingerprint", hashlib.sha256).hexdigest()[:16]
+
     def nik(self, nik: str, *, field: str = "nik") -> str:
         """The pseudonymous identity key of a NIK (validated first)."""
         return self._key("nik", check_nik(nik, field=field))
@@ -124,6 +129,32 @@ class Pseudonymizer:
     def phone(self, phone: str, *, field: str = "phone") -> str:
         """The pseudonymous identity key of a phone number, after normalising it to E.164."""
         return self._key("tel", normalise_phone(phone, field=field))
+
+    def key(self, *, ref: str | None = None, nik: str | None = None, phone: str | None = None) -> str:
+        """A resident's identity key, as the file reader makes it: the NIK if given, else the phone, else the ref."""
+        if nik is not None:
+            return self.nik(nik)
+        if phone is not None:
+            return self.phone(phone)
+        if ref is not None:
+            return ref_key(ref)
+        raise FieldError("ref", None, "a resident needs at least one of ref, nik, phone")
+
+    def resident(
+        self,
+        ref: str,
+        *,
+        nik: str | None = None,
+        phone: str | None = None,
+        name: str | None = None,
+        territory: str | None = None,
+    ) -> Resident:
+        """A `Resident` record tying `ref` to its identity, as a ``resident`` line in a file does.
+
+        Written with a batch, it makes interactions that name the bare ref count for the same person as those
+        that name the NIK or phone.
+        """
+        return Resident(ref=ref, key=self.key(ref=ref, nik=nik, phone=phone), name=name, territory=territory)
 
 
 def secret_from_env(environ: dict[str, str] | None = None) -> Pseudonymizer | None:

@@ -125,7 +125,8 @@ class NewFriends:
         for team_id, team in sorted(context.teams.items()):
             timezone = context.units[team.unit].timezone
             for day in days:
-                active = sorted(n for n in team.members_on(day) if context.officers[n].is_active(day))
+                officers = context.officers
+                active = sorted(n for n in team.members_on(day) if n in officers and officers[n].is_active(day))
                 if not active:
                     continue
                 residents: set[str] = set()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from typing import Literal, NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
+from community_policing.batch import Batch, EntityKind, VersionedKind, WriteReport
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
 
 __all__ = [
@@ -18,10 +19,9 @@ __all__ = [
     "NewFriendQuery",
     "Novelty",
     "Store",
+    "VersionedKind",
     "WriteReport",
 ]
-
-EntityKind = Literal["unit", "territory", "officer", "team", "resident", "interaction"]
 
 
 class Novelty(enum.StrEnum):
@@ -33,35 +33,6 @@ class Novelty(enum.StrEnum):
 
 
 @attrs.frozen(kw_only=True)
-class Batch:
-    """A unit of work: everything in it is stored together, or nothing is.
-
-    Units, territories, officers, teams and residents replace stored records with the same key; absences are
-    identified by all their fields; interactions are immutable (the same id with the same content is a no-op,
-    with other content a `ConflictError`).
-    """
-
-    units: tuple[Unit, ...] = ()
-    territories: tuple[Territory, ...] = ()
-    officers: tuple[Officer, ...] = ()
-    teams: tuple[Team, ...] = ()
-    absences: tuple[Absence, ...] = ()
-    residents: tuple[Resident, ...] = ()
-    interactions: tuple[Interaction, ...] = ()
-
-    def __len__(self) -> int:
-        return sum(len(getattr(self, f.name)) for f in attrs.fields(Batch))
-
-
-@attrs.frozen(kw_only=True)
-class WriteReport:
-    """What a write changed: per kind, how many records were new or changed (replaced with other content)."""
-
-    written: Mapping[str, int] = attrs.field(factory=dict)
-    unchanged: Mapping[str, int] = attrs.field(factory=dict)
-
-
-@attrs.frozen(kw_only=True)
 class NewFriendQuery:
     """Which first contacts to report: scope, the local days [start, end], as of an instant, with a grace period.
 
@@ -69,6 +40,10 @@ class NewFriendQuery:
     `as_of`) falls on that local day of the credited officer's unit, and at least one interaction at that
     earliest instant was recorded by `as_of` and by the day's close (local midnight after the day plus
     `grace_hours`). `officers`, when given, restricts the credited officers.
+
+    The organisation is taken as of `as_of` too: an officer's unit (and so the time zone of their days and their
+    unit scope) and team memberships are those of the versions in force at that instant; an officer with no
+    version in force then is credited with nothing.
     """
 
     scope: Novelty
@@ -106,35 +81,54 @@ class Store(Protocol):
     """Optional features this backend has, as data (e.g. ``"concurrent-writers"``, ``"persistent"``)."""
 
     def write(self, batch: Batch) -> WriteReport:
-        """Store `batch` in one transaction: all of it, or nothing (raising a `StoreError`)."""
+        """Store `batch` in one transaction: all of it, or nothing (raising a `StoreError`).
+
+        When `batch.secret_fingerprint` is set and the store holds another fingerprint, raise `SecretError`
+        and write nothing; when the store holds none yet, keep the batch's in the same transaction.
+        """
+        ...
+
+    def secret_fingerprint(self) -> str | None:
+        """The fingerprint of the secret the stored pseudonyms were made with, or None before the first such write."""
         ...
 
     def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
-        """The subset of `keys` that are stored as `kind` (residents by ref, the others by their key)."""
+        """The subset of `keys` that are stored as `kind` (residents by ref, the others by their key).
+
+        A versioned record is known when any version of it is stored.
+        """
         ...
 
     def resolve_refs(self, refs: Iterable[str]) -> dict[str, str]:
         """The identity key of each stored resident ref among `refs` (refs not stored are left out)."""
         ...
 
-    def units(self) -> tuple[Unit, ...]:
-        """Every unit, sorted by id."""
+    def units(self, as_of: dt.datetime | None = None) -> tuple[Unit, ...]:
+        """Every unit in force as of `as_of` (see `versions`), sorted by id; `as_of` None: the latest versions."""
         ...
 
     def territories(self) -> tuple[Territory, ...]:
         """Every territory, sorted by code."""
         ...
 
-    def officers(self) -> tuple[Officer, ...]:
-        """Every officer, sorted by NRP."""
+    def officers(self, as_of: dt.datetime | None = None) -> tuple[Officer, ...]:
+        """Every officer in force as of `as_of`, sorted by NRP; `as_of` None: the latest versions."""
         ...
 
-    def teams(self) -> tuple[Team, ...]:
-        """Every team, sorted by id."""
+    def teams(self, as_of: dt.datetime | None = None) -> tuple[Team, ...]:
+        """Every team in force as of `as_of`, sorted by id; `as_of` None: the latest versions."""
         ...
 
-    def absences(self) -> tuple[Absence, ...]:
-        """Every absence, sorted by NRP, start, end, reason."""
+    def absences(self, as_of: dt.datetime | None = None) -> tuple[Absence, ...]:
+        """The absences in force as of `as_of` (withdrawn ones left out), sorted by NRP, start, end, reason."""
+        ...
+
+    def versions(self, kind: VersionedKind) -> tuple[Unit | Officer | Team | Absence, ...]:
+        """Every stored version of the organisation records of `kind` (``unit``, ``officer``, ``team``, ``absence``).
+
+        Sorted by key, then `recorded_at` with the timeless version first. For each key, the version in force as
+        of an instant T is the latest one recorded by T, else the timeless one, else none (`batch.in_force`).
+        """
         ...
 
     def residents(self) -> tuple[Resident, ...]:
