@@ -32,6 +32,7 @@ from typing import Any
 
 from community_policing.convert import dumps
 from community_policing.model import Interaction, InteractionKind, Officer, Rank, Territory, Unit, UnitLevel
+from community_policing.plugins import load_registry
 from community_policing.rules.engine import evaluate
 from community_policing.storage.protocol import Batch
 from community_policing.storage.sqlite import SQLiteStore
@@ -186,9 +187,10 @@ def library_evaluation(days: int, path: str) -> dict[str, Any]:
     """The built-in rule for all officers over the whole period."""
     end = START + dt.timedelta(days=days - 1)
     as_of = dt.datetime.combine(end + dt.timedelta(days=3), dt.time(0), WIB)
+    kinds = load_registry(entry_points=False).rule_kinds
     store = SQLiteStore(f"sqlite:///{path}")
     began = time.perf_counter()
-    evaluation = evaluate(store, start=START, end=end, as_of=as_of)
+    evaluation = evaluate(store, kinds=kinds, start=START, end=end, as_of=as_of)
     spent = time.perf_counter() - began
     store.close()
     days_with_friends = sum(1 for f in evaluation.findings if f.new_friends > 0)

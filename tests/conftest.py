@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from community_policing.plugins import load_registry
 from community_policing.privacy import Pseudonymizer
+from community_policing.registry import Registry
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Store
 
@@ -28,6 +30,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened = _open(request.param, tmp_path)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The built-in plugin's registry, built once: isolated from whatever plugins the environment has installed."""
+    return load_registry(entry_points=False)
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from community_policing.cli import main
+from community_policing.hookspecs import hookimpl
+from community_policing.plugins import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "blitar-june-2023.jsonl"
@@ -199,3 +201,27 @@ def test_a_failed_load_into_a_new_sqlite_file_leaves_no_file(
     status, _, _ = run(capsys, "load", str(bad))
     assert status == 2
     assert list(tmp_path.glob("blitar.db*")) == []
+
+
+def test_version_prints_the_distribution_version(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "--version")
+    assert status == 0
+    assert re.fullmatch(r"community-policing \d+\.\d+\.\d+\S*\n", out)
+
+
+class _RaisingPlugin:
+    @hookimpl
+    def community_policing_store_backends(self) -> list[object]:
+        raise RuntimeError("misconfigured")
+
+
+def test_a_plugin_problem_is_one_warning_and_does_not_change_the_status(capsys: pytest.CaptureFixture[str]) -> None:
+    registry = load_registry(entry_points=False, plugins={"odd": _RaisingPlugin()})
+    status = main(["plugins"], registry=registry)
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert err.splitlines() == [f"community-policing: warning: {problem}" for problem in registry.problems]
+    assert len(err.splitlines()) == 1
+    assert "plugin 'odd' is left out: community_policing_store_backends raised RuntimeError: misconfigured" in err
+    assert "problems:" in out
+    assert "odd" in out

@@ -7,18 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from community_policing.interchange import load
+from community_policing.registry import Registry
 from community_policing.report import render_json
 from community_policing.rules.engine import evaluate
+from community_policing.services import load
 from community_policing.storage.protocol import Store
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-def test_the_worked_example_of_the_rule_page_is_what_the_engine_computes(store: Store) -> None:
+def test_the_worked_example_of_the_rule_page_is_what_the_engine_computes(store: Store, registry: Registry) -> None:
     load(store, (DOCS / "examples" / "worked-example.jsonl").read_text(encoding="utf-8").splitlines())
     evaluation = evaluate(
         store,
+        kinds=registry.rule_kinds,
         start=dt.date(2023, 6, 8),
         end=dt.date(2023, 6, 12),
         as_of=dt.datetime.fromisoformat("2023-07-01T00:00:00+07:00"),

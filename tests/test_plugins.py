@@ -1,4 +1,4 @@
-"""Tests for the plugin manager, the registries, `open_store`, the plugin listing and the plugin docs."""
+"""Tests for `load_registry`, the `Registry` it builds, opening stores, broken and clashing plugins, the listing."""
 
 from __future__ import annotations
 
@@ -7,26 +7,25 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 
 import community_policing.builtin
+import community_policing.plugins
 from community_policing import hookspecs
-from community_policing.errors import PluginError, StoreUnavailable
+from community_policing.errors import StoreUnavailable
 from community_policing.hookspecs import StoreBackend, hookimpl
 from community_policing.plugins import (
     BLOCK_ENV,
     PLUGINS_ENV,
     PluginInfo,
+    Registry,
     format_plugins,
-    mask_url,
-    open_store,
-    plugin_info,
-    plugin_manager,
-    reset_plugins,
-    rule_kinds,
-    store_backends,
+    load_registry,
 )
+from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Store
 
@@ -38,12 +37,8 @@ Install = Callable[..., None]
 
 
 @pytest.fixture(autouse=True)
-def fresh_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(PLUGINS_ENV, raising=False)
-    monkeypatch.delenv(BLOCK_ENV, raising=False)
-    reset_plugins()
+def forget_fixture_modules() -> Iterator[None]:
     yield
-    reset_plugins()
     for module in FIXTURE_MODULES:
         sys.modules.pop(module, None)
 
@@ -71,38 +66,59 @@ def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Install:
     return install
 
 
-def info_of(name: str) -> PluginInfo:
-    return next(info for info in plugin_info() if info.name == name)
+def load(**environ: str) -> Registry:
+    """A registry of the built-in plugin and the installed entry points, the environment being `environ` only."""
+    return load_registry(environ=environ)
+
+
+def in_process(**plugins: object) -> Registry:
+    """A registry of the built-in plugin and `plugins`, without entry points."""
+    return load_registry(entry_points=False, plugins=plugins)
+
+
+def assert_builtins_work(registry: Registry, tmp_path: Path) -> None:
+    """The built-in backends and rule kind are there, whatever else went wrong."""
+    assert isinstance(registry.open_store("memory://"), MemoryStore)
+    store = registry.open_store(f"sqlite:///{tmp_path / 'still-works.db'}")
+    store.close()
+    assert registry.rule_kinds["new_friends"] is NEW_FRIENDS
 
 
 # --- built-ins ---------------------------------------------------------------------------------------------------
 
 
-def test_builtin_plugin_is_registered_through_the_hooks() -> None:
-    pm = plugin_manager()
-    assert pm.get_plugin("builtin") is community_policing.builtin
-    callers = {caller.name for caller in pm.get_hookcallers(community_policing.builtin) or []}
-    assert callers == {"community_policing_store_backends", "community_policing_rule_kinds"}
-    backends = store_backends()
-    assert backends["memory"].name == "memory"
-    assert backends["sqlite"].name == "sqlite"
+def test_the_builtin_plugin_provides_memory_sqlite_and_new_friends_through_the_hooks() -> None:
+    registry = in_process()
+    assert set(registry.store_backends) == {"memory", "sqlite"}
+    assert set(registry.rule_kinds) == {"new_friends"}
+    assert registry.notifiers == {}
+    assert registry.problems == ()
+    [info] = registry.plugins
+    assert info.name == "builtin"
+    assert info.builtin
+    assert info.module == "community_policing.builtin"
+    assert info.hooks == ("community_policing_rule_kinds", "community_policing_store_backends")
 
 
-def test_plugin_manager_is_cached_until_reset() -> None:
-    first = plugin_manager()
-    assert plugin_manager() is first
-    reset_plugins()
-    assert plugin_manager() is not first
+def test_every_load_builds_a_new_registry_and_shares_nothing() -> None:
+    first = in_process(extra=FlakyPlugin())
+    second = in_process()
+    assert "flaky" in first.store_backends
+    assert "flaky" not in second.store_backends
 
 
-def test_builtins_are_loaded_whatever_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(PLUGINS_ENV, "")
-    monkeypatch.setenv(BLOCK_ENV, "builtin")
-    assert {"memory", "sqlite"} <= set(store_backends())
+def test_registry_is_frozen() -> None:
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        in_process().problems = ("x",)  # type: ignore[misc]
+
+
+def test_builtins_are_loaded_whatever_the_environment() -> None:
+    registry = load(**{PLUGINS_ENV: "", BLOCK_ENV: "builtin"})
+    assert {"memory", "sqlite"} <= set(registry.store_backends)
 
 
 def test_memory_url_opens_a_memory_store() -> None:
-    store = open_store("memory://")
+    store = in_process().open_store("memory://")
     assert isinstance(store, MemoryStore)
     assert isinstance(store, Store)
     assert store.url == "memory://"
@@ -110,12 +126,12 @@ def test_memory_url_opens_a_memory_store() -> None:
 
 
 def test_scheme_is_case_insensitive() -> None:
-    assert isinstance(open_store("MEMORY://"), MemoryStore)
+    assert isinstance(in_process().open_store("MEMORY://"), MemoryStore)
 
 
 def test_unknown_scheme_lists_known_schemes_and_suggests() -> None:
     with pytest.raises(StoreUnavailable) as caught:
-        open_store("sqllite:///units.db")
+        in_process().open_store("sqllite:///units.db")
     message = str(caught.value)
     assert "'sqllite'" in message
     assert "did you mean 'sqlite'?" in message
@@ -125,14 +141,17 @@ def test_unknown_scheme_lists_known_schemes_and_suggests() -> None:
 
 def test_a_path_is_not_a_store_url_but_a_hint_is_given() -> None:
     with pytest.raises(StoreUnavailable, match=r"did you mean 'sqlite:///data/blitar\.db'"):
-        open_store("data/blitar.db")
+        in_process().open_store("data/blitar.db")
 
 
 def test_unknown_scheme_message_masks_the_password() -> None:
     with pytest.raises(StoreUnavailable) as caught:
-        open_store("nosuchdb://polres:hunter22@db.example/blitar")
+        in_process().open_store("nosuchdb://polres:hunter22@db.example/blitar")
     assert "polres:***@db.example" in str(caught.value)
     assert "hunter22" not in str(caught.value)
+
+
+# --- in-process plugins, well and badly behaved ------------------------------------------------------------------
 
 
 class FlakyPlugin:
@@ -146,11 +165,10 @@ class FlakyPlugin:
         return [StoreBackend(name="flaky", schemes=("flaky",), open=open_flaky)]
 
 
-def test_backend_failure_is_wrapped_and_names_the_backend() -> None:
-    store_backends()  # the registry is built before the plugin comes ...
-    plugin_manager().register(FlakyPlugin(), name="flaky-plugin")  # ... and rebuilt after
+def test_backend_failure_is_wrapped_and_names_the_backend_and_its_plugin() -> None:
+    registry = in_process(**{"flaky-plugin": FlakyPlugin()})
     with pytest.raises(StoreUnavailable) as caught:
-        open_store("flaky://officer:hunter22@host/db")
+        registry.open_store("flaky://officer:hunter22@host/db")
     message = str(caught.value)
     assert "store backend 'flaky'" in message
     assert "plugin 'flaky-plugin'" in message
@@ -171,20 +189,112 @@ class WrongTypePlugin:
         return ["memory"]
 
 
+class NotASequencePlugin:
+    @hookimpl
+    def community_policing_store_backends(self) -> object:
+        return StoreBackend(name="single", schemes=("single",), open=MemoryStore)
+
+
+class BadSchemePlugin:
+    @hookimpl
+    def community_policing_store_backends(self) -> Sequence[StoreBackend]:
+        return [StoreBackend(name="spaces", schemes=("no spaces",), open=MemoryStore)]
+
+
+class PlainParameters:
+    """Not an attrs class: the converter could not validate a rule's fields into it."""
+
+
+class NoAttrsKind:
+    name = "no_attrs"
+    description = "parameters that are not an attrs class"
+    parameters = PlainParameters
+
+    def evaluate(self, rule: Any, context: Any) -> Sequence[Any]:
+        return ()
+
+
+class NoAttrsKindPlugin:
+    @hookimpl
+    def community_policing_rule_kinds(self) -> Sequence[Any]:
+        return [NoAttrsKind()]
+
+
 @pytest.mark.parametrize(
     ("plugin", "expected"),
     [
-        (RaisingPlugin(), "raised RuntimeError: misconfigured"),
+        (RaisingPlugin(), "community_policing_store_backends raised RuntimeError: misconfigured"),
         (WrongTypePlugin(), "must return StoreBackend items, not str"),
+        (NotASequencePlugin(), "must return a sequence, not StoreBackend"),
+        (BadSchemePlugin(), "store backend 'spaces' has an invalid URL scheme 'no spaces'"),
+        (NoAttrsKindPlugin(), "rule kind 'no_attrs' must have an attrs class as its parameters"),
     ],
 )
-def test_misbehaving_plugin_is_named(plugin: object, expected: str) -> None:
-    plugin_manager().register(plugin, name="odd")
-    with pytest.raises(PluginError, match="plugin 'odd'") as caught:
-        store_backends()
-    assert expected in str(caught.value)
-    # The listing still works, and shows what went wrong.
-    assert any(expected in problem for problem in info_of("odd").problems)
+def test_a_misbehaving_plugin_is_left_out_and_named_while_the_builtins_keep_working(
+    plugin: object, expected: str, tmp_path: Path
+) -> None:
+    registry = in_process(odd=plugin)
+    [problem] = registry.problems
+    assert problem.startswith("plugin 'odd' is left out: ")
+    assert expected in problem
+    info = registry.plugin("odd")
+    assert info.left_out
+    assert info.problems == (problem,)
+    assert (info.schemes, info.rule_kinds) == ((), ())
+    assert_builtins_work(registry, tmp_path)
+
+
+class HalfBrokenPlugin:
+    """Its backends are fine, its rule kinds hook is not: the whole plugin is left out."""
+
+    @hookimpl
+    def community_policing_store_backends(self) -> Sequence[StoreBackend]:
+        return [StoreBackend(name="half", schemes=("half",), open=MemoryStore)]
+
+    @hookimpl
+    def community_policing_rule_kinds(self) -> Sequence[Any]:
+        raise KeyError("oops")
+
+
+def test_a_scheme_of_a_left_out_plugin_says_why_it_is_unavailable() -> None:
+    registry = in_process(half=HalfBrokenPlugin())
+    assert "half" not in registry.store_backends
+    with pytest.raises(StoreUnavailable, match=r"URL scheme 'half' .* is disabled: plugin 'half', which provides it"):
+        registry.open_store("half://x")
+
+
+class OtherNewFriends:
+    name = "new_friends"
+    description = "a second opinion on new friends"
+    parameters = NEW_FRIENDS.parameters
+
+    def evaluate(self, rule: Any, context: Any) -> Sequence[Any]:
+        return ()
+
+
+class KindClashPlugin:
+    @hookimpl
+    def community_policing_rule_kinds(self) -> Sequence[Any]:
+        return [OtherNewFriends()]
+
+
+def test_two_plugins_claiming_one_rule_kind_leave_it_out_for_both(tmp_path: Path) -> None:
+    registry = in_process(second=KindClashPlugin())
+    assert "new_friends" not in registry.rule_kinds
+    [problem] = registry.problems
+    assert problem.startswith("rule kind 'new_friends' is claimed by rule kind NewFriends of built-in plugin")
+    assert "rule kind OtherNewFriends of plugin 'second'" in problem
+    assert "new_friends" in registry.disabled_rule_kinds
+    # Only the contested kind is left out: the built-in plugin's backends still work.
+    assert isinstance(registry.open_store("memory://"), MemoryStore)
+    assert any("also claimed by plugin 'second'" in p for p in registry.plugin("builtin").problems)
+
+
+def test_a_plugin_name_taken_in_process_is_reported() -> None:
+    registry = in_process(builtin=FlakyPlugin())
+    [problem] = registry.problems
+    assert "plugin 'builtin' is left out: the name 'builtin' is already taken by built-in plugin 'builtin'" in problem
+    assert "flaky" not in registry.store_backends
 
 
 # --- third-party plugins from entry points -----------------------------------------------------------------------
@@ -192,36 +302,46 @@ def test_misbehaving_plugin_is_named(plugin: object, expected: str) -> None:
 
 def test_third_party_plugin_is_loaded_from_its_entry_point(install: Install) -> None:
     install("cp-example", "1.2.3", example="cp_example_plugin")
-    assert store_backends()["example"].name == "example"
-    store = open_store("example://somewhere")
+    registry = load()
+    assert registry.store_backends["example"].name == "example"
+    assert "example_kind" in registry.rule_kinds
+    store = registry.open_store("example://somewhere")
     assert isinstance(store, MemoryStore)
     assert store.url == "example://somewhere"
-    assert plugin_manager().sources["example"].distribution == "cp-example"
+    assert registry.plugin("example").distribution == "cp-example"
+    assert registry.problems == ()
 
 
-def test_plugin_info_lists_builtins_first_with_versions(install: Install) -> None:
+def test_entry_points_can_be_left_out(install: Install) -> None:
     install("cp-example", "1.2.3", example="cp_example_plugin")
-    infos = plugin_info()
+    assert "example" not in load_registry(entry_points=False).store_backends
+
+
+def test_plugin_infos_list_builtins_first_with_versions(install: Install) -> None:
+    install("cp-example", "1.2.3", example="cp_example_plugin")
+    infos = load().plugins
     assert infos[0].name == "builtin"
     assert infos[0].builtin
     assert infos[0].distribution == "community-policing"
     assert infos[0].module == "community_policing.builtin"
     assert {"memory", "sqlite"} <= set(infos[0].schemes)
-    example = info_of("example")
+    [example] = [info for info in infos if info.name == "example"]
     assert example.version == "1.2.3"
     assert example.distribution == "cp-example"
     assert example.module == "cp_example_plugin"
+    assert example.entry_point == "example = cp_example_plugin"
     assert not example.builtin
     assert example.hooks == ("community_policing_rule_kinds", "community_policing_store_backends")
     assert example.schemes == ("example",)
     assert example.rule_kinds == ("example_kind",)
     assert example.requires == ("example-driver>=1",)
     assert example.problems == ()
+    assert str(example) == "plugin 'example' (cp-example 1.2.3, entry point example = cp_example_plugin)"
 
 
 def test_format_plugins_is_an_aligned_table(install: Install) -> None:
     install("cp-example", "1.2.3", example="cp_example_plugin")
-    text = format_plugins(plugin_info())
+    text = format_plugins(load().plugins)
     assert text.endswith("\n")
     lines = text.splitlines()
     header, rows = lines[0], lines[1:]
@@ -236,126 +356,123 @@ def test_format_plugins_is_an_aligned_table(install: Install) -> None:
 
 
 def test_format_plugins_lists_problems_below_the_table() -> None:
-    info = PluginInfo(
-        name="odd",
-        version="",
-        distribution="",
-        module="odd",
-        builtin=False,
-        hooks=(),
-        schemes=(),
-        rule_kinds=(),
-        problems=("plugin 'odd': it broke",),
-    )
+    info = PluginInfo(name="odd", module="odd", problems=("plugin 'odd': it broke",), left_out=True)
     assert format_plugins([info]).splitlines() == [
         "NAME  VERSION  DISTRIBUTION  MODULE  HOOKS  PROVIDES",
-        "odd   -        -             odd     -      -",
+        "odd   -        -             odd     -      left out (see problems)",
         "",
         "problems:",
         "  odd: plugin 'odd': it broke",
     ]
 
 
-def test_plugin_failing_at_import_is_named_with_its_distribution(install: Install) -> None:
+def test_a_plugin_failing_at_import_is_reported_by_name_and_the_others_keep_working(
+    install: Install, tmp_path: Path
+) -> None:
     install("cp-broken", "0.3.0", broken="cp_broken_plugin")
-    with pytest.raises(PluginError) as caught:
-        plugin_manager()
-    message = str(caught.value)
-    assert "plugin 'broken'" in message
-    assert "cp-broken 0.3.0" in message
-    assert "ImportError" in message
-    assert "frobnicate" in message
-    assert isinstance(caught.value.__cause__, ImportError)
-    with pytest.raises(PluginError):  # nothing broken is cached: the next use fails the same way
-        open_store("memory://")
+    install("cp-example", "1.2.3", example="cp_example_plugin")
+    registry = load()
+    [problem] = registry.problems
+    assert problem.startswith(
+        "plugin 'broken' (cp-broken 0.3.0, entry point broken = cp_broken_plugin) failed to import and is left out: "
+        "ImportError: "
+    )
+    assert "frobnicate" in problem
+    broken = registry.plugin("broken")
+    assert (broken.left_out, broken.version, broken.problems) == (True, "0.3.0", (problem,))
+    assert "broken" in format_plugins(registry.plugins)
+    assert isinstance(registry.open_store("example://x"), MemoryStore)
+    assert_builtins_work(registry, tmp_path)
 
 
-def test_misspelt_hook_is_an_error_naming_the_plugin(install: Install) -> None:
+def test_a_scheme_no_one_answers_mentions_the_plugins_left_out(install: Install) -> None:
+    install("cp-broken", "0.3.0", broken="cp_broken_plugin")
+    with pytest.raises(StoreUnavailable, match=r"plugins left out because of a problem: plugin 'broken' \(cp-broken"):
+        load().open_store("postgresql://db/blitar")
+
+
+def test_a_misspelt_hook_leaves_the_plugin_out_with_a_suggestion(install: Install, tmp_path: Path) -> None:
     install("cp-typo", "0.1.0", typo="cp_typo_plugin")
-    with pytest.raises(PluginError, match=r"plugin 'typo' \(cp-typo 0\.1\.0.*community_policing_store_backend"):
-        plugin_manager()
+    registry = load()
+    [problem] = registry.problems
+    assert problem.startswith("plugin 'typo' (cp-typo 0.1.0, entry point typo = cp_typo_plugin) is left out: ")
+    assert "'community_policing_store_backend' (did you mean 'community_policing_store_backends'?)" in problem
+    assert registry.plugin("typo").left_out
+    assert_builtins_work(registry, tmp_path)
 
 
-def test_entry_point_cannot_take_a_builtin_name(install: Install) -> None:
+def test_an_entry_point_cannot_take_the_builtin_name(install: Install, tmp_path: Path) -> None:
     install("cp-example", "1.2.3", builtin="cp_example_plugin")
-    with pytest.raises(PluginError, match=r"plugin 'builtin' \(cp-example 1\.2\.3.*already taken by built-in"):
-        plugin_manager()
+    registry = load()
+    [problem] = registry.problems
+    assert problem.startswith("plugin 'builtin' (cp-example 1.2.3, entry point builtin = cp_example_plugin)")
+    assert "already taken by built-in plugin 'builtin'" in problem
+    assert "example" not in registry.store_backends
+    assert_builtins_work(registry, tmp_path)
 
 
-def test_allow_list_loads_only_the_named_plugins(install: Install, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_allow_list_loads_only_the_named_plugins(install: Install) -> None:
     install("cp-example", "1.2.3", example="cp_example_plugin")
     install("cp-broken", "0.3.0", broken="cp_broken_plugin")
-    monkeypatch.setenv(PLUGINS_ENV, " example , other")
-    pm = plugin_manager()
-    assert pm.has_plugin("example")
-    assert not pm.has_plugin("broken")
-    assert PLUGINS_ENV in pm.skipped["broken"]
+    registry = load(**{PLUGINS_ENV: " example , other"})
+    assert "example" in registry.store_backends
+    assert registry.problems == ()
+    assert PLUGINS_ENV in registry.skipped["broken"]
 
 
-def test_empty_allow_list_loads_no_third_party_plugin(install: Install, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_empty_allow_list_loads_no_third_party_plugin(install: Install) -> None:
     install("cp-example", "1.2.3", example="cp_example_plugin")
     install("cp-broken", "0.3.0", broken="cp_broken_plugin")
-    monkeypatch.setenv(PLUGINS_ENV, "")
-    assert [info.name for info in plugin_info()] == ["builtin"]
+    registry = load(**{PLUGINS_ENV: ""})
+    assert [info.name for info in registry.plugins] == ["builtin"]
     with pytest.raises(StoreUnavailable, match=r"installed plugins not loaded: 'broken' .*'example'"):
-        open_store("example://somewhere")
+        registry.open_store("example://somewhere")
 
 
-def test_block_list_keeps_a_plugin_out(install: Install, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_block_list_keeps_a_plugin_out(install: Install) -> None:
     install("cp-example", "1.2.3", example="cp_example_plugin")
     install("cp-broken", "0.3.0", broken="cp_broken_plugin")
-    monkeypatch.setenv(BLOCK_ENV, "broken,")
-    assert "example" in store_backends()
-    assert BLOCK_ENV in plugin_manager().skipped["broken"]
+    registry = load(**{BLOCK_ENV: "broken,"})
+    assert "example" in registry.store_backends
+    assert registry.problems == ()
+    assert BLOCK_ENV in registry.skipped["broken"]
 
 
-def test_block_list_wins_over_allow_list(install: Install, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_block_list_wins_over_allow_list(install: Install) -> None:
     install("cp-example", "1.2.3", example="cp_example_plugin")
-    monkeypatch.setenv(PLUGINS_ENV, "example")
+    registry = load(**{PLUGINS_ENV: "example", BLOCK_ENV: "example"})
+    assert "example" not in registry.store_backends
+
+
+def test_the_environment_is_read_from_os_environ_by_default(install: Install, monkeypatch: pytest.MonkeyPatch) -> None:
+    install("cp-example", "1.2.3", example="cp_example_plugin")
     monkeypatch.setenv(BLOCK_ENV, "example")
-    assert not plugin_manager().has_plugin("example")
+    assert "example" not in load_registry().store_backends
+    monkeypatch.delenv(BLOCK_ENV)
+    assert "example" in load_registry().store_backends
 
 
-def test_two_plugins_claiming_one_scheme_are_both_named(install: Install) -> None:
+def test_two_plugins_claiming_one_scheme_are_both_named_and_the_scheme_is_disabled(
+    install: Install, tmp_path: Path
+) -> None:
     install("cp-clash", "2.0.0", clash="cp_clash_plugin")
-    with pytest.raises(PluginError) as caught:
-        store_backends()
-    message = str(caught.value)
-    assert "URL scheme 'memory' is claimed twice" in message
-    assert "store backend 'memory' of built-in plugin 'builtin'" in message
-    assert "store backend 'other-memory' of plugin 'clash' (cp-clash 2.0.0" in message
-    assert BLOCK_ENV in message
-    # The listing shows the clash on both plugins instead of failing.
-    assert any("also claimed by plugin 'clash'" in problem for problem in info_of("builtin").problems)
-    assert any("also claimed by built-in plugin 'builtin'" in problem for problem in info_of("clash").problems)
+    registry = load()
+    [problem] = registry.problems
+    assert problem.startswith("URL scheme 'memory' is claimed by store backend 'memory' of built-in plugin 'builtin'")
+    assert "and store backend 'other-memory' of plugin 'clash' (cp-clash 2.0.0, entry point clash" in problem
+    assert BLOCK_ENV in problem
+    assert "memory" not in registry.store_backends
+    with pytest.raises(StoreUnavailable, match=r"URL scheme 'memory' .* is disabled: .*plugin 'clash'"):
+        registry.open_store("memory://")
+    # Only the contested scheme is left out: SQLite and the rule kind still work.
+    registry.open_store(f"sqlite:///{tmp_path / 'still-works.db'}").close()
+    assert "new_friends" in registry.rule_kinds
+    # The listing shows the clash on both plugins.
+    assert any("also claimed by plugin 'clash'" in p for p in registry.plugin("builtin").problems)
+    assert any("also claimed by built-in plugin 'builtin'" in p for p in registry.plugin("clash").problems)
 
 
-# --- masking secrets ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url", "masked"),
-    [
-        ("postgresql://polres:s3cret@db.example:5432/blitar", "postgresql://polres:***@db.example:5432/blitar"),
-        ("postgresql://polres:p@ss@db.example/blitar", "postgresql://polres:***@db.example/blitar"),
-        ("postgresql://polres:pa/ss@db.example/blitar", "postgresql://polres:***@db.example/blitar"),
-        (
-            "postgresql://db.example/blitar?user=polres&password=s3cret",
-            "postgresql://db.example/blitar?user=polres&password=***",
-        ),
-        ("apprise://host/?token=abc&format=text", "apprise://host/?token=***&format=text"),
-        ("postgresql://polres@db.example/blitar", "postgresql://polres@db.example/blitar"),
-        ("postgresql://db.example:5432/blitar", "postgresql://db.example:5432/blitar"),
-        ("sqlite:///var/lib/cp/units.db", "sqlite:///var/lib/cp/units.db"),
-        ("memory://", "memory://"),
-        ("not a url", "not a url"),
-    ],
-)
-def test_mask_url_hides_secrets(url: str, masked: str) -> None:
-    assert mask_url(url) == masked
-
-
-# --- docs ----------------------------------------------------------------------------------------------------------
+# --- the one public place for plugin authors, and the docs -------------------------------------------------------
 
 
 def hookspec_functions() -> list[tuple[str, Callable[..., object]]]:
@@ -374,17 +491,15 @@ def test_there_are_hookspecs() -> None:
 def test_every_hookspec_is_documented(name: str, function: Callable[..., object]) -> None:
     docstring = inspect.getdoc(function) or ""
     assert any(line.startswith(":return:") for line in docstring.splitlines()), f"{name} has no ':return:' line"
-    assert name in DOCS.read_text(encoding="utf-8"), f"docs/plugins.md does not mention {name}"
+    assert f"### `{name}`" in DOCS.read_text(encoding="utf-8"), f"docs/plugins.md has no heading for {name}"
+
+
+@pytest.mark.parametrize("name", community_policing.plugins.__all__)
+def test_every_name_for_plugin_authors_is_documented(name: str) -> None:
+    assert f"`{name}`" in DOCS.read_text(encoding="utf-8"), f"docs/plugins.md does not mention `{name}`"
 
 
 def test_plugin_docs_name_the_environment_variables_and_the_command() -> None:
     text = DOCS.read_text(encoding="utf-8")
     for needle in (PLUGINS_ENV, BLOCK_ENV, "community-policing plugins", "StoreContract", "[project.entry-points"):
         assert needle in text
-
-
-# --- rule kinds (last: needs community_policing.rules.new_friends, written separately) ------------------------------
-
-
-def test_builtin_rule_kinds_include_new_friends() -> None:
-    assert "new_friends" in rule_kinds()

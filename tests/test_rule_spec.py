@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from community_policing.errors import CommunityPolicingError, Problem, RuleError
+from community_policing.registry import Registry
 from community_policing.rules.new_friends import NEW_FRIENDS, NewFriendsParameters
 from community_policing.rules.spec import (
     BUILTIN_RULES,
@@ -76,8 +77,8 @@ def test_builtin_rules_give_the_documented_defaults() -> None:
     assert builtin_rules(kinds=KINDS) == (rule,)
 
 
-def test_builtin_rules_use_the_installed_kinds_by_default() -> None:
-    assert builtin_rules() == parse(BUILTIN_RULES)
+def test_builtin_rules_with_the_kinds_of_a_registry_are_the_programme_rule(registry: Registry) -> None:
+    assert builtin_rules(kinds=registry.rule_kinds) == parse(BUILTIN_RULES)
 
 
 def test_a_rule_with_only_id_and_kind_takes_the_defaults() -> None:

@@ -1,8 +1,16 @@
 """community-policing: models, rules and storage for "Tiada Hari Tanpa Teman Baru" and similar programmes.
 
-The public API is what `__all__` lists; everything else is internal and may change.
+The public API is what `__all__` lists; everything else is internal and may change. An application builds a
+`Registry` once (`load_registry()`), opens its store through it and passes its rule kinds to the rules:
+
+    registry = load_registry()
+    store = registry.open_store("sqlite:///blitar.db")
+    evaluation = evaluate(store, builtin_rules(kinds=registry.rule_kinds), kinds=registry.rule_kinds, ...)
+
+What plugin authors need is in `community_policing.plugins`.
 """
 
+from community_policing.batch import Batch, WriteReport
 from community_policing.errors import (
     CommunityPolicingError,
     ConflictError,
@@ -11,12 +19,14 @@ from community_policing.errors import (
     IntegrityError,
     PluginError,
     Problem,
+    ReferenceProblem,
     RuleError,
     SecretError,
+    SecretMismatch,
     StoreError,
     StoreUnavailable,
 )
-from community_policing.interchange import load, read_dataset
+from community_policing.interchange import read_dataset
 from community_policing.model import (
     Absence,
     AbsenceReason,
@@ -28,6 +38,7 @@ from community_policing.model import (
     Officer,
     Rank,
     Resident,
+    ResidentMention,
     Team,
     Territory,
     TerritoryLevel,
@@ -35,12 +46,14 @@ from community_policing.model import (
     UnitLevel,
     Weekday,
 )
-from community_policing.plugins import open_store, rule_kinds
+from community_policing.plugins import load_registry
 from community_policing.privacy import Pseudonymizer, secret_from_env
+from community_policing.registry import Registry
 from community_policing.report import render
 from community_policing.rules.engine import Evaluation, Finding, Status, Summary, evaluate
 from community_policing.rules.spec import Rule, builtin_rules, parse_rules, read_rules
-from community_policing.storage.protocol import Batch, NewFriendDay, NewFriendQuery, Novelty, Store, WriteReport
+from community_policing.services import load
+from community_policing.storage.protocol import Novelty, Store
 
 __all__ = [
     "Absence",
@@ -58,18 +71,20 @@ __all__ = [
     "Interaction",
     "InteractionKind",
     "Membership",
-    "NewFriendDay",
-    "NewFriendQuery",
     "Novelty",
     "Officer",
     "PluginError",
     "Problem",
+    "Registry",
     "Pseudonymizer",
     "Rank",
+    "ReferenceProblem",
     "Resident",
+    "ResidentMention",
     "Rule",
     "RuleError",
     "SecretError",
+    "SecretMismatch",
     "Status",
     "Store",
     "StoreError",
@@ -85,11 +100,10 @@ __all__ = [
     "builtin_rules",
     "evaluate",
     "load",
-    "open_store",
+    "load_registry",
     "parse_rules",
     "read_dataset",
     "read_rules",
     "render",
-    "rule_kinds",
     "secret_from_env",
 ]

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from community_policing.hookspecs import StoreBackend, hookimpl
-
-if TYPE_CHECKING:
-    from community_policing.rules.kinds import RuleKind
-    from community_policing.storage.protocol import Store
+from community_policing.hookspecs import RuleKind, StoreBackend, hookimpl
+from community_policing.rules.new_friends import NEW_FRIENDS
+from community_policing.storage.memory import MemoryStore
+from community_policing.storage.protocol import Store
+from community_policing.storage.sqlite import SQLiteStore
 
 __all__ = ["community_policing_rule_kinds", "community_policing_store_backends"]
 
-# Backends and rule kinds are imported when used, not here: loading the plugins (every CLI command does) stays
-# cheap, and the plugin layer does not import the layers above it.
-
 
 def _open_memory(url: str) -> Store:
-    from community_policing.storage.memory import MemoryStore
-
     return MemoryStore(url)
 
 
 def _open_sqlite(url: str) -> Store:
-    from community_policing.storage.sqlite import SQLiteStore
-
-    store: Store = SQLiteStore(url)
-    return store
+    return SQLiteStore(url)
 
 
 @hookimpl
@@ -52,7 +43,4 @@ def community_policing_store_backends() -> Sequence[StoreBackend]:
 @hookimpl
 def community_policing_rule_kinds() -> Sequence[RuleKind]:
     """The ``new_friends`` rule kind: "no day without a new friend"."""
-    from community_policing.rules.new_friends import NEW_FRIENDS
-
-    kinds: tuple[RuleKind, ...] = (NEW_FRIENDS,)
-    return kinds
+    return (NEW_FRIENDS,)

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.metadata
 import os
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from community_policing.convert import parse_date, parse_instant
 from community_policing.errors import CommunityPolicingError, suggest
-from community_policing.interchange import iter_lines, load
-from community_policing.plugins import format_plugins, open_store, plugin_info, rule_kinds
+from community_policing.interchange import iter_lines
+from community_policing.plugins import format_plugins, load_registry
 from community_policing.privacy import secret_from_env
+from community_policing.registry import Registry
 from community_policing.report import FORMATS, render
 from community_policing.rules.engine import Status, evaluate
 from community_policing.rules.spec import builtin_rules, read_rules
+from community_policing.services import load
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "main"]
 
@@ -72,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="community-policing",
         description='Records and rules for community policing programmes ("Tiada Hari Tanpa Teman Baru").',
     )
+    parser.add_argument("--version", action="version", version=f"community-policing {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     store_help = f"storage URL (default: ${STORE_ENV}, else {DEFAULT_STORE})"
 
@@ -97,7 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args: argparse.Namespace) -> int:
+def _version() -> str:
+    try:
+        return importlib.metadata.version("community-policing")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _load(args: argparse.Namespace, registry: Registry) -> int:
     pseudonymizer = secret_from_env()
     if args.file == "-":
         lines = list(iter_lines(sys.stdin))
@@ -114,7 +125,7 @@ def _load(args: argparse.Namespace) -> int:
     new_file = _sqlite_path(url)
     if new_file is not None and new_file.exists():
         new_file = None
-    store = open_store(url)
+    store = registry.open_store(url)
     try:
         report = load(store, lines, pseudonymizer=pseudonymizer, source=source)
     except CommunityPolicingError:
@@ -139,17 +150,17 @@ def _counts(counts: Mapping[str, int]) -> str:
     return ", ".join(parts) if parts else "nothing"
 
 
-def _evaluate(args: argparse.Namespace) -> int:
+def _evaluate(args: argparse.Namespace, registry: Registry) -> int:
     if args.end < args.start:
         raise UsageError(f"--to {args.end} is before --from {args.start}")
-    kinds = rule_kinds()
+    kinds = registry.rule_kinds
     rules = read_rules(args.rules, kinds=kinds) if args.rules else builtin_rules(kinds=kinds)
     as_of = args.as_of or dt.datetime.now(dt.UTC).replace(microsecond=0)
     url = _store_url(args)
     _require_existing_sqlite(url)
-    store = open_store(url)
+    store = registry.open_store(url)
     try:
-        evaluation = evaluate(store, rules, start=args.start, end=args.end, as_of=as_of, kinds=kinds)
+        evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
         officers = {o.nrp: o for o in store.officers()}
         teams = {t.id: t for t in store.teams()}
     finally:
@@ -187,18 +198,32 @@ def _write_atomically(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def _plugins(_args: argparse.Namespace) -> int:
-    sys.stdout.write(format_plugins(plugin_info()))
+def _plugins(_args: argparse.Namespace, registry: Registry) -> int:
+    sys.stdout.write(format_plugins(registry.plugins))
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with `argv` (default: `sys.argv[1:]`); return the exit status."""
+_HANDLERS: Mapping[str, Callable[[argparse.Namespace, Registry], int]] = {
+    "load": _load,
+    "evaluate": _evaluate,
+    "plugins": _plugins,
+}
+
+
+def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None) -> int:
+    """Run the command line with `argv` (default: `sys.argv[1:]`); return the exit status.
+
+    `registry` defaults to `load_registry()`, built once here. Each of its problems (a plugin left out, a
+    contested URL scheme) is printed once as a warning on standard error; a warning does not change the status.
+    """
     parser = _parser()
     args = parser.parse_args(argv)
-    handlers = {"load": _load, "evaluate": _evaluate, "plugins": _plugins}
+    if registry is None:
+        registry = load_registry()
+    for problem in registry.problems:
+        print(f"community-policing: warning: {problem}", file=sys.stderr)
     try:
-        return handlers[args.command](args)
+        return _HANDLERS[args.command](args, registry)
     except CommunityPolicingError as error:
         print(f"community-policing {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,24 +1,30 @@
-"""The hook specifications plugins implement: storage backends by URL scheme, and rule kinds."""
+"""The hook specifications plugins implement, and what they return: store backends by URL scheme, rule kinds.
+
+This is the bottom layer: it imports nothing else of the library at run time. Plugin authors import what they
+need from `community_policing.plugins`, which re-exports these names with the types the hooks talk about.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 import pluggy
 
 if TYPE_CHECKING:
-    from community_policing.rules.kinds import RuleKind
+    from community_policing.rules.engine import EvaluationContext, Finding
+    from community_policing.rules.spec import Rule
     from community_policing.storage.protocol import Store
 
-__all__ = ["PROJECT", "StoreBackend", "hookimpl", "hookspec"]
+__all__ = ["PROJECT", "RuleKind", "StoreBackend", "hookimpl", "hookspec"]
 
 PROJECT = "community_policing"
 """The pluggy project name, and the entry-point group plugins register under."""
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Marks a plugin's hook implementations: ``@hookimpl def community_policing_store_backends(): ...``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -35,12 +41,31 @@ class StoreBackend:
     requires: tuple[str, ...] = ()
 
 
+@runtime_checkable
+class RuleKind(Protocol):
+    """A kind of rule (``new_friends``, ...), provided through the ``community_policing_rule_kinds`` hook."""
+
+    name: str
+    """The ``kind`` value in a rules file."""
+
+    description: str
+    """One line for ``community-policing plugins`` and the docs."""
+
+    parameters: type[Any]
+    """An attrs class holding the kind's own fields of a rule declaration; the converter validates into it."""
+
+    def evaluate(self, rule: Rule, context: EvaluationContext) -> Iterable[Finding]:
+        """The findings of `rule` over the context's period, one per (subject, day) on which the subject is active."""
+        ...
+
+
 @hookspec
 def community_policing_store_backends() -> Sequence[StoreBackend]:
     """Return the storage backends this plugin provides.
 
-    Each backend answers one or more URL schemes (``memory``, ``sqlite``, ``postgresql``, ...). Two plugins
-    claiming the same scheme is an error that names both. Called once per plugin, the first time a store is opened.
+    Each backend answers one or more URL schemes (``memory``, ``sqlite``, ``postgresql``, ...). When two plugins
+    claim the same scheme, neither answers it and the registry reports the clash, naming both. Called once per
+    plugin each time a registry is built (`community_policing.plugins.load_registry`).
 
     :return: the plugin's backends (an empty sequence for none).
     """
@@ -52,8 +77,9 @@ def community_policing_rule_kinds() -> Sequence[RuleKind]:
     """Return the rule kinds this plugin provides.
 
     A rule kind has a unique `name` (the ``kind`` in a rules file), a parameters class that the converter
-    validates the rule's fields into, and an evaluation function. Two plugins claiming the same kind name is an
-    error that names both.
+    validates the rule's fields into, and an evaluation function. When two plugins claim the same kind name,
+    neither provides it and the registry reports the clash, naming both. Called once per plugin each time a
+    registry is built.
 
     :return: the plugin's rule kinds (an empty sequence for none).
     """

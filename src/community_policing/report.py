@@ -1,4 +1,4 @@
-"""Evaluation results as JSON, CSV and an aligned table for people, all through the library's converter."""
+"""Evaluation results as JSON, CSV and an aligned table for people."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from community_policing.convert import converter
 from community_policing.model import Officer, Team
 from community_policing.rules.engine import Evaluation, Finding, Status, Summary
 
@@ -46,10 +45,6 @@ def _summary(summary: Summary) -> dict[str, Any]:
     }
 
 
-converter.register_unstructure_hook(Finding, _finding)
-converter.register_unstructure_hook(Summary, _summary)
-
-
 def _selected(evaluation: Evaluation, statuses: Collection[Status] | None) -> Sequence[Finding]:
     if statuses is None:
         return evaluation.findings
@@ -62,8 +57,8 @@ def to_data(evaluation: Evaluation, statuses: Collection[Status] | None = None) 
         "as_of": evaluation.as_of.isoformat(),
         "from": evaluation.start.isoformat(),
         "to": evaluation.end.isoformat(),
-        "findings": [converter.unstructure(f) for f in _selected(evaluation, statuses)],
-        "summaries": [converter.unstructure(s) for s in evaluation.summaries],
+        "findings": [_finding(f) for f in _selected(evaluation, statuses)],
+        "summaries": [_summary(s) for s in evaluation.summaries],
     }
 
 

@@ -15,9 +15,9 @@ import attrs
 from community_policing._runtime import paused_gc
 from community_policing.calendar import DutyCalendar, day_close, public_holidays
 from community_policing.errors import CommunityPolicingError
+from community_policing.hookspecs import RuleKind
 from community_policing.model import Absence, Officer, Team, Unit
-from community_policing.rules.kinds import RuleKind
-from community_policing.rules.spec import Rule
+from community_policing.rules.spec import Rule, builtin_rules
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Store
 
 __all__ = ["Evaluation", "EvaluationContext", "Finding", "Status", "Summary", "evaluate"]
@@ -206,23 +206,17 @@ def evaluate(
     store: Store,
     rules: Sequence[Rule] | None = None,
     *,
+    kinds: Mapping[str, RuleKind],
     start: dt.date,
     end: dt.date,
     as_of: dt.datetime | None = None,
-    kinds: Mapping[str, RuleKind] | None = None,
 ) -> Evaluation:
     """Evaluate `rules` for every subject and day from `start` to `end`, as of the instant `as_of`.
 
-    `rules` defaults to the built-in rule, `as_of` to now (UTC, whole seconds), `kinds` to the rule kinds of
-    the installed plugins. Deterministic: the same stored data and `as_of` give the same `Evaluation`.
+    `kinds` are the rule kinds by name (`Registry.rule_kinds`); `rules` defaults to the built-in rule, `as_of`
+    to now (UTC, whole seconds). Deterministic: the same stored data and `as_of` give the same `Evaluation`.
     """
-    if kinds is None:
-        from community_policing.plugins import rule_kinds
-
-        kinds = rule_kinds()
     if rules is None:
-        from community_policing.rules.spec import builtin_rules
-
         rules = builtin_rules(kinds=kinds)
     if as_of is None:
         as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -11,9 +11,9 @@ from typing import Any
 
 import attrs
 
-from community_policing.convert import problems_from, register_enum, structure
+from community_policing.convert import problems_from, structure
 from community_policing.errors import FieldError, Problem, RuleError, suggest
-from community_policing.rules.kinds import RuleKind
+from community_policing.hookspecs import RuleKind
 
 __all__ = ["BUILTIN_RULES", "Rule", "Severity", "Subject", "builtin_rules", "parse_rules", "read_rules"]
 
@@ -31,10 +31,6 @@ class Subject(enum.StrEnum):
 
     OFFICER = "officer"
     TEAM = "team"
-
-
-register_enum(Severity)
-register_enum(Subject)
 
 
 def _non_empty(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -88,21 +84,12 @@ severity = "warning"         # info | warning | critical
 """The rules used when no rules file is given: exactly the programme's rule, as in the interchange spec."""
 
 
-def _installed_kinds() -> Mapping[str, RuleKind]:
-    from community_policing.plugins import rule_kinds
-
-    return rule_kinds()
-
-
-def parse_rules(
-    text: str, *, kinds: Mapping[str, RuleKind] | None = None, source: str | None = None
-) -> tuple[Rule, ...]:
+def parse_rules(text: str, *, kinds: Mapping[str, RuleKind], source: str | None = None) -> tuple[Rule, ...]:
     """Validate a rules document and return its rules in file order; `RuleError` listing every problem.
 
-    `kinds` defaults to the rule kinds of the installed plugins.
+    `kinds` are the rule kinds a rule may name, by name (`Registry.rule_kinds`); `source` names the document in
+    problems (a file name, say).
     """
-    if kinds is None:
-        kinds = _installed_kinds()
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -185,7 +172,7 @@ def _parse_one(
     )
 
 
-def read_rules(path: str | Path, *, kinds: Mapping[str, RuleKind] | None = None) -> tuple[Rule, ...]:
+def read_rules(path: str | Path, *, kinds: Mapping[str, RuleKind]) -> tuple[Rule, ...]:
     """Rules from a TOML file (see `parse_rules`); a missing or unreadable file is a `RuleError` too."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -194,6 +181,6 @@ def read_rules(path: str | Path, *, kinds: Mapping[str, RuleKind] | None = None)
     return parse_rules(text, kinds=kinds, source=str(path))
 
 
-def builtin_rules(*, kinds: Mapping[str, RuleKind] | None = None) -> tuple[Rule, ...]:
+def builtin_rules(*, kinds: Mapping[str, RuleKind]) -> tuple[Rule, ...]:
     """The built-in rule set: "tiada-hari-tanpa-teman-baru" with its defaults."""
     return parse_rules(BUILTIN_RULES, kinds=kinds, source="<built-in rules>")

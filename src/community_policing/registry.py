@@ -1,0 +1,143 @@
+"""The registry: what the loaded plugins provide (store backends, rule kinds), and opening a store by URL.
+
+A `Registry` is plain data, built once by `community_policing.plugins.load_registry` (the composition root) and
+passed to whatever needs it; nothing in the library reaches for a global plugin manager.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+
+from community_policing.errors import StoreUnavailable, suggest
+from community_policing.hookspecs import RuleKind, StoreBackend
+from community_policing.urls import mask_url, scrub_secrets
+
+if TYPE_CHECKING:
+    from community_policing.storage.protocol import Store
+
+__all__ = ["PluginInfo", "Registry"]
+
+SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
+"""A valid URL scheme, lower case (RFC 3986)."""
+
+
+@attrs.frozen(kw_only=True)
+class PluginInfo:
+    """One plugin, as ``community-policing plugins`` shows it, whether it loaded or not.
+
+    `problems` says what went wrong with it (empty when nothing did): a plugin that failed to load, or whose
+    hooks failed, is listed with what its hooks would have provided left empty.
+    """
+
+    name: str
+    version: str = ""
+    distribution: str = ""
+    module: str = ""
+    builtin: bool = False
+    entry_point: str = ""
+    """``name = value`` of the entry point it was loaded from; empty for plugins registered in-process."""
+    hooks: tuple[str, ...] = ()
+    schemes: tuple[str, ...] = ()
+    rule_kinds: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    left_out: bool = False
+    """Whether the plugin was left out whole (it failed to load, or its hooks failed): it provides nothing."""
+
+    def __str__(self) -> str:
+        """How the plugin is named in messages: ``plugin 'pg' (cp-pg 0.1.0, entry point pg = cp_pg)``."""
+        if self.builtin:
+            return f"built-in plugin {self.name!r}"
+        if self.entry_point:
+            return f"plugin {self.name!r} ({self.distribution} {self.version}, entry point {self.entry_point})"
+        return f"plugin {self.name!r}"
+
+
+@attrs.frozen(kw_only=True)
+class Registry:
+    """What the plugins provide, validated: store backends by URL scheme and rule kinds by name.
+
+    A plugin that failed to load, whose hooks failed or returned something else than they should, is left out
+    whole; a URL scheme or rule kind that two plugins claim is left out for both. Each such problem is one
+    sentence in `problems`, naming the plugin, and the plugin's entry in `plugins` carries it too.
+    """
+
+    store_backends: Mapping[str, StoreBackend] = attrs.field(factory=dict)
+    """Store backends by URL scheme, lower case."""
+    rule_kinds: Mapping[str, RuleKind] = attrs.field(factory=dict)
+    """Rule kinds by name (the ``kind`` of a rule declaration)."""
+    notifiers: Mapping[str, object] = attrs.field(factory=dict)
+    """Notifiers by URL scheme; none yet (room for the notifier hook)."""
+    plugins: tuple[PluginInfo, ...] = ()
+    """Every plugin, loaded or not: built-ins first, then the others by name."""
+    problems: tuple[str, ...] = ()
+    """One readable sentence per plugin left out and per contested scheme or rule kind."""
+    disabled_schemes: Mapping[str, str] = attrs.field(factory=dict)
+    """URL schemes no backend answers because of a problem, and why (a clash, a plugin left out)."""
+    disabled_rule_kinds: Mapping[str, str] = attrs.field(factory=dict)
+    """Rule kinds left out because of a problem, and why."""
+    skipped: Mapping[str, str] = attrs.field(factory=dict)
+    """Installed entry points not loaded on purpose (block-list, allow-list), by name, and why."""
+
+    def plugin(self, name: str) -> PluginInfo:
+        """The plugin called `name`; `KeyError` when there is none."""
+        for info in self.plugins:
+            if info.name == name:
+                return info
+        raise KeyError(name)
+
+    def open_store(self, url: str) -> Store:
+        """Open the store at `url` with the backend that answers its scheme (the text before ``://``).
+
+        :raises StoreUnavailable: no backend answers the scheme (the message lists the known schemes, suggests
+            the closest, and says when a problem with a plugin disabled the scheme), or the backend failed to
+            open the store (the message names the backend and its plugin). Secrets in the URL are masked in
+            every message.
+        """
+        shown = mask_url(url)
+        known = ", ".join(f"{scheme}://" for scheme in sorted(self.store_backends)) or "none"
+        scheme, separator, _ = url.partition("://")
+        scheme = scheme.lower()
+        if not separator or not SCHEME.fullmatch(scheme):
+            hint = ""
+            if "sqlite" in self.store_backends and url.lower().endswith((".db", ".sqlite", ".sqlite3")):
+                hint = f" (did you mean 'sqlite:///{shown}'?)"
+            raise StoreUnavailable(f"{shown!r} is not a store URL (scheme://...){hint}; known schemes: {known}")
+        backend = self.store_backends.get(scheme)
+        if backend is None:
+            why = self.disabled_schemes.get(scheme)
+            if why is not None:
+                raise StoreUnavailable(f"URL scheme {scheme!r} (in {shown!r}) is disabled: {why}")
+            hint = suggest(scheme, self.store_backends)
+            raise StoreUnavailable(
+                f"no storage backend answers URL scheme {scheme!r} (in {shown!r}){hint}; known schemes: {known}"
+                f"{self._not_loaded_note()}"
+            )
+        try:
+            store: Store = backend.open(url)
+        except Exception as exc:
+            detail = scrub_secrets(f"{type(exc).__name__}: {exc}", url)
+            raise StoreUnavailable(
+                f"cannot open {shown!r} with store backend {backend.name!r} of {self._owner(scheme)}: {detail}"
+            ) from exc
+        return store
+
+    def _owner(self, scheme: str) -> str:
+        for info in self.plugins:
+            if scheme in info.schemes:
+                return str(info)
+        return "an unlisted plugin"
+
+    def _not_loaded_note(self) -> str:
+        notes = []
+        left_out = [str(info) for info in self.plugins if info.left_out]
+        if left_out:
+            notes.append(f"; plugins left out because of a problem: {', '.join(left_out)}")
+        if self.skipped:
+            skipped = ", ".join(f"{name!r} ({why})" for name, why in sorted(self.skipped.items()))
+            notes.append(f"; installed plugins not loaded: {skipped}")
+        return "".join(notes)
