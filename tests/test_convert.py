@@ -450,10 +450,22 @@ def test_parse_instant_rejects_every_naive_text(naive: dt.datetime) -> None:
 
 
 @given(st.text(max_size=30))
-def test_parse_date_and_instant_raise_only_value_errors(text: str) -> None:
-    for parse in (parse_date, parse_instant):
-        try:
-            parsed = parse(text)
-        except ValueError:
-            continue
-        assert isinstance(parsed, dt.date)
+def test_parse_date_and_instant_raise_only_value_errors_and_return_exactly_their_type(text: str) -> None:
+    try:
+        day = parse_date(text)
+    except ValueError:
+        pass
+    else:
+        assert type(day) is dt.date  # a datetime is a date too: isinstance would not tell them apart
+    try:
+        instant = parse_instant(text)
+    except ValueError:
+        pass
+    else:
+        assert type(instant) is dt.datetime
+        assert instant.utcoffset() is not None
+
+
+def test_parse_date_turns_down_a_datetime() -> None:
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        parse_date(dt.datetime(2023, 6, 8, 9, 15, tzinfo=WIB))

@@ -33,3 +33,19 @@ def test_the_worked_example_of_the_rule_page_is_what_the_engine_computes(store: 
 def test_every_page_is_in_the_navigation(page: str) -> None:
     nav = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
     assert f": {page}" in nav
+
+
+def _block_after(page: str, heading: str, language: str, start: int = 0) -> tuple[str, int]:
+    """The first fenced block in `language` after `heading` (and after position `start`), and where it ends."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    at = max(text.index(f"\n{heading}\n"), start)
+    begin = text.index(f"```{language}\n", at) + len(f"```{language}\n")
+    end = text.index("\n```", begin)
+    return text[begin:end], end
+
+
+def test_the_records_built_in_code_example_prints_what_the_page_says(capsys: pytest.CaptureFixture[str]) -> None:
+    code, end = _block_after("getting-started.md", "## Records built in code", "python")
+    expected, _ = _block_after("getting-started.md", "## Records built in code", "text", end)
+    exec(compile(code, "getting-started.md", "exec"), {"__name__": "docs_example"})
+    assert capsys.readouterr().out == expected + "\n"

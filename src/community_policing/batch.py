@@ -138,17 +138,18 @@ class Batch:
     replace the stored version with the same `version_key`; interactions are immutable (the same id with the
     same content is a no-op, with other content a `ConflictError`).
 
+    Each field takes any iterable (a list will do) and holds a tuple.
     `secret_fingerprint` is the fingerprint of the secret the batch's pseudonyms were made with
     (`Pseudonymizer.fingerprint`): a store that holds another one refuses the batch.
     """
 
-    units: tuple[Unit, ...] = ()
-    territories: tuple[Territory, ...] = ()
-    officers: tuple[Officer, ...] = ()
-    teams: tuple[Team, ...] = ()
-    absences: tuple[Absence, ...] = ()
-    residents: tuple[Resident, ...] = ()
-    interactions: tuple[Interaction, ...] = ()
+    units: tuple[Unit, ...] = attrs.field(default=(), converter=tuple)
+    territories: tuple[Territory, ...] = attrs.field(default=(), converter=tuple)
+    officers: tuple[Officer, ...] = attrs.field(default=(), converter=tuple)
+    teams: tuple[Team, ...] = attrs.field(default=(), converter=tuple)
+    absences: tuple[Absence, ...] = attrs.field(default=(), converter=tuple)
+    residents: tuple[Resident, ...] = attrs.field(default=(), converter=tuple)
+    interactions: tuple[Interaction, ...] = attrs.field(default=(), converter=tuple)
     secret_fingerprint: str | None = None
 
     def records(self, kind: str) -> tuple[Any, ...]:
