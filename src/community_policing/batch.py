@@ -130,6 +130,35 @@ def in_force(versions: Iterable[_V], as_of: dt.datetime | None) -> list[_V]:
     ]
 
 
+# One converter a field, each typed: mypy's attrs plugin cannot see through a generic one.
+def _units(records: Iterable[Unit]) -> tuple[Unit, ...]:
+    return tuple(records)
+
+
+def _territories(records: Iterable[Territory]) -> tuple[Territory, ...]:
+    return tuple(records)
+
+
+def _officers(records: Iterable[Officer]) -> tuple[Officer, ...]:
+    return tuple(records)
+
+
+def _teams(records: Iterable[Team]) -> tuple[Team, ...]:
+    return tuple(records)
+
+
+def _absences(records: Iterable[Absence]) -> tuple[Absence, ...]:
+    return tuple(records)
+
+
+def _residents(records: Iterable[Resident]) -> tuple[Resident, ...]:
+    return tuple(records)
+
+
+def _interactions(records: Iterable[Interaction]) -> tuple[Interaction, ...]:
+    return tuple(records)
+
+
 @attrs.frozen(kw_only=True)
 class Batch:
     """A unit of work: everything in it is stored together, or nothing is.
@@ -143,13 +172,13 @@ class Batch:
     (`Pseudonymizer.fingerprint`): a store that holds another one refuses the batch.
     """
 
-    units: tuple[Unit, ...] = attrs.field(default=(), converter=tuple)
-    territories: tuple[Territory, ...] = attrs.field(default=(), converter=tuple)
-    officers: tuple[Officer, ...] = attrs.field(default=(), converter=tuple)
-    teams: tuple[Team, ...] = attrs.field(default=(), converter=tuple)
-    absences: tuple[Absence, ...] = attrs.field(default=(), converter=tuple)
-    residents: tuple[Resident, ...] = attrs.field(default=(), converter=tuple)
-    interactions: tuple[Interaction, ...] = attrs.field(default=(), converter=tuple)
+    units: tuple[Unit, ...] = attrs.field(default=(), converter=_units)
+    territories: tuple[Territory, ...] = attrs.field(default=(), converter=_territories)
+    officers: tuple[Officer, ...] = attrs.field(default=(), converter=_officers)
+    teams: tuple[Team, ...] = attrs.field(default=(), converter=_teams)
+    absences: tuple[Absence, ...] = attrs.field(default=(), converter=_absences)
+    residents: tuple[Resident, ...] = attrs.field(default=(), converter=_residents)
+    interactions: tuple[Interaction, ...] = attrs.field(default=(), converter=_interactions)
     secret_fingerprint: str | None = None
 
     def records(self, kind: str) -> tuple[Any, ...]:

@@ -174,18 +174,27 @@ def parse_enum(kind: type[_E], value: object) -> _E:
     raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
 
 
-def _enum(kind: type[_E], field: str) -> Callable[[object], _E]:
-    """An attrs converter for an enum field: a member, or its value as a string, as the file takes it."""
+def _enum_field(kind: type[_E], field: str, value: object) -> _E:
+    """An enum field's value: a member, or its value as a string, as the file takes it; `FieldError` otherwise."""
+    found = _lookup(kind, value)
+    if found is None:
+        choices = _choices(kind)
+        hint = suggest(value, choices) if isinstance(value, str) else ""
+        raise FieldError(field, value, f"must be one of {', '.join(choices)}{hint}")
+    return found
 
-    def convert(value: object) -> _E:
-        found = _lookup(kind, value)
-        if found is None:
-            choices = _choices(kind)
-            hint = suggest(value, choices) if isinstance(value, str) else ""
-            raise FieldError(field, value, f"must be one of {', '.join(choices)}{hint}")
-        return found
 
-    return convert
+# Named converters, one an enum field: mypy's attrs plugin reads named functions only.
+def _unit_level(value: object) -> UnitLevel:
+    return _enum_field(UnitLevel, "level", value)
+
+
+def _absence_reason(value: object) -> AbsenceReason:
+    return _enum_field(AbsenceReason, "reason", value)
+
+
+def _interaction_kind(value: object) -> InteractionKind:
+    return _enum_field(InteractionKind, "kind", value)
 
 
 _IDENTITY_KEY = re.compile(r"(?:nik|tel):[0-9a-f]{32}\Z")
@@ -349,15 +358,14 @@ def _public_name_of(instance: Any, attribute_name: str) -> str:
     return _public_name(attrs.fields_dict(type(instance))[attribute_name])
 
 
-def _sorted_weekdays(value: Iterable[Weekday] | None) -> tuple[Weekday, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
+def _sorted_weekdays(value: Iterable[Weekday | str] | None) -> tuple[Weekday, ...] | None:
+    """Weekday names as members (case forgiven), sorted Monday first, each once; anything else left to the validator."""
+    if value is None or isinstance(value, str):
         return value  # type: ignore[return-value]  # the validator says it must be a list
     days = [_lookup(Weekday, v) or v for v in value]
     if not all(isinstance(d, Weekday) for d in days):
         return tuple(days)  # type: ignore[arg-type]  # the validator names the bad item
-    return tuple(sorted(set(days), key=lambda d: d.number))  # type: ignore[union-attr]
+    return tuple(sorted({Weekday(d) for d in days}, key=lambda d: d.number))
 
 
 def _to_tuple(value: Iterable[_T]) -> tuple[_T, ...]:
@@ -389,7 +397,7 @@ class Unit:
 
     id: str = attrs.field(validator=_non_empty_text)
     name: str = attrs.field(validator=_non_empty_text)
-    level: UnitLevel = attrs.field(converter=_enum(UnitLevel, "level"))
+    level: UnitLevel = attrs.field(converter=_unit_level)
     parent: str | None = attrs.field(default=None, validator=_optional_text)
     timezone: str = attrs.field(default="Asia/Jakarta", validator=_timezone)
     days_off: tuple[Weekday, ...] = attrs.field(default=(), converter=_sorted_weekdays, validator=_weekdays)
@@ -523,7 +531,7 @@ class Absence:
     nrp: str = attrs.field(validator=_nrp)
     start: dt.date = attrs.field(validator=_date, metadata={"name": "from"})
     end: dt.date = attrs.field(validator=[_date, _date_range("start", "end")], metadata={"name": "to"})
-    reason: AbsenceReason = attrs.field(converter=_enum(AbsenceReason, "reason"))
+    reason: AbsenceReason = attrs.field(converter=_absence_reason)
     withdrawn: bool = attrs.field(default=False, validator=_instance_of(bool, "true or false"))
     """True for a version that withdraws the absence (same nrp, from, to and reason) from its `recorded_at` on."""
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=_optional_aware)
@@ -584,7 +592,7 @@ class Interaction:
     id: str = attrs.field(validator=_non_empty_text)
     occurred_at: dt.datetime = attrs.field(validator=_aware)
     territory: str = attrs.field(validator=_territory_code)
-    kind: InteractionKind = attrs.field(converter=_enum(InteractionKind, "kind"))
+    kind: InteractionKind = attrs.field(converter=_interaction_kind)
     officers: tuple[str, ...] = attrs.field(
         converter=_frozen_tuple_of_str, validator=_each(_is_nrp, "must be an NRP of exactly 8 digits", min_size=1)
     )
