@@ -17,6 +17,7 @@ echo "== ruff"
 "$venv/bin/ruff" check .
 "$venv/bin/ruff" format --check .
 echo "== mypy (strict, src/)"; "$venv/bin/mypy"
+echo "== import-linter"; "$venv/bin/lint-imports"
 echo "== mkdocs build --strict"; site=$(mktemp -d); NO_MKDOCS_2_WARNING=1 "$venv/bin/mkdocs" build --strict --quiet -d "$site"; rm -rf "$site"
 if [ -f benchmarks/bench.py ]; then
   echo "== benchmark (tiny size, to keep it working)"; "$venv/bin/python" benchmarks/bench.py --officers 20 --days 14 --quiet
