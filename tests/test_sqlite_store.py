@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import itertools
 import json
 import multiprocessing
@@ -56,6 +57,16 @@ NRP_A, NRP_B, NRP_C = "10000001", "10000002", "10000003"
 FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=UTC)
 
 Reads = tuple[Any, ...]
+
+
+def nik(label: str) -> str:
+    """A well-formed NIK identity key standing for `label` (the tests name residents by short labels)."""
+    return "nik:" + hashlib.blake2b(label.encode(), digest_size=16).hexdigest()
+
+
+def tel(label: str) -> str:
+    """A well-formed phone identity key standing for `label`."""
+    return "tel:" + hashlib.blake2b(label.encode(), digest_size=16).hexdigest()
 
 
 def at(day: int, hour: int, minute: int = 0, *, month: int = 3, tz: dt.tzinfo = WIB) -> dt.datetime:
@@ -249,38 +260,53 @@ def test_store_one_version_behind_is_migrated(tmp_path: Path, monkeypatch: pytes
     with SQLiteStore(url) as store:
         assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 1
         with pytest.raises(StoreError, match="no such"):  # the later tables and the index are missing
-            store.write(attrs.evolve(world(), interactions=(meet("i-1", at(1, 9), [NRP_A], ["nik:a"]),)))
+            store.write(attrs.evolve(world(), interactions=(meet("i-1", at(1, 9), [NRP_A], [nik("a")]),)))
     monkeypatch.setattr(schema, "MIGRATIONS", (old, new, *rest))
     with SQLiteStore(url) as store:
         assert store.diagnostics()["schema_version"] == 2 + len(rest)
-        store.write(attrs.evolve(world(), interactions=(meet("i-1", at(1, 9), [NRP_A], ["nik:a"]),)))
-        assert [d.residents for d in store.new_friend_days(queries()[-1])] == [("nik:a",)]
+        store.write(attrs.evolve(world(), interactions=(meet("i-1", at(1, 9), [NRP_A], [nik("a")]),)))
+        assert [d.residents for d in store.new_friend_days(queries()[-1])] == [(nik("a"),)]
 
 
-def _as_version_1(path: Path) -> None:
-    """Turn a file of this version back into what version 1 wrote (it maintained every scope)."""
+def _downgrade(path: Path, version: int) -> None:
+    """Turn a file of this version holding only timeless records back into what `version` (1 or 2) wrote.
+
+    Version 2 had no version tables and no ``meta``, and keyed absences without ``recorded``; version 1 also had no
+    ``maintained_scope`` (it maintained every scope).
+    """
+    (absence_v2,) = [sql for sql in schema.MIGRATIONS[0] if sql.startswith("CREATE TABLE absence ")]
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        assert conn.execute("SELECT count(*) FROM maintained_scope").fetchone()[0] in (1, 3)
-        conn.execute("DROP TABLE maintained_scope")
-        conn.execute("PRAGMA user_version = 1")
+        assert conn.execute("SELECT count(*) FROM absence WHERE recorded <> ?", (schema.TIMELESS,)).fetchone() == (0,)
+        conn.execute("BEGIN")
+        for table in ("unit_version", "officer_version", "team_version", "meta"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute(absence_v2.replace("CREATE TABLE absence ", "CREATE TABLE old_absence "))
+        conn.execute("INSERT INTO old_absence SELECT nrp, first_day, last_day, reason, doc FROM absence")
+        conn.execute("DROP TABLE absence")
+        conn.execute("ALTER TABLE old_absence RENAME TO absence")
+        if version == 1:
+            assert conn.execute("SELECT count(*) FROM maintained_scope").fetchone()[0] in (1, 3)
+            conn.execute("DROP TABLE maintained_scope")
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
 
 
 def test_version_1_files_keep_every_scope_they_maintained(tmp_path: Path) -> None:
     memory = MemoryStore()
-    history = (meet("i-1", at(1, 9), [NRP_A, NRP_C], ["nik:a"]), meet("i-2", at(6, 9), [NRP_B], ["nik:a", "nik:b"]))
+    history = (meet("i-1", at(1, 9), [NRP_A, NRP_C], [nik("a")]), meet("i-2", at(6, 9), [NRP_B], [nik("a"), nik("b")]))
     with SQLiteStore.at(tmp_path / "full.db") as store:
         write_both(memory, store, attrs.evolve(world(), interactions=history))
         expected = reads(store)  # asks for every scope, as version 1 maintained them all
         assert expected == reads(memory)
     with SQLiteStore.at(tmp_path / "empty.db") as store:
         store.write(world())
-    _as_version_1(tmp_path / "full.db")
-    _as_version_1(tmp_path / "empty.db")
+    _downgrade(tmp_path / "full.db", 1)
+    _downgrade(tmp_path / "empty.db", 1)
     with SQLiteStore.at(tmp_path / "full.db") as store:
         facts = store.diagnostics()
         assert facts["schema_version"] == SCHEMA_VERSION
         assert facts["maintained_scopes"] == list(Novelty)  # kept: no rebuild, and writes go on maintaining them
-        write_both(memory, store, Batch(interactions=(meet("i-3", at(2, 9), [NRP_B], ["nik:b"]),)))
+        write_both(memory, store, Batch(interactions=(meet("i-3", at(2, 9), [NRP_B], [nik("b")]),)))
         assert reads(store) == reads(memory)
     with SQLiteStore.at(tmp_path / "empty.db") as store:  # nothing was maintained yet: only officer
         assert store.diagnostics()["maintained_scopes"] == [Novelty.OFFICER]
@@ -320,19 +346,19 @@ def test_round_trip_every_entity(tmp_path: Path) -> None:
             Absence(nrp=NRP_A, start=dt.date(2024, 2, 1), end=dt.date(2024, 2, 1), reason=AbsenceReason.LEAVE),
         ),
         residents=(
-            Resident(ref="w-2", key="nik:bbbb", name="Wati", territory="35.05.01.2001"),
-            Resident(ref="w-1", key="tel:aaaa"),
+            Resident(ref="w-2", key=nik("bbbb"), name="Wati", territory="35.05.01.2001"),
+            Resident(ref="w-1", key=tel("aaaa")),
         ),
         interactions=(
             meet(
                 "i-2",
                 at(2, 9, 15),
                 [NRP_B, NRP_A],
-                ["tel:aaaa", "nik:bbbb"],
+                [tel("aaaa"), nik("bbbb")],
                 summary="Ronda malam",
                 complaint=Complaint(topic="lampu jalan", needs_follow_up=True),
             ),
-            meet("i-1", at(1, 8, tz=UTC), [NRP_C], ["nik:bbbb"], follows_up="i-2"),
+            meet("i-1", at(1, 8, tz=UTC), [NRP_C], [nik("bbbb")], follows_up="i-2"),
         ),
     )
     memory = MemoryStore()
@@ -346,8 +372,8 @@ def test_round_trip_every_entity(tmp_path: Path) -> None:
         assert [i.id for i in reopened.interactions()] == ["i-1", "i-2"]
         assert [dumps(i) for i in reopened.interactions(["i-2", "nope"])] == [dumps(batch.interactions[0])]
         assert reopened.known("interaction", ["i-1", "i-9"]) == {"i-1"}
-        assert reopened.known("resident", ["w-1", "tel:aaaa"]) == {"w-1"}
-        assert reopened.resolve_refs(["w-1", "w-2", "w-3"]) == {"w-1": "tel:aaaa", "w-2": "nik:bbbb"}
+        assert reopened.known("resident", ["w-1", tel("aaaa")]) == {"w-1"}
+        assert reopened.resolve_refs(["w-1", "w-2", "w-3"]) == {"w-1": tel("aaaa"), "w-2": nik("bbbb")}
         assert reads(reopened) == reads(memory)
 
 
@@ -379,10 +405,10 @@ def test_replace_semantics_and_counts(db: SQLiteStore) -> None:
 def test_writing_the_same_batch_twice_changes_nothing(db: SQLiteStore) -> None:
     batch = attrs.evolve(
         world(),
-        residents=(Resident(ref="w-1", key="nik:aaaa"),),
+        residents=(Resident(ref="w-1", key=nik("aaaa")),),
         interactions=(
-            meet("i-1", at(1, 9), [NRP_A], ["ref:w-1", "nik:bbbb"]),
-            meet("i-2", at(2, 9), [NRP_A, NRP_B], ["nik:aaaa"]),
+            meet("i-1", at(1, 9), [NRP_A], ["ref:w-1", nik("bbbb")]),
+            meet("i-2", at(2, 9), [NRP_A, NRP_B], [nik("aaaa")]),
         ),
     )
     first = db.write(batch)
@@ -396,7 +422,7 @@ def test_writing_the_same_batch_twice_changes_nothing(db: SQLiteStore) -> None:
 
 def test_conflicting_interaction_leaves_store_unchanged(db: SQLiteStore) -> None:
     memory = MemoryStore()
-    original = meet("i-1", at(1, 9), [NRP_A], ["nik:aaaa"])
+    original = meet("i-1", at(1, 9), [NRP_A], [nik("aaaa")])
     write_both(memory, db, attrs.evolve(world(), interactions=(original,)))
     before = (reads(db), db.diagnostics())
     newcomer = Officer(nrp="10000009", name="Baru", rank=Rank.BRIPDA, unit="polres-blitar")
@@ -404,7 +430,7 @@ def test_conflicting_interaction_leaves_store_unchanged(db: SQLiteStore) -> None
     batch = Batch(
         officers=(newcomer,),
         interactions=(
-            meet("i-2", at(2, 9), [NRP_A], ["nik:bbbb"]),
+            meet("i-2", at(2, 9), [NRP_A], [nik("bbbb")]),
             original,
             attrs.evolve(original, summary="edited"),
             same_instant_other_offset,
@@ -424,7 +450,7 @@ def test_unknown_references_leave_store_unchanged(db: SQLiteStore) -> None:
     before = (reads(db), db.diagnostics())
     batch = Batch(
         units=(Unit(id="polsek-baru", name="Polsek Baru", level=UnitLevel.POLSEK),),
-        interactions=(meet("i-1", at(1, 9), [NRP_A, "19999999"], ["nik:aaaa"], follows_up="i-0"),),
+        interactions=(meet("i-1", at(1, 9), [NRP_A, "19999999"], [nik("aaaa")], follows_up="i-0"),),
     )
     with pytest.raises(IntegrityError) as caught:
         db.write(batch)
@@ -441,43 +467,45 @@ def test_rekeying_moves_interactions_to_the_new_identity(db: SQLiteStore) -> Non
         attrs.evolve(
             world(),
             interactions=(
-                meet("i-1", at(1, 9), [NRP_A], ["ref:w-1", "nik:bbbb"]),
-                meet("i-2", at(3, 9), [NRP_B], ["nik:aaaa"]),
-                meet("i-3", at(4, 9), [NRP_A], ["nik:aaaa"]),
+                meet("i-1", at(1, 9), [NRP_A], ["ref:w-1", nik("bbbb")]),
+                meet("i-2", at(3, 9), [NRP_B], [nik("aaaa")]),
+                meet("i-3", at(4, 9), [NRP_A], [nik("aaaa")]),
             ),
         ),
     )
     # w-1 turns out to be nik:aaaa: i-1 is now a meeting with nik:aaaa, which makes i-3 no longer new to NRP_A.
-    write_both(memory, db, Batch(residents=(Resident(ref="w-1", key="nik:aaaa"),)))
-    assert next(db.interactions(["i-1"])).residents == ("nik:aaaa", "nik:bbbb")
+    write_both(memory, db, Batch(residents=(Resident(ref="w-1", key=nik("aaaa")),)))
+    assert next(db.interactions(["i-1"])).residents == (nik("aaaa"), nik("bbbb"))
     officer_days = [(d.officer, d.day.day, d.residents) for d in db.new_friend_days(queries()[-1])]
-    assert (NRP_A, 4, ("nik:aaaa",)) not in officer_days
-    assert (NRP_A, 1, ("nik:aaaa", "nik:bbbb")) in officer_days
+    assert (NRP_A, 4, (nik("aaaa"),)) not in officer_days
+    assert (NRP_A, 1, (nik("aaaa"), nik("bbbb"))) in officer_days
     # A second record for the same identity keeps it; changing w-1 again moves nik:aaaa only if nobody else has it.
-    write_both(memory, db, Batch(residents=(Resident(ref="w-9", key="nik:aaaa"), Resident(ref="w-1", key="nik:cccc"))))
-    assert next(db.interactions(["i-1"])).residents == ("nik:aaaa", "nik:bbbb")
-    write_both(memory, db, Batch(residents=(Resident(ref="w-9", key="nik:dddd"),)))
-    assert next(db.interactions(["i-2"])).residents == ("nik:dddd",)
+    write_both(
+        memory, db, Batch(residents=(Resident(ref="w-9", key=nik("aaaa")), Resident(ref="w-1", key=nik("cccc"))))
+    )
+    assert next(db.interactions(["i-1"])).residents == (nik("aaaa"), nik("bbbb"))
+    write_both(memory, db, Batch(residents=(Resident(ref="w-9", key=nik("dddd")),)))
+    assert next(db.interactions(["i-2"])).residents == (nik("dddd"),)
     assert reads(db) == reads(memory)
     assert db.diagnostics()["rows.interaction_resident"] == 4
 
 
 def test_day_is_local_to_the_officers_unit(db: SQLiteStore) -> None:
     # 00:30 WIB on 5 March is 17:30 UTC on 4 March: a Jakarta officer's day is the 5th.
-    early = meet("i-1", at(5, 0, 30), [NRP_A, NRP_C], ["nik:aaaa"])
+    early = meet("i-1", at(5, 0, 30), [NRP_A, NRP_C], [nik("aaaa")])
     db.write(attrs.evolve(world(), interactions=(early,)))
     days = {d.officer: d.day for d in db.new_friend_days(queries()[-1])}
     assert days == {NRP_A: dt.date(2024, 3, 5), NRP_C: dt.date(2024, 3, 5)}
     # Late evening WIB is already the next day in Makassar (WITA, UTC+8).
-    late = meet("i-2", at(5, 23, 30), [NRP_A, NRP_C], ["nik:bbbb"])
+    late = meet("i-2", at(5, 23, 30), [NRP_A, NRP_C], [nik("bbbb")])
     db.write(Batch(interactions=(late,)))
-    days_b = {(d.officer, d.day) for d in db.new_friend_days(queries()[-1]) if "nik:bbbb" in d.residents}
+    days_b = {(d.officer, d.day) for d in db.new_friend_days(queries()[-1]) if nik("bbbb") in d.residents}
     assert days_b == {(NRP_A, dt.date(2024, 3, 5)), (NRP_C, dt.date(2024, 3, 6))}
 
 
 def test_grace_period_is_counted_from_local_midnight(db: SQLiteStore) -> None:
     recorded = at(7, 0, 0)  # exactly 24 hours after local midnight ending 5 March
-    db.write(attrs.evolve(world(), interactions=(meet("i-1", at(5, 10), [NRP_A], ["nik:aaaa"], recorded=recorded),)))
+    db.write(attrs.evolve(world(), interactions=(meet("i-1", at(5, 10), [NRP_A], [nik("aaaa")], recorded=recorded),)))
 
     def counted(grace: int, as_of: dt.datetime = FAR_FUTURE) -> bool:
         query = NewFriendQuery(
@@ -495,7 +523,7 @@ def test_changes_of_zone_unit_and_team_are_recomputed(db: SQLiteStore) -> None:
     memory = MemoryStore()
     base = world()
     history = tuple(
-        meet(f"i-{n}", at(1 + n % 6, (5 * n) % 24, 30), [(NRP_A, NRP_B, NRP_C)[n % 3]], [f"nik:{n % 4}"])
+        meet(f"i-{n}", at(1 + n % 6, (5 * n) % 24, 30), [(NRP_A, NRP_B, NRP_C)[n % 3]], [nik(f"{n % 4}")])
         for n in range(18)
     )
     write_both(memory, db, attrs.evolve(base, interactions=history))
@@ -519,13 +547,13 @@ def test_frontier_keeps_only_rows_that_can_be_first(db: SQLiteStore) -> None:
     batch = attrs.evolve(
         world(),
         interactions=(
-            meet("late-record", at(1, 9), [NRP_A], ["nik:r"], recorded=at(5, 9)),  # earliest, recorded late
-            meet("prompt", at(2, 9), [NRP_A], ["nik:r"]),  # first until late-record is recorded
-            meet("dominated", at(3, 9), [NRP_A], ["nik:r"], recorded=at(6, 9)),  # never first
+            meet("late-record", at(1, 9), [NRP_A], [nik("r")], recorded=at(5, 9)),  # earliest, recorded late
+            meet("prompt", at(2, 9), [NRP_A], [nik("r")]),  # first until late-record is recorded
+            meet("dominated", at(3, 9), [NRP_A], [nik("r")], recorded=at(6, 9)),  # never first
         ),
     )
     db.write(batch)
-    db.write(Batch(interactions=(meet("tie", at(2, 9), [NRP_A], ["nik:r"], recorded=at(2, 12)),)))
+    db.write(Batch(interactions=(meet("tie", at(2, 9), [NRP_A], [nik("r")], recorded=at(2, 12)),)))
     rows = {interaction: superseded for _, _, interaction, _, _, _, _, superseded in db.frontier(Novelty.OFFICER)}
     late_recorded = schema.micros(at(5, 9))
     assert rows == {"late-record": None, "prompt": late_recorded, "tie": late_recorded}
@@ -541,7 +569,7 @@ def test_frontier_keeps_only_rows_that_can_be_first(db: SQLiteStore) -> None:
     assert first(at(5, 9)) == [(1, ("late-record",))]  # recorded 96 hours after the day: within 100 hours' grace
     memory = MemoryStore()
     memory.write(batch)
-    memory.write(Batch(interactions=(meet("tie", at(2, 9), [NRP_A], ["nik:r"], recorded=at(2, 12)),)))
+    memory.write(Batch(interactions=(meet("tie", at(2, 9), [NRP_A], [nik("r")], recorded=at(2, 12)),)))
     assert reads(db) == reads(memory)
 
 
@@ -549,7 +577,7 @@ def test_officer_filter(db: SQLiteStore) -> None:
     memory = MemoryStore()
     batch = attrs.evolve(
         world(),
-        interactions=(meet("i-1", at(1, 9), [NRP_A, NRP_B], ["nik:a"]), meet("i-2", at(2, 9), [NRP_C], ["nik:a"])),
+        interactions=(meet("i-1", at(1, 9), [NRP_A, NRP_B], [nik("a")]), meet("i-2", at(2, 9), [NRP_C], [nik("a")])),
     )
     write_both(memory, db, batch)
     for scope in Novelty:
@@ -579,9 +607,9 @@ def _stored_scopes(store: SQLiteStore) -> set[int]:
 
 
 def _history() -> tuple[Interaction, ...]:
-    pair = meet("h-pair", at(2, 10), [NRP_A, NRP_B], ["nik:0", "ref:w-1"])
+    pair = meet("h-pair", at(2, 10), [NRP_A, NRP_B], [nik("0"), "ref:w-1"])
     singles = (
-        meet(f"h-{n}", at(1 + n % 7, (5 * n) % 24, 30), [(NRP_A, NRP_B, NRP_C)[n % 3]], [f"nik:{n % 5}"])
+        meet(f"h-{n}", at(1 + n % 7, (5 * n) % 24, 30), [(NRP_A, NRP_B, NRP_C)[n % 3]], [nik(f"{n % 5}")])
         for n in range(21)
     )
     return (*singles, pair)
@@ -608,7 +636,7 @@ def test_team_scope_is_built_when_first_asked_for_and_maintained_after(db: SQLit
         memory, db, Batch(teams=(attrs.evolve(base.teams[0], members=(*base.teams[0].members, Membership(nrp=NRP_C))),))
     )
     write_both(memory, db, Batch(units=(attrs.evolve(base.units[0], timezone="Asia/Jayapura"),)))
-    write_both(memory, db, Batch(residents=(Resident(ref="w-1", key="nik:3"),)))
+    write_both(memory, db, Batch(residents=(Resident(ref="w-1", key=nik("3")),)))
     assert _stored_scopes(db) == {0}
     for as_of in (at(3, 0), at(5, 12), FAR_FUTURE):
         query = _everything(Novelty.TEAM, as_of)
@@ -618,12 +646,15 @@ def test_team_scope_is_built_when_first_asked_for_and_maintained_after(db: SQLit
     # From now on writes maintain the team frontier: new contacts, membership, unit, zone and identity changes.
     steps = [
         Batch(
-            interactions=(meet("n-1", at(1, 7), [NRP_C], ["nik:9", "nik:2"]), meet("n-2", at(9, 9), [NRP_B], ["nik:8"]))
+            interactions=(
+                meet("n-1", at(1, 7), [NRP_C], [nik("9"), nik("2")]),
+                meet("n-2", at(9, 9), [NRP_B], [nik("8")]),
+            )
         ),
         Batch(teams=(attrs.evolve(base.teams[0], members=(Membership(nrp=NRP_B, end=dt.date(2024, 3, 3)),)),)),
         Batch(officers=(attrs.evolve(base.officers[2], unit="polres-blitar"),)),
         Batch(units=(attrs.evolve(base.units[0], timezone="America/New_York"),)),
-        Batch(residents=(Resident(ref="w-2", key="nik:9"), Resident(ref="w-1", key="nik:7"))),
+        Batch(residents=(Resident(ref="w-2", key=nik("9")), Resident(ref="w-1", key=nik("7")))),
         Batch(interactions=(meet("n-3", at(1, 1), [NRP_A], ["ref:w-2"], recorded=at(8, 1)),)),
     ]
     for step in steps:
@@ -662,7 +693,7 @@ def test_maintained_scopes_persist_across_reopening(tmp_path: Path, monkeypatch:
 
     with SQLiteStore.at(tmp_path / "cp.db") as store:
         assert store.diagnostics()["maintained_scopes"] == [Novelty.OFFICER, Novelty.UNIT]
-        write_both(memory, store, Batch(interactions=(meet("n-1", at(1, 1), [NRP_C], ["nik:1"]),)))
+        write_both(memory, store, Batch(interactions=(meet("n-1", at(1, 1), [NRP_C], [nik("1")]),)))
         with monkeypatch.context() as patch:
             patch.setattr(SQLiteStore, "_materialise", no_rebuild)
             for as_of in (at(2, 0), FAR_FUTURE):
@@ -699,7 +730,7 @@ def test_a_scope_built_by_another_connection_meanwhile_is_not_built_twice(tmp_pa
 # --- agreement with the memory store on random data -------------------------------------------------------
 
 _NRPS = (NRP_A, NRP_B, NRP_C, "10000004")
-_KEYS = ("nik:a", "nik:b", "tel:c", "ref:r1", "ref:r2", "ref:r3")
+_KEYS = (nik("a"), nik("b"), tel("c"), "ref:r1", "ref:r2", "ref:r3")
 _ZONES = ("Asia/Jakarta", "Asia/Makassar", "UTC", "America/New_York", "Pacific/Kiritimati")
 _ORIGIN = dt.datetime(2024, 3, 8, tzinfo=UTC)  # New York moves its clocks on 10 March
 _DAYS = [dt.date(2024, 3, 6) + dt.timedelta(days=n) for n in range(9)]
@@ -736,7 +767,7 @@ def _teams(nrps: tuple[str, ...] = _NRPS) -> st.SearchStrategy[Team]:
 _residents = st.builds(
     lambda ref, key: Resident(ref=ref, key=key),
     st.sampled_from(("r1", "r2", "r3")),
-    st.sampled_from(("nik:a", "nik:b", "nik:z", "tel:c", "ref:r1", "ref:r2")),
+    st.sampled_from((nik("a"), nik("b"), nik("z"), tel("c"), "ref:r1", "ref:r2")),
 )
 _absences = st.builds(
     lambda nrp, day, reason: Absence(nrp=nrp, start=day, end=day, reason=reason),
@@ -936,7 +967,7 @@ def _process_batches(seed: int) -> list[Batch]:
                 f"c{n:03d}",
                 occurred,
                 rng.sample(officers, rng.choice((1, 1, 2))),
-                rng.sample([f"nik:{k:02d}" for k in range(60)], rng.choice((1, 2))),
+                rng.sample([nik(f"{k:02d}") for k in range(60)], rng.choice((1, 2))),
                 recorded=occurred + dt.timedelta(hours=rng.choice((0, 2, 30))),
             )
         )
@@ -1065,7 +1096,7 @@ def _big_batch(round_: int, officers: list[str], size: int) -> Batch:
                 f"r{round_}-{n}",
                 start + dt.timedelta(seconds=rng.randrange(86_400)),
                 [officers[n % len(officers)]],
-                [f"nik:{rng.randrange(10**9):09d}", f"nik:{rng.randrange(3000):09d}"],
+                [nik(f"{rng.randrange(10**9):09d}"), nik(f"{rng.randrange(3000):09d}")],
             )
             for n in range(size)
         )

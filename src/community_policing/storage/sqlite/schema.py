@@ -16,6 +16,7 @@ from community_policing.storage.sqlite.connection import transaction
 __all__ = [
     "EPOCH",
     "IN",
+    "LATEST",
     "MICROSECOND",
     "MIGRATIONS",
     "NOVELTY",
@@ -23,11 +24,13 @@ __all__ = [
     "SCOPES",
     "TABLES",
     "TEMP_TABLES",
+    "TIMELESS",
     "date_of",
     "day_row",
     "instant",
     "json_keys",
     "known_keys",
+    "recorded",
     "micros",
     "migrate",
 ]
@@ -41,6 +44,12 @@ __all__ = [
 # same group occurred strictly earlier and was recorded no later. `superseded` is the least `recorded` among
 # the group's rows that occurred strictly earlier (NULL when none), so a row is the first contact as of T
 # exactly when recorded <= T < superseded.
+#
+# Units, officers, teams and absences are versioned by `recorded` (micros; TIMELESS for a record without
+# recorded_at). `unit_version`, `officer_version` and `team_version` hold every version; `unit`, `officer`, `team`
+# and `team_member` hold each key's latest version (the latest view), which the first-contact frontier is
+# computed for. `absence` holds every absence version, `withdrawn` one withdrawing its absence. `meta` holds the
+# secret's fingerprint.
 #
 # Only the scopes listed in `maintained_scope` have rows, and only they are maintained by writes. A new file
 # maintains officer; the first query for another scope builds its frontier from the stored participations
@@ -86,6 +95,32 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO maintained_scope (scope) SELECT column1 FROM (VALUES (1), (2))"
         " WHERE EXISTS (SELECT 1 FROM interaction)",
     ),
+    (  # 3: organisation records versioned in time; the tables unit, officer, team and team_member become the
+        # latest view (each key's version with the greatest `recorded`); what was stored becomes timeless
+        "CREATE TABLE unit_version (id TEXT NOT NULL, recorded INTEGER NOT NULL, timezone TEXT NOT NULL,"
+        " doc TEXT NOT NULL, PRIMARY KEY (id, recorded)) WITHOUT ROWID",
+        "CREATE INDEX unit_version_recorded ON unit_version (recorded)",
+        "INSERT INTO unit_version (id, recorded, timezone, doc)"
+        " SELECT id, -9223372036854775808, timezone, doc FROM unit",
+        "CREATE TABLE officer_version (nrp TEXT NOT NULL, recorded INTEGER NOT NULL, unit TEXT NOT NULL,"
+        " doc TEXT NOT NULL, PRIMARY KEY (nrp, recorded)) WITHOUT ROWID",
+        "CREATE INDEX officer_version_recorded ON officer_version (recorded)",
+        "INSERT INTO officer_version (nrp, recorded, unit, doc)"
+        " SELECT nrp, -9223372036854775808, unit, doc FROM officer",
+        "CREATE TABLE team_version (id TEXT NOT NULL, recorded INTEGER NOT NULL, unit TEXT NOT NULL,"
+        " doc TEXT NOT NULL, PRIMARY KEY (id, recorded)) WITHOUT ROWID",
+        "CREATE INDEX team_version_recorded ON team_version (recorded)",
+        "INSERT INTO team_version (id, recorded, unit, doc) SELECT id, -9223372036854775808, unit, doc FROM team",
+        "CREATE TABLE absence_version (nrp TEXT NOT NULL REFERENCES officer (nrp) DEFERRABLE INITIALLY DEFERRED,"
+        " first_day TEXT NOT NULL, last_day TEXT NOT NULL, reason TEXT NOT NULL, recorded INTEGER NOT NULL,"
+        " withdrawn INTEGER NOT NULL, doc TEXT NOT NULL,"
+        " PRIMARY KEY (nrp, first_day, last_day, reason, recorded)) WITHOUT ROWID",
+        "INSERT INTO absence_version (nrp, first_day, last_day, reason, recorded, withdrawn, doc)"
+        " SELECT nrp, first_day, last_day, reason, -9223372036854775808, 0, doc FROM absence",
+        "DROP TABLE absence",
+        "ALTER TABLE absence_version RENAME TO absence",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    ),
 )
 """Forward migrations: entry n-1 takes a database from `user_version` n-1 to n. Append, never edit."""
 
@@ -105,6 +140,7 @@ TEMP_TABLES = (  # per connection: the work lists of first-contact maintenance (
 TABLES = (
     "unit", "territory", "officer", "team", "team_member", "absence", "resident", "resident_key",
     "interaction", "interaction_officer", "interaction_resident", "first_contact",
+    "unit_version", "officer_version", "team_version", "meta",
 )  # fmt: skip
 """The tables whose row counts `SQLiteStore.diagnostics` reports."""
 
@@ -121,9 +157,22 @@ _KEY_COLUMNS: dict[EntityKind, tuple[str, str]] = {
     "territory": ("territory", "code"),
     "officer": ("officer", "nrp"),
     "team": ("team", "id"),
+    "absence": ("absence", "nrp"),
     "resident": ("resident", "ref"),
     "interaction": ("interaction", "id"),
 }
+
+
+TIMELESS = -(2**63)
+"""The `recorded` of a timeless version: below every instant, so the version in force as of T is simply the one
+with the greatest `recorded` <= T (a timed version recorded by T outranks the timeless one)."""
+LATEST = 2**63 - 1
+"""An as-of bound above every stored `recorded`: the latest version of every key."""
+
+
+def recorded(moment: dt.datetime | None) -> int:
+    """The stored `recorded` of a version recorded at `moment` (None: timeless)."""
+    return TIMELESS if moment is None else micros(moment)
 
 
 def known_keys(conn: sqlite3.Connection, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -9,13 +10,14 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from community_policing._runtime import paused_gc
+from community_policing.batch import Batch, EntityKind, VersionedKind, WriteReport
 from community_policing.convert import converter
 from community_policing.errors import StoreUnavailable
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
-from community_policing.storage.protocol import Batch, EntityKind, NewFriendDay, NewFriendQuery, Novelty, WriteReport
+from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
 from community_policing.storage.sqlite.connection import (
     URL_PREFIX,
     connect,
@@ -37,6 +39,7 @@ from community_policing.storage.sqlite.schema import (
     micros,
     migrate,
 )
+from community_policing.storage.sqlite.versions import history_new_friend_days, in_force, latest_applies, versions
 from community_policing.storage.sqlite.write import WriteTransaction
 
 __all__ = ["SQLiteStore"]
@@ -146,25 +149,40 @@ class SQLiteStore:
         with self._lock, driver_errors(self.url, "read"):
             return dict(self._conn.execute(f"SELECT ref, key FROM resident WHERE ref IN {IN}", (json_keys(refs),)))
 
-    def units(self) -> tuple[Unit, ...]:
-        """Every unit, sorted by id."""
-        return self._docs(Unit, "SELECT doc FROM unit ORDER BY id")
+    def secret_fingerprint(self) -> str | None:
+        """The fingerprint of the secret the stored pseudonyms were made with, or None before the first such write."""
+        with self._lock, driver_errors(self.url, "read"):
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'secret_fingerprint'").fetchone()
+        return None if row is None else str(row[0])
+
+    def _in_force(self, kind: VersionedKind, as_of: dt.datetime | None) -> tuple[Any, ...]:
+        with self._lock, driver_errors(self.url, "read"):
+            return in_force(self._conn, kind, as_of)
+
+    def units(self, as_of: dt.datetime | None = None) -> tuple[Unit, ...]:
+        """Every unit in force as of `as_of` (None: each unit's latest version), sorted by id."""
+        return self._in_force("unit", as_of)
 
     def territories(self) -> tuple[Territory, ...]:
         """Every territory, sorted by code."""
         return self._docs(Territory, "SELECT doc FROM territory ORDER BY code")
 
-    def officers(self) -> tuple[Officer, ...]:
-        """Every officer, sorted by NRP."""
-        return self._docs(Officer, "SELECT doc FROM officer ORDER BY nrp")
+    def officers(self, as_of: dt.datetime | None = None) -> tuple[Officer, ...]:
+        """Every officer in force as of `as_of` (None: each officer's latest version), sorted by NRP."""
+        return self._in_force("officer", as_of)
 
-    def teams(self) -> tuple[Team, ...]:
-        """Every team, sorted by id."""
-        return self._docs(Team, "SELECT doc FROM team ORDER BY id")
+    def teams(self, as_of: dt.datetime | None = None) -> tuple[Team, ...]:
+        """Every team in force as of `as_of` (None: each team's latest version), sorted by id."""
+        return self._in_force("team", as_of)
 
-    def absences(self) -> tuple[Absence, ...]:
-        """Every absence, sorted by NRP, start, end, reason."""
-        return self._docs(Absence, "SELECT doc FROM absence ORDER BY nrp, first_day, last_day, reason")
+    def absences(self, as_of: dt.datetime | None = None) -> tuple[Absence, ...]:
+        """The absences in force as of `as_of` (withdrawn ones left out), sorted by NRP, start, end, reason."""
+        return self._in_force("absence", as_of)
+
+    def versions(self, kind: VersionedKind) -> tuple[Unit | Officer | Team | Absence, ...]:
+        """Every stored version of `kind`, sorted by key, then `recorded_at` with the timeless version first."""
+        with self._lock, driver_errors(self.url, "read"):
+            return versions(self._conn, kind)
 
     def residents(self) -> tuple[Resident, ...]:
         """Every resident record, sorted by ref."""
@@ -184,8 +202,19 @@ class SQLiteStore:
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         """First contacts per (scope key, officer, local day), read from ``first_contact`` and grouped in SQL.
 
-        The first call for a scope that no write maintains yet builds its first contacts first (see the class).
+        The frontier is maintained for the latest view of the organisation. When the officers stood elsewhere as of
+        `query.as_of` (a unit, time zone or membership version recorded after it that `query.scope` can tell
+        apart), the answer is computed instead from the participations of the residents met around the period
+        (`versions.history_new_friend_days`). The first call for a scope that no write maintains yet, and that
+        the frontier answers, builds its first contacts first (see the class).
         """
+        with self._lock, driver_errors(self.url, "evaluate"):
+            then = latest_applies(self._conn, query.scope, query.as_of)
+            if then is not None:
+                return history_new_friend_days(self._conn, query, then)
+        return self._frontier_new_friend_days(query)
+
+    def _frontier_new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         params: dict[str, object] = {
             "scope": SCOPES[query.scope],  # maintained below, under the lock
             "start": query.start.isoformat(),

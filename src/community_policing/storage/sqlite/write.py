@@ -11,16 +11,22 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
+from community_policing.batch import Batch, EntityKind, WriteReport, missing_references
 from community_policing.calendar import zone as time_zone
 from community_policing.convert import converter, dumps
-from community_policing.errors import ConflictError, IntegrityError
-from community_policing.model import Complaint, Interaction, Resident, Team
-from community_policing.privacy import ref_key
-from community_policing.storage.integrity import missing_references
-from community_policing.storage.protocol import Batch, EntityKind, WriteReport
+from community_policing.errors import ConflictError, IntegrityError, SecretMismatch
+from community_policing.model import Complaint, Interaction, Resident, Team, ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 from community_policing.storage.sqlite.frontier import maintained_scopes, merge_new_participations, places, refresh
-from community_policing.storage.sqlite.schema import EPOCH, IN, MICROSECOND, day_row, json_keys, known_keys
+from community_policing.storage.sqlite.schema import (
+    EPOCH,
+    IN,
+    MICROSECOND,
+    day_row,
+    json_keys,
+    known_keys,
+    recorded,
+)
 
 __all__ = ["WriteTransaction", "interaction_json"]
 
@@ -47,8 +53,12 @@ def _fast_interaction_json(interaction: Interaction) -> str:
 def _known_shape() -> bool:
     """Whether the model still has the fields `_fast_interaction_json` writes (else the converter is used)."""
     optional = {"summary", "complaint", "follows_up"}
-    required = {"id", "occurred_at", "recorded_at", "territory", "kind", "officers", "residents"}
+    required = {"id", "occurred_at", "territory", "kind", "officers", "residents"}
     fields = {a.name: a.default for a in attrs.fields(Interaction)}
+    # recorded_at defaults to occurred_at (a factory that takes the instance), and is always written out.
+    recorded = fields.pop("recorded_at", None)
+    if not (isinstance(recorded, attrs.Factory) and recorded.takes_self):  # type: ignore[arg-type,union-attr]
+        return False
     complaint = [(a.name, a.default) for a in attrs.fields(Complaint)]
     return fields == {**dict.fromkeys(required, attrs.NOTHING), **dict.fromkeys(optional)} and complaint == [
         ("topic", attrs.NOTHING),
@@ -58,6 +68,13 @@ def _known_shape() -> bool:
 
 interaction_json = _fast_interaction_json if _known_shape() else dumps
 """The canonical JSON of an interaction, as stored: the fast writer while the model has the shape it knows."""
+
+
+_LATEST_VIEW = {  # versioned kind -> (latest-view table, its key column, the placement column SQL joins on)
+    "unit": ("unit", "id", "timezone"),
+    "officer": ("officer", "nrp", "unit"),
+    "team": ("team", "id", "unit"),
+}
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -103,14 +120,16 @@ class WriteTransaction:
     def run(self) -> WriteReport:
         """Write the batch; `IntegrityError` or `ConflictError` (and the caller rolls back) when it may not be."""
         batch = self.batch
+        fingerprint = self._check_secret()
         if not _all_known(batch, self.known):
             raise IntegrityError(missing_references(batch, self.known))
+        if fingerprint is not None:
+            self.conn.execute("INSERT INTO meta (key, value) VALUES ('secret_fingerprint', ?)", (fingerprint,))
         self.scopes = maintained_scopes(self.conn)
         before = self._placements_it_may_change()
-        self._replace("unit", "unit", "id", [(u.id, dumps(u), (u.timezone,)) for u in batch.units], ("timezone",))
+        self._write_versions("unit", [(u.id, u.recorded_at, dumps(u), u.timezone) for u in batch.units])
         self._replace("territory", "territory", "code", [(t.code, dumps(t), ()) for t in batch.territories], ())
-        officers = [(o.nrp, dumps(o), (o.unit,)) for o in batch.officers]
-        self._replace("officer", "officer", "nrp", officers, ("unit",))
+        self._write_versions("officer", [(o.nrp, o.recorded_at, dumps(o), o.unit) for o in batch.officers])
         self._write_teams()
         self._write_absences()
         after = places(self.conn, before)
@@ -123,6 +142,18 @@ class WriteTransaction:
         self._write_interactions()
         refresh(self.conn, self.scopes, self.rezoned_officers, self.moved_officers)
         return WriteReport(written=dict(self.written), unchanged=dict(self.unchanged))
+
+    def _check_secret(self) -> str | None:
+        """The batch's secret fingerprint when the store holds none yet (to keep); `SecretMismatch` when it differs."""
+        incoming = self.batch.secret_fingerprint
+        if incoming is None:
+            return None
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'secret_fingerprint'").fetchone()
+        if row is None:
+            return incoming
+        if row[0] != incoming:
+            raise SecretMismatch(row[0], incoming)
+        return None
 
     def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
         sql = f"SELECT {column}, {value} FROM {table} WHERE {column} IN {IN}"
@@ -158,6 +189,47 @@ class WriteTransaction:
         )
         return old
 
+    def _write_versions(self, kind: str, items: Sequence[tuple[str, dt.datetime | None, str, str]]) -> dict[str, str]:
+        """Store versions (key, recorded_at, doc, placement column) and bring their keys' latest view up to date.
+
+        A version replaces the stored one with the same key and `recorded`; counted like the memory store. Returns,
+        for each key whose latest version changed, the doc the latest view held before ("" for a new key).
+        """
+        if not items:
+            return {}
+        table, column, extra = _LATEST_VIEW[kind]
+        sql = f"SELECT {column}, recorded, doc, {extra} FROM {table}_version WHERE {column} IN {IN}"
+        keys = {key for key, _, _, _ in items}
+        stored = {(key, at): (doc, value) for key, at, doc, value in self.conn.execute(sql, (json_keys(keys),))}
+        rows: dict[tuple[str, int], tuple[str, int, str, str]] = {}
+        for key, moment, doc, value in items:
+            at = recorded(moment)
+            if stored.get((key, at), ("",))[0] == doc:
+                self.unchanged[kind] += 1
+            else:
+                stored[(key, at)] = (doc, value)
+                rows[(key, at)] = (key, at, doc, value)
+                self.written[kind] += 1
+        self.conn.executemany(
+            f"INSERT INTO {table}_version ({column}, recorded, doc, {extra}) VALUES (?, ?, ?, ?)"
+            f" ON CONFLICT ({column}, recorded) DO UPDATE SET doc = excluded.doc, {extra} = excluded.{extra}",
+            list(rows.values()),
+        )
+        # The latest view: each touched key's version with the greatest `recorded`, from the versions at hand.
+        touched = {key for key, _ in rows}
+        latest: dict[str, tuple[int, str, str]] = {}
+        for (key, at), (doc, value) in stored.items():
+            if key in touched and (key not in latest or latest[key][0] < at):
+                latest[key] = (at, doc, value)
+        before = self._stored(table, column, latest)
+        changed = {key: (doc, value) for key, (_, doc, value) in latest.items() if before.get(key) != doc}
+        self.conn.executemany(
+            f"INSERT INTO {table} ({column}, doc, {extra}) VALUES (?, ?, ?)"
+            f" ON CONFLICT ({column}) DO UPDATE SET doc = excluded.doc, {extra} = excluded.{extra}",
+            [(key, doc, value) for key, (doc, value) in changed.items()],
+        )
+        return {key: before.get(key, "") for key in changed}
+
     def _placements_it_may_change(self) -> dict[str, tuple[str, str]]:
         """(unit, zone) before the write of every stored officer the batch may move or re-zone."""
         batch = self.batch
@@ -172,39 +244,47 @@ class WriteTransaction:
 
     def _write_teams(self) -> None:
         teams = self.batch.teams
-        old = self._replace("team", "team", "id", [(t.id, dumps(t), (t.unit,)) for t in teams], ("unit",))
-        final = {t.id: t for t in teams}
-        changed = [final[key] for key in {t.id for t in teams} if dumps(final[key]) != old.get(key)]
-        for team in changed:
+        changed = self._write_versions("team", [(t.id, t.recorded_at, dumps(t), t.unit) for t in teams])
+        if not changed:
+            return
+        latest = {
+            key: converter.structure(json.loads(doc), Team) for key, doc in self._stored("team", "id", changed).items()
+        }
+        for key, old in changed.items():
             before: set[tuple[str, str | None, str | None]] = set()
-            if team.id in old:
-                previous = converter.structure(json.loads(old[team.id]), Team)
+            if old:
+                previous = converter.structure(json.loads(old), Team)
                 before = {(m.nrp, _iso(m.start), _iso(m.end)) for m in previous.members}
-            now = {(m.nrp, _iso(m.start), _iso(m.end)) for m in team.members}
+            now = {(m.nrp, _iso(m.start), _iso(m.end)) for m in latest[key].members}
             self.moved_officers.update(nrp for nrp, _, _ in before ^ now)
-        self.conn.executemany("DELETE FROM team_member WHERE team = ?", [(t.id,) for t in changed])
+        self.conn.executemany("DELETE FROM team_member WHERE team = ?", [(key,) for key in latest])
         self.conn.executemany(
             "INSERT INTO team_member (team, position, nrp, first_day, last_day) VALUES (?, ?, ?, ?, ?)",
-            [(t.id, n, m.nrp, _iso(m.start), _iso(m.end)) for t in changed for n, m in enumerate(t.members)],
+            [(t.id, n, m.nrp, _iso(m.start), _iso(m.end)) for t in latest.values() for n, m in enumerate(t.members)],
         )
 
     def _write_absences(self) -> None:
         absences = self.batch.absences
         if not absences:
             return
-        sql = f"SELECT nrp, first_day, last_day, reason FROM absence WHERE nrp IN {IN}"
-        seen = set(self.conn.execute(sql, (json_keys({a.nrp for a in absences}),)))
-        rows = []
+        sql = f"SELECT nrp, first_day, last_day, reason, recorded, doc FROM absence WHERE nrp IN {IN}"
+        stored = {tuple(row[:5]): row[5] for row in self.conn.execute(sql, (json_keys({a.nrp for a in absences}),))}
+        rows: dict[tuple[object, ...], tuple[object, ...]] = {}
         for absence in absences:
-            row = (absence.nrp, absence.start.isoformat(), absence.end.isoformat(), absence.reason.value)
-            if row in seen:
+            at = recorded(absence.recorded_at)
+            key = (absence.nrp, absence.start.isoformat(), absence.end.isoformat(), absence.reason.value, at)
+            doc = dumps(absence)
+            if stored.get(key) == doc:
                 self.unchanged["absence"] += 1
             else:
-                seen.add(row)
-                rows.append((*row, dumps(absence)))
+                stored[key] = doc
+                rows[key] = (*key, int(absence.withdrawn), doc)
                 self.written["absence"] += 1
         self.conn.executemany(
-            "INSERT INTO absence (nrp, first_day, last_day, reason, doc) VALUES (?, ?, ?, ?, ?)", rows
+            "INSERT INTO absence (nrp, first_day, last_day, reason, recorded, withdrawn, doc)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (nrp, first_day, last_day, reason, recorded)"
+            " DO UPDATE SET withdrawn = excluded.withdrawn, doc = excluded.doc",
+            list(rows.values()),
         )
 
     def _rekey_and_write_residents(self) -> None:
