@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from community_policing.interchange import load
 from community_policing.privacy import Pseudonymizer
 from community_policing.report import render_json
 from community_policing.rules.engine import Evaluation, Finding, Status, Summary, evaluate
 from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import builtin_rules, parse_rules
+from community_policing.services import load
 from community_policing.storage.protocol import Store
 
 KINDS = {"new_friends": NEW_FRIENDS}

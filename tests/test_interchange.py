@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from community_policing.convert import dumps
 from community_policing.errors import DatasetError
 from community_policing.interchange import read_dataset
-from community_policing.services import load
 from community_policing.privacy import Pseudonymizer, ref_key
+from community_policing.services import load
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Store
 

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from community_policing.batch import ENTITY_KINDS
 from community_policing.convert import parse_date, parse_instant
 from community_policing.errors import CommunityPolicingError, suggest
 from community_policing.interchange import iter_lines
@@ -140,13 +141,13 @@ def _load(args: argparse.Namespace, registry: Registry) -> int:
     return EXIT_OK
 
 
-_PLURALS = {"territory": "territories", "interaction": "interactions"}
-
-
 def _counts(counts: Mapping[str, int]) -> str:
-    """``4 units, 16 territories`` for a WriteReport's counts; ``nothing`` when empty."""
-    kinds = ("unit", "territory", "officer", "team", "absence", "resident", "interaction")
-    parts = [f"{counts[k]} {k if counts[k] == 1 else _PLURALS.get(k, k + 's')}" for k in kinds if counts.get(k)]
+    """``4 units, 16 territories`` for a WriteReport's counts, in `ENTITY_KINDS` order; ``nothing`` when empty."""
+    parts = [
+        f"{counts[kind]} {kind if counts[kind] == 1 else info.plural}"
+        for kind, info in ENTITY_KINDS.items()
+        if counts.get(kind)
+    ]
     return ", ".join(parts) if parts else "nothing"
 
 

@@ -23,7 +23,6 @@ __all__ = [
     "parse_date",
     "parse_instant",
     "problems_from",
-    "register_enum",
     "structure",
     "unstructure",
 ]
@@ -178,10 +177,6 @@ def _make_converter() -> cattrs.Converter:
 
 converter: cattrs.Converter = _make_converter()
 """The library's converter: use it (never cattrs' global one) to turn model objects into JSON data and back."""
-
-
-def register_enum(kind: type[enum.Enum]) -> None:
-    """Deprecated: every enum is structured by value already."""
 
 
 def structure(data: Any, kind: type[_T]) -> _T:

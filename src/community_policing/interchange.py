@@ -332,7 +332,11 @@ def reference_problems(
             continue  # already reported on the line that defines it
         problems.extend(
             _problem(
-                parsed, missing.kind, missing.key, f"$.{missing.field}", f"unknown {missing.missing_kind} {missing.missing_key!r}"
+                parsed,
+                missing.kind,
+                missing.key,
+                f"$.{missing.field}",
+                f"unknown {missing.missing_kind} {missing.missing_key!r}",
             )
         )
     return problems

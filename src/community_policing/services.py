@@ -44,7 +44,9 @@ def load(
         raise SecretMismatch(stored_fingerprint, pseudonymizer.fingerprint)
     parsed = parse_dataset(lines, pseudonymizer=pseudonymizer, source=source)
     batch = parsed.batch
-    follows = {i.follows_up for i in batch.interactions if i.follows_up is not None} - {i.id for i in batch.interactions}
+    follows = {i.follows_up for i in batch.interactions if i.follows_up is not None} - {
+        i.id for i in batch.interactions
+    }
     earlier = {i.id: i for i in store.interactions(follows)} if follows else {}
     # Compare with stored interactions as the store will write them: bare refs that a stored record ties resolved.
     refs = bare_refs(batch.interactions) - {r.ref for r in batch.residents}

@@ -82,8 +82,8 @@ class Evaluation:
 class EvaluationContext:
     """What rule kinds evaluate against: the period, the as-of instant, the organisation and the store.
 
-    Officers, units, teams and absences are read once; first-contact queries and calendars are cached, so
-    several rules over the same data cost little more than one.
+    Officers, units, teams and absences are those in force as of the as-of instant, read once; first-contact
+    queries and calendars are cached, so several rules over the same data cost little more than one.
     """
 
     def __init__(self, store: Store, *, start: dt.date, end: dt.date, as_of: dt.datetime) -> None:
@@ -95,11 +95,13 @@ class EvaluationContext:
         self.start = start
         self.end = end
         self.as_of = as_of
-        self.units: Mapping[str, Unit] = {u.id: u for u in store.units()}
-        self.officers: Mapping[str, Officer] = {o.nrp: o for o in store.officers()}
-        self.teams: Mapping[str, Team] = {t.id: t for t in store.teams()}
+        # The organisation as it was recorded by the as-of instant: an officer or team whose unit had no version
+        # in force then cannot be placed in a time zone, and is not evaluated.
+        self.units: Mapping[str, Unit] = {u.id: u for u in store.units(as_of)}
+        self.officers: Mapping[str, Officer] = {o.nrp: o for o in store.officers(as_of) if o.unit in self.units}
+        self.teams: Mapping[str, Team] = {t.id: t for t in store.teams(as_of) if t.unit in self.units}
         absences: dict[str, list[Absence]] = defaultdict(list)
-        for absence in store.absences():
+        for absence in store.absences(as_of):
             if absence.end >= start and absence.start <= end:
                 absences[absence.nrp].append(absence)
         self._absences = absences

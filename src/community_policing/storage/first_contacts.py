@@ -99,7 +99,9 @@ def _membership_order(membership: tuple[str, dt.date | None, dt.date | None]) ->
     return team, "" if start is None else start.isoformat(), "9999" if end is None else end.isoformat()
 
 
-def new_friend_days(contacts: Iterable[Contact], placements: Placements, query: NewFriendQuery) -> Iterator[NewFriendDay]:
+def new_friend_days(
+    contacts: Iterable[Contact], placements: Placements, query: NewFriendQuery
+) -> Iterator[NewFriendDay]:
     """First contacts per (scope key, officer, local day), computed straight from their definition.
 
     `contacts` may include contacts recorded after `query.as_of`: they are skipped here. Sorted by officer, day,

@@ -192,7 +192,9 @@ class MemoryStore:
         """First contacts per (scope key, officer, local day), computed from their definition."""
         state = self._state
         placements = Placements.of(
-            state.in_force("unit", query.as_of), state.in_force("officer", query.as_of), state.in_force("team", query.as_of)
+            state.in_force("unit", query.as_of),
+            state.in_force("officer", query.as_of),
+            state.in_force("team", query.as_of),
         )
         return new_friend_days(state.interactions.values(), placements, query)
 
