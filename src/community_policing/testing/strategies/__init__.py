@@ -1,0 +1,73 @@
+"""Hypothesis strategies for every model type and for whole, referentially consistent datasets.
+
+Each is a function with keyword-only arguments returning a strategy, named in the plural for what it generates
+(`officers()`, `datasets()`); sizes are `min_*`/`max_*`, and a bad argument raises `InvalidArgument` at the
+call. `st.from_type(Officer)` uses them too: Hypothesis's ``hypothesis`` entry point runs
+`_register_type_strategies`.
+
+The package is split by job: ``_pools`` (names, places, identifiers, instants), ``_models`` (one strategy per
+model type), ``_datasets`` (whole datasets and their incremental batches), ``_arguments`` (argument checks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from community_policing.model import (
+    Absence,
+    Complaint,
+    Contacts,
+    Interaction,
+    Membership,
+    Officer,
+    Resident,
+    Team,
+    Territory,
+    Unit,
+)
+from community_policing.storage.protocol import Batch
+from community_policing.testing.strategies._datasets import datasets, split_batches
+from community_policing.testing.strategies._models import (
+    absences,
+    complaints,
+    contacts,
+    interactions,
+    memberships,
+    officers,
+    residents,
+    teams,
+    territories,
+    units,
+)
+from community_policing.testing.strategies._pools import (
+    TIMEZONES,
+    instants,
+    nik_numbers,
+    nrps,
+    phone_numbers,
+    ranks,
+    resident_keys,
+    territory_codes,
+)
+
+__all__ = [
+    "TIMEZONES", "absences", "complaints", "contacts", "datasets", "instants", "interactions", "memberships",
+    "nik_numbers", "nrps", "officers", "phone_numbers", "ranks", "resident_keys", "residents", "split_batches",
+    "teams", "territories", "territory_codes", "units",
+]  # fmt: skip
+
+
+def _register_type_strategies() -> None:
+    """Make `st.from_type` produce our strategies for the model types (run by Hypothesis's entry point)."""
+    registry: dict[type[Any], st.SearchStrategy[Any]] = {
+        Unit: units(), Territory: territories(), Contacts: contacts(), Officer: officers(), Team: teams(),
+        Membership: memberships(), Absence: absences(), Resident: residents(), Complaint: complaints(),
+        Interaction: interactions(), Batch: datasets(max_officers=3, max_interactions=10),
+    }  # fmt: skip
+    for kind, strategy in registry.items():
+        st.register_type_strategy(kind, strategy)
+
+
+_register_type_strategies()
