@@ -6,7 +6,9 @@ call. `st.from_type(Officer)` uses them too: Hypothesis's ``hypothesis`` entry p
 `_register_type_strategies`.
 
 The package is split by job: ``_pools`` (names, places, identifiers, instants), ``_models`` (one strategy per
-model type), ``_datasets`` (whole datasets and their incremental batches), ``_arguments`` (argument checks).
+model type), ``_plain`` (records written the plain Python way), ``_organisation`` (a dataset's organisation and
+its versions in time), ``_datasets`` (whole datasets, their incremental batches, instants to evaluate them as
+of), ``_drawing`` (cheap draws inside composites), ``_checks`` (argument checks).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from community_policing.model import (
     Unit,
 )
 from community_policing.storage.protocol import Batch
-from community_policing.testing.strategies._datasets import datasets, split_batches
+from community_policing.testing.strategies._datasets import as_of_instants, datasets, split_batches
 from community_policing.testing.strategies._models import (
     absences,
     complaints,
@@ -41,7 +43,9 @@ from community_policing.testing.strategies._models import (
     territories,
     units,
 )
+from community_policing.testing.strategies._plain import plain_arguments
 from community_policing.testing.strategies._pools import (
+    TESTING_PSEUDONYMIZER,
     TIMEZONES,
     instants,
     nik_numbers,
@@ -53,9 +57,10 @@ from community_policing.testing.strategies._pools import (
 )
 
 __all__ = [
-    "TIMEZONES", "absences", "complaints", "contacts", "datasets", "instants", "interactions", "memberships",
-    "nik_numbers", "nrps", "officers", "phone_numbers", "ranks", "resident_keys", "residents", "split_batches",
-    "teams", "territories", "territory_codes", "units",
+    "TESTING_PSEUDONYMIZER", "TIMEZONES", "absences", "as_of_instants", "complaints", "contacts", "datasets",
+    "instants", "interactions", "memberships", "nik_numbers", "nrps", "officers", "phone_numbers",
+    "plain_arguments", "ranks", "resident_keys", "residents", "split_batches", "teams", "territories",
+    "territory_codes", "units",
 ]  # fmt: skip
 
 

@@ -3,30 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+import itertools
+from collections.abc import Iterable
+from typing import NamedTuple, TypeVar
 
 import attrs
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from community_policing.model import Complaint, Interaction, InteractionKind, Resident
+from community_policing.batch import ENTITY_KINDS, VERSIONED_KINDS
+from community_policing.model import Absence, Complaint, Interaction, InteractionKind, Officer, Resident, Team, Unit
 from community_policing.privacy import ref_key
 from community_policing.storage.protocol import Batch
-from community_policing.testing.strategies._arguments import check_date, check_int, check_sizes
+from community_policing.testing.strategies._checks import check_date, check_int, check_sizes
 from community_policing.testing.strategies._drawing import maybe, pick, pick_some
 from community_policing.testing.strategies._organisation import Organisation, day_after, draw_organisation
 from community_policing.testing.strategies._pools import (
     OFFSETS,
     PEOPLE,
-    PSEUDONYMIZER,
     SUMMARIES,
+    TESTING_PSEUDONYMIZER,
     TIMEZONES,
     TOPICS,
     nik_numbers,
     phone_numbers,
 )
 
-__all__ = ["datasets", "split_batches"]
+__all__ = ["as_of_instants", "datasets", "split_batches"]
+
+_R = TypeVar("_R")
 
 
 class _Shape(NamedTuple):
@@ -40,6 +45,8 @@ class _Shape(NamedTuple):
     max_interactions: int
     max_residents: int
     max_teams: int
+    max_versions: int
+    secret_fingerprint: bool
 
 
 def datasets(
@@ -54,6 +61,8 @@ def datasets(
     max_interactions: int = 40,
     max_residents: int = 12,
     max_teams: int = 3,
+    max_versions: int = 0,
+    secret_fingerprint: bool = False,
 ) -> st.SearchStrategy[Batch]:
     """Whole consistent datasets as one `Batch`: every reference is satisfied within it.
 
@@ -64,6 +73,16 @@ def datasets(
     refs, some without a record); contacts near local midnight; instants written with another zone's offset;
     records 0 to 72 hours late (so some after the day's close); repeat contacts with the same residents; joint
     contacts by two officers; two interactions at the same instant; follow-ups of earlier interactions.
+
+    With `max_versions` above 0 the organisation has a history: some units, officers and teams get up to
+    `max_versions` timed versions (``recorded_at`` between the day before `start` and the day after the period)
+    that change days off, time zones, active ranges, ranks, units, memberships and leads; some are known only
+    from a timed version on, with no timeless one; some absences are recorded after the fact (after their last
+    day), some withdrawn later, a few of those reinstated. References name records that exist in some version.
+    Draw evaluation instants with `as_of_instants(dataset)`, which falls before, at and between those instants.
+
+    With `secret_fingerprint`, the batch carries the fingerprint of the secret its NIK and phone pseudonyms were
+    made with (`TESTING_PSEUDONYMIZER.fingerprint`), as a load through `services.load` would.
     """
     check_sizes("min_officers", min_officers, "max_officers", max_officers)
     check_sizes("min_days", min_days, "max_days", max_days, lowest=1)
@@ -71,19 +90,22 @@ def datasets(
     for name, value, lowest in (("max_history_days", max_history_days, 0), ("max_residents", max_residents, 1)):
         check_int(name, value, lowest=lowest)
     check_int("max_teams", max_teams)
+    check_int("max_versions", max_versions)
     check_date("start", start)
+    if not isinstance(secret_fingerprint, bool):
+        raise InvalidArgument(f"secret_fingerprint={secret_fingerprint!r} must be True or False")
     if min_interactions > 0 and max_officers == 0:
         raise InvalidArgument(f"min_interactions={min_interactions} needs officers, but max_officers=0")
     shape = (min_officers, max_officers, min_days, max_days, start, max_history_days, min_interactions)
-    return _datasets(_Shape(*shape, max_interactions, max_residents, max_teams))
+    return _datasets(_Shape(*shape, max_interactions, max_residents, max_teams, max_versions, secret_fingerprint))
 
 
 _MINUTES = st.integers(7 * 60, 21 * 60) | st.integers(-40, 40).map(lambda m: m % 1440) | st.integers(0, 1439)
 _SECONDS = (0, 0, 0, 30, 59)
 _DELAYS = st.just(0) | st.integers(0, 2 * 3600) | st.integers(0, 72 * 3600)
 _KINDS = tuple(InteractionKind)
-_NIK_KEYS = nik_numbers().map(PSEUDONYMIZER.nik)
-_PHONE_KEYS = phone_numbers().map(PSEUDONYMIZER.phone)
+_NIK_KEYS = nik_numbers().map(TESTING_PSEUDONYMIZER.nik)
+_PHONE_KEYS = phone_numbers().map(TESTING_PSEUDONYMIZER.phone)
 _IDENTITIES = ("ref", "nik", "tel")
 
 
@@ -98,6 +120,7 @@ def _datasets(draw: st.DrawFn, shape: _Shape) -> Batch:
         min_officers=max(shape.min_officers, 1 if shape.min_interactions else 0),  # interactions need an officer
         max_officers=shape.max_officers,
         max_teams=shape.max_teams,
+        max_versions=shape.max_versions,
     )
     all_codes = tuple(t.code for t in organisation.territories)
 
@@ -131,6 +154,7 @@ def _datasets(draw: st.DrawFn, shape: _Shape) -> Batch:
         absences=organisation.absences,
         residents=tuple(resident_list),
         interactions=tuple(interactions),
+        secret_fingerprint=TESTING_PSEUDONYMIZER.fingerprint if shape.secret_fingerprint else None,
     )
 
 
@@ -144,7 +168,7 @@ def _draw_interactions(
     keys: tuple[str, ...],
 ) -> list[Interaction]:
     """The interactions of a dataset; ids are numbered in generation order, which is not the order of time."""
-    officers, place_of = organisation.officers, organisation.place_of
+    officers, place_of = organisation.staff, organisation.place_of
     if not officers:
         return []
     made: list[Interaction] = []
@@ -197,17 +221,37 @@ def split_batches(
 ) -> st.SearchStrategy[tuple[Batch, ...]]:
     """`dataset` cut into `min_size`..`max_size` batches that can be written in order, for incremental writes.
 
-    The first batch holds every record that others name (units, territories, officers, teams, absences) and the
-    resident records; the interactions are spread over the batches in order, each no earlier than the one it
-    follows up. With `defer_residents`, some resident records that tie a ref to a NIK or phone identity arrive
-    only in the last batch, and the interactions written before it name that resident by the bare ref
-    (``ref:<ref>``), as a client that did not know the NIK yet would: the store must then re-key them, so the
-    whole sequence means the same as `dataset` written at once.
+    The first batch holds every record that others name (units, territories, officers, teams: the first version
+    of each) and the resident records; later versions of the organisation and the interactions are spread over
+    the batches, each interaction no earlier than the one it follows up. Every batch carries the dataset's
+    `secret_fingerprint`. With `defer_residents`, some resident records that tie a ref to a NIK or phone
+    identity arrive only in the last batch, and the interactions written before it name that resident by the
+    bare ref (``ref:<ref>``), as a client that did not know the NIK yet would: the store must then re-key them,
+    so the whole sequence means the same as `dataset` written at once.
     """
     if not isinstance(dataset, Batch):
         raise InvalidArgument(f"dataset={dataset!r} must be a Batch")
     check_sizes("min_size", min_size, "max_size", max_size, lowest=1)
     return _split(dataset, min_size, max_size, defer_residents)
+
+
+def _spread(draw: st.DrawFn, records: tuple[_R, ...], count: int, first: set[int]) -> list[list[_R]]:
+    """`records` dealt to `count` batches in order: those at the positions in `first` to the first batch."""
+    slots = st.integers(0, count - 1)
+    dealt: list[list[_R]] = [[] for _ in range(count)]
+    for n, record in enumerate(records):
+        dealt[0 if n in first else draw(slots)].append(record)
+    return dealt
+
+
+def _first_versions(records: tuple[Unit | Officer | Team | Absence, ...], kind: str) -> set[int]:
+    """The positions of the first version of each key: what must come first, because other records name it."""
+    if kind == "absence":
+        return set()  # nothing names an absence
+    seen: dict[str, int] = {}
+    for n, record in enumerate(records):
+        seen.setdefault(ENTITY_KINDS[kind].key(record), n)
+    return set(seen.values())
 
 
 @st.composite
@@ -239,6 +283,59 @@ def _split(draw: st.DrawFn, dataset: Batch, min_size: int, max_size: int, defer_
         if slot[n] < count - 1 and any(k in bare for k in item.residents):
             item = attrs.evolve(item, residents=tuple(bare.get(k, k) for k in item.residents))
         chunks[slot[n]].append(item)
-    first = attrs.evolve(dataset, residents=tuple(kept), interactions=tuple(chunks[0]))
-    middle = [Batch(interactions=tuple(chunk)) for chunk in chunks[1:-1]]
-    return (first, *middle, Batch(residents=tuple(deferred), interactions=tuple(chunks[-1])))
+    versions = {
+        kind: _spread(draw, dataset.records(kind), count, _first_versions(dataset.records(kind), kind))
+        for kind in VERSIONED_KINDS
+    }
+    residents = [kept, *([] for _ in range(count - 2)), deferred]
+    return tuple(
+        Batch(
+            units=versions["unit"][n],
+            territories=dataset.territories if n == 0 else (),
+            officers=versions["officer"][n],
+            teams=versions["team"][n],
+            absences=versions["absence"][n],
+            residents=residents[n],
+            interactions=chunks[n],
+            secret_fingerprint=dataset.secret_fingerprint,
+        )
+        for n in range(count)
+    )
+
+
+def as_of_instants(dataset: Batch) -> st.SearchStrategy[dt.datetime]:
+    """Instants to evaluate `dataset` as of: at, just before and between the instants its records were recorded.
+
+    The instants are those of the organisation's versions and of the interactions' `recorded_at`; drawn ones
+    fall on one of them, a second or a microsecond before one, halfway between two neighbours, a day before the
+    first or a day after the last, written with one of the Indonesian offsets or UTC.
+    """
+    if not isinstance(dataset, Batch):
+        raise InvalidArgument(f"dataset={dataset!r} must be a Batch")
+    versions = {
+        record.recorded_at
+        for kind in VERSIONED_KINDS
+        for record in dataset.records(kind)
+        if record.recorded_at is not None
+    }
+    recorded = versions | {interaction.recorded_at for interaction in dataset.interactions}
+    marks = sorted(recorded) or [dt.datetime.combine(dt.date(2023, 6, 8), dt.time(), dt.UTC)]
+    candidates = {marks[0] - dt.timedelta(days=1), marks[-1] + dt.timedelta(days=1)}
+    candidates |= {before + (after - before) / 2 for before, after in itertools.pairwise(marks)}
+    candidates |= _around(marks)
+    instants = st.sampled_from(sorted(candidates))
+    if versions:  # half of the instants around the versions, which are few beside the interactions
+        instants = st.sampled_from(sorted(_around(versions))) | instants
+    return st.builds(
+        lambda instant, offset: instant.astimezone(offset),
+        instants,
+        st.sampled_from(OFFSETS),
+    )
+
+
+def _around(marks: Iterable[dt.datetime]) -> set[dt.datetime]:
+    """Each of `marks`, a second before it and a microsecond before it."""
+    return {mark - delta for mark in marks for delta in (dt.timedelta(0), _SECOND, _MICROSECOND)}
+
+
+_SECOND, _MICROSECOND = dt.timedelta(seconds=1), dt.timedelta(microseconds=1)

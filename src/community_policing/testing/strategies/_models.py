@@ -27,7 +27,7 @@ from community_policing.model import (
     Weekday,
 )
 from community_policing.privacy import ref_key
-from community_policing.testing.strategies._arguments import check_date, check_int, check_keys, check_sizes
+from community_policing.testing.strategies._checks import check_date, check_int, check_keys, check_sizes
 from community_policing.testing.strategies._pools import (
     MAX_DAY,
     MAX_INSTANT,
@@ -36,9 +36,9 @@ from community_policing.testing.strategies._pools import (
     OFFSETS,
     PEOPLE,
     POLRES_IDS,
-    PSEUDONYMIZER,
     SUMMARIES,
     TAGS,
+    TESTING_PSEUDONYMIZER,
     TIMEZONES,
     TOPICS,
     VILLAGES,
@@ -221,7 +221,7 @@ def residents(
         build,
         sampled_or(chosen, resident_refs()),
         st.sampled_from(("ref", "other")),
-        st.one_of(nik_numbers().map(PSEUDONYMIZER.nik), phone_numbers().map(PSEUDONYMIZER.phone)),
+        st.one_of(nik_numbers().map(TESTING_PSEUDONYMIZER.nik), phone_numbers().map(TESTING_PSEUDONYMIZER.phone)),
         name=st.none() | names(PEOPLE),
         territory=st.none() | sampled_or(codes, territory_codes(level=TerritoryLevel.VILLAGE)),
     )

@@ -10,11 +10,11 @@ from hypothesis.errors import InvalidArgument
 
 from community_policing.model import Rank, TerritoryLevel
 from community_policing.privacy import PROVINCE_CODES, Pseudonymizer, ref_key
-from community_policing.testing.strategies._arguments import check_aware, check_keys
+from community_policing.testing.strategies._checks import check_aware, check_keys
 
 __all__ = [
     "BORN_FROM", "BORN_TO", "EPOCH", "MAX_DAY", "MAX_INSTANT", "MIN_DAY", "MIN_INSTANT", "MOBILE_PREFIXES",
-    "OFFSETS", "PEOPLE", "POLRES_IDS", "PSEUDONYMIZER", "REGIONS", "SUMMARIES", "TAGS", "TIMEZONES", "TOPICS",
+    "OFFSETS", "PEOPLE", "POLRES_IDS", "TESTING_PSEUDONYMIZER", "REGIONS", "SUMMARIES", "TAGS", "TIMEZONES", "TOPICS",
     "VILLAGES", "instants", "names", "nik_numbers", "nrps", "phone_numbers", "ranks", "resident_keys",
     "resident_refs",
     "sampled_or", "territory_codes",
@@ -30,8 +30,9 @@ MAX_INSTANT = dt.datetime(2030, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 MIN_DAY, MAX_DAY = dt.date(2023, 1, 1), dt.date(2024, 12, 31)
 BORN_FROM, BORN_TO = dt.date(1940, 1, 1), dt.date(2008, 12, 31)
 
-# A fixed secret, so the pseudonymous keys in generated data look exactly like production ones (and shrink well).
-PSEUDONYMIZER = Pseudonymizer(b"community-policing testing secret, not for production")
+#: The pseudonymizer of the generated NIK and phone keys: a fixed secret, so that they look exactly like
+#: production ones (and shrink well). Its `fingerprint` is what `datasets(secret_fingerprint=True)` carries.
+TESTING_PSEUDONYMIZER = Pseudonymizer(b"community-policing testing secret, not for production")
 
 PEOPLE = (
     "Siti Aminah", "Budi Santoso", "Sri Wahyuni", "Agus Setiawan", "Dwi Lestari", "Eko Prasetyo", "Nur Hidayah",
@@ -179,8 +180,8 @@ def resident_keys(*, refs: Collection[str] | None = None) -> st.SearchStrategy[s
     chosen = check_keys("refs", refs)
     return st.one_of(
         sampled_or(chosen, resident_refs()).map(ref_key),
-        nik_numbers().map(PSEUDONYMIZER.nik),
-        phone_numbers().map(PSEUDONYMIZER.phone),
+        nik_numbers().map(TESTING_PSEUDONYMIZER.nik),
+        phone_numbers().map(TESTING_PSEUDONYMIZER.phone),
     )
 
 
