@@ -257,8 +257,8 @@ def test_store_one_version_behind_is_migrated(tmp_path: Path, monkeypatch: pytes
     first, *rest = schema.MIGRATIONS
     old, new = first[:-1], first[-1:]  # pretend the last statement of migration 1 came in a second migration
     monkeypatch.setattr(schema, "MIGRATIONS", (old,))
-    with SQLiteStore(url) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    with SQLiteStore(url) as store, contextlib.closing(sqlite3.connect(tmp_path / "cp.db")) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (1,)  # diagnostics() needs the later tables
         with pytest.raises(StoreError, match="no such"):  # the later tables and the index are missing
             store.write(attrs.evolve(world(), interactions=(meet("i-1", at(1, 9), [NRP_A], [nik("a")]),)))
     monkeypatch.setattr(schema, "MIGRATIONS", (old, new, *rest))
@@ -602,8 +602,12 @@ def _everything(scope: Novelty, as_of: dt.datetime = FAR_FUTURE) -> NewFriendQue
 
 
 def _stored_scopes(store: SQLiteStore) -> set[int]:
-    """The scopes that have rows in ``first_contact``, read without asking for any."""
-    return {n for (n,) in store._conn.execute("SELECT DISTINCT scope FROM first_contact")}
+    """The scopes that have rows in ``first_contact``, read without asking for any.
+
+    Read on a second connection to the file: every public read of first contacts would build the scope it asks for.
+    """
+    with contextlib.closing(sqlite3.connect(store.url.removeprefix("sqlite:///"))) as conn:
+        return {n for (n,) in conn.execute("SELECT DISTINCT scope FROM first_contact")}
 
 
 def _history() -> tuple[Interaction, ...]:
@@ -672,8 +676,9 @@ def test_team_scope_is_built_when_first_asked_for_and_maintained_after(db: SQLit
 def _rebuilt_frontiers(store: SQLiteStore, folder: Path) -> dict[Novelty, list[tuple[Any, ...]]]:
     """The frontier of every scope built from scratch on a copy of `store`'s file, for comparison."""
     copy = folder / f"rebuilt-{time.monotonic_ns()}.db"
-    with contextlib.closing(sqlite3.connect(copy, isolation_level=None)) as target:
-        store._conn.backup(target)
+    source = sqlite3.connect(store.url.removeprefix("sqlite:///"))
+    with contextlib.closing(source), contextlib.closing(sqlite3.connect(copy, isolation_level=None)) as target:
+        source.backup(target)
         target.execute("DELETE FROM first_contact WHERE scope <> 0")
         target.execute("DELETE FROM maintained_scope WHERE scope <> 0")
     with SQLiteStore.at(copy) as rebuilt:
@@ -711,6 +716,7 @@ def test_a_scope_built_by_another_connection_meanwhile_is_not_built_twice(tmp_pa
     with SQLiteStore.at(tmp_path / "cp.db") as first, SQLiteStore.at(tmp_path / "cp.db") as second:
         write_both(memory, first, attrs.evolve(world(), interactions=_history()))
         assert first.diagnostics()["maintained_scopes"] == [Novelty.OFFICER]
+        # The race is only visible inside: `_transaction` is the seam between "saw it unmaintained" and the lock.
         real = first._transaction
         builds: list[int] = []
 
@@ -892,9 +898,7 @@ def test_scopes_asked_for_midway_agree_with_memory_store(
                 write_both(memory, store, batches[n])
         expected = [scope for scope in Novelty if scope is Novelty.OFFICER or scope in asked]
         assert store.diagnostics()["maintained_scopes"] == expected
-        assert {n for (n,) in store._conn.execute("SELECT DISTINCT scope FROM first_contact")} <= {
-            schema.SCOPES[scope] for scope in expected
-        }
+        assert _stored_scopes(store) <= {schema.SCOPES[scope] for scope in expected}
         incremental = {scope: store.frontier(scope) for scope in expected}
         rebuilt = _rebuilt_frontiers(store, Path(folder))
         assert incremental == {scope: rebuilt[scope] for scope in expected}
@@ -971,8 +975,8 @@ def _process_batches(seed: int) -> list[Batch]:
                 recorded=occurred + dt.timedelta(hours=rng.choice((0, 2, 30))),
             )
         )
-    mine = random.Random(seed)
-    return [Batch(interactions=tuple(mine.sample(pool, 25))) for _ in range(12)]
+    sampler = random.Random(seed)
+    return [Batch(interactions=tuple(sampler.sample(pool, 25))) for _ in range(12)]
 
 
 def _writer(path: str, seed: int, start: Any, results: Any) -> None:
@@ -1020,7 +1024,7 @@ def test_concurrent_writer_processes(tmp_path: Path) -> None:
 def _asker(path: str, order: list[str], start: Any, results: Any) -> None:
     """Ask for every scope in `order` at the same moment as the other processes; report which scopes it built."""
     built: list[int] = []
-    real = SQLiteStore._materialise
+    real = SQLiteStore._materialise  # the seam where a scope is built: only visible inside
 
     def spy(self: SQLiteStore, number: int) -> None:  # runs under the write lock, so the look is reliable
         if not self._conn.execute("SELECT 1 FROM maintained_scope WHERE scope = ?", (number,)).fetchone():
@@ -1103,7 +1107,7 @@ def _big_batch(round_: int, officers: list[str], size: int) -> Batch:
     )
 
 
-def _fingerprint(store: SQLiteStore, batch: Batch) -> tuple[Any, ...]:
+def _state_of(store: SQLiteStore, batch: Batch) -> tuple[Any, ...]:
     """Row counts, which of the batch's interactions are stored, and every first contact."""
     known = store.known("interaction", [i.id for i in batch.interactions])
     query = NewFriendQuery(scope=Novelty.TEAM, start=_DAYS[0], end=dt.date(2024, 4, 30), as_of=FAR_FUTURE)
@@ -1134,12 +1138,12 @@ def test_killed_writer_leaves_before_or_after(tmp_path: Path) -> None:
         source = tmp_path / f"batch{round_}.json"
         source.write_text(json.dumps(unstructure(batch)))
         with SQLiteStore(url) as store:
-            before = _fingerprint(store, batch)
+            before = _state_of(store, batch)
         scratch = tmp_path / f"after{round_}.db"  # the expected "after" state, computed on a copy
         shutil.copyfile(tmp_path / "cp.db", scratch)  # closing the last connection checkpointed the WAL
         with SQLiteStore(f"sqlite:///{scratch}") as copy:
             copy.write(batch)
-            after = _fingerprint(copy, batch)
+            after = _state_of(copy, batch)
         child = subprocess.Popen([sys.executable, "-c", _CHILD, url, str(source)], stdout=subprocess.PIPE, text=True)
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "writing"
@@ -1148,7 +1152,7 @@ def test_killed_writer_leaves_before_or_after(tmp_path: Path) -> None:
         child.wait()
         child.stdout.close()
         with SQLiteStore(url) as store:
-            now = _fingerprint(store, batch)
+            now = _state_of(store, batch)
         assert now in (before, after)
         outcomes.append("after" if now == after else "before")
     assert len(outcomes) >= 3
