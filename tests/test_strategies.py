@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from community_policing.batch import VERSIONED_KINDS, version_key
 from community_policing.calendar import day_close, local_day
 from community_policing.calendar import zone as zone_info
 from community_policing.convert import structure, unstructure
@@ -82,6 +83,26 @@ def test_datasets_are_consistent_and_a_store_accepts_them_whole(batch: Batch) ->
         assert dt.timedelta(0) <= interaction.recorded_at - interaction.occurred_at <= dt.timedelta(hours=72)
     report = MemoryStore().write(batch)
     assert dict(report.written) == _kinds(batch)
+
+
+@given(cps.datasets(max_versions=3, secret_fingerprint=True))
+def test_datasets_with_versions_are_consistent_and_every_version_is_stored(batch: Batch) -> None:
+    assert missing_references(batch, NOTHING_STORED) == []
+    for kind in VERSIONED_KINDS:
+        records = batch.records(kind)
+        assert len({version_key(record) for record in records}) == len(records)
+    assert batch.secret_fingerprint == cps.TESTING_PSEUDONYMIZER.fingerprint
+    for absence in batch.absences:
+        if absence.withdrawn:  # withdraws a version of the same absence recorded before it
+            earlier = [
+                a for a in batch.absences if version_key(a)[:-1] == version_key(absence)[:-1] and not a.withdrawn
+            ]
+            assert any(a.recorded_at is None or a.recorded_at < absence.recorded_at for a in earlier)  # type: ignore[operator]
+    store = MemoryStore()
+    store.write(batch)
+    assert store.secret_fingerprint() == batch.secret_fingerprint
+    for kind in VERSIONED_KINDS:
+        assert len(store.versions(kind)) == len(batch.records(kind))
 
 
 @settings(max_examples=60)
@@ -152,6 +173,29 @@ def _features(batch: Batch) -> set[str]:
         instants[(i.officers[0], i.occurred_at)] += 1
     found |= {"repeat contact" for n in pairs.values() if n > 1}
     found |= {"tie at the same instant" for n in instants.values() if n > 1}
+    return found | _history_features(batch)
+
+
+def _history_features(batch: Batch) -> set[str]:
+    """The features of the organisation's history a dataset shows, by name."""
+    found: set[str] = set()
+    for kind in ("unit", "officer", "team"):
+        timed = [record for record in batch.records(kind) if record.recorded_at is not None]
+        found |= {f"timed {kind} version"} if timed else set()
+        timeless = {version_key(record)[0] for record in batch.records(kind) if record.recorded_at is None}
+        found |= {f"{kind} known only from an instant"} if {version_key(r)[0] for r in timed} - timeless else set()
+    first = {o.nrp: o for o in reversed(batch.officers)}
+    for officer in batch.officers:
+        found |= {"officer moves unit"} if officer.unit != first[officer.nrp].unit else set()
+    zones = {u.id: u.timezone for u in batch.units if u.recorded_at is None}
+    found |= {"unit changes time zone" for u in batch.units if u.id in zones and u.timezone != zones[u.id]}
+    teams = {t.id: t.members for t in batch.teams if t.recorded_at is None}
+    found |= {"team changes members" for t in batch.teams if t.id in teams and t.members != teams[t.id]}
+    for absence in batch.absences:
+        if absence.withdrawn:
+            found.add("withdrawn absence")
+        elif absence.recorded_at is not None and absence.recorded_at.date() > absence.end:
+            found.add("absence recorded after the fact")
     return found
 
 
@@ -171,6 +215,71 @@ def test_datasets_show_the_features_the_rules_turn_on() -> None:
         "key without a record", "repeat contact", "tie at the same instant",
     }  # fmt: skip
     assert wanted <= set(seen), f"never generated: {sorted(wanted - set(seen))}"
+
+
+def test_datasets_with_versions_show_the_history_the_rules_turn_on() -> None:
+    seen: Counter[str] = Counter()
+
+    @settings(max_examples=100, derandomize=True, database=None)
+    @given(cps.datasets(max_versions=2))
+    def collect(batch: Batch) -> None:
+        seen.update(_history_features(batch))
+
+    collect()
+    wanted = {
+        "timed unit version", "timed officer version", "timed team version", "unit known only from an instant",
+        "officer known only from an instant", "team known only from an instant", "officer moves unit",
+        "unit changes time zone", "team changes members", "withdrawn absence", "absence recorded after the fact",
+    }  # fmt: skip
+    assert wanted <= set(seen), f"never generated: {sorted(wanted - set(seen))}"
+
+
+def test_datasets_without_versions_have_a_timeless_organisation() -> None:
+    @settings(max_examples=30, database=None)
+    @given(cps.datasets())
+    def check(batch: Batch) -> None:
+        assert not _history_features(batch)
+        assert batch.secret_fingerprint is None
+
+    check()
+
+
+@given(st.data())
+def test_as_of_instants_fall_at_before_and_between_the_recorded_instants(data: st.DataObject) -> None:
+    batch = data.draw(cps.datasets(max_versions=2, max_interactions=10), label="dataset")
+    instant = data.draw(cps.as_of_instants(batch), label="as of")
+    marks = sorted(
+        {r.recorded_at for kind in VERSIONED_KINDS for r in batch.records(kind) if r.recorded_at is not None}
+        | {i.recorded_at for i in batch.interactions}
+    )
+    assert instant.utcoffset() in {dt.timedelta(hours=h) for h in (0, 7, 8, 9)}
+    if marks:
+        assert marks[0] - dt.timedelta(days=1) <= instant <= marks[-1] + dt.timedelta(days=1)
+
+
+def test_as_of_instants_hit_each_side_of_a_version() -> None:
+    sides: Counter[str] = Counter()
+
+    @settings(max_examples=100, derandomize=True, database=None)
+    @given(st.data())
+    def collect(data: st.DataObject) -> None:
+        batch = data.draw(cps.datasets(max_versions=2, max_interactions=10))
+        timed = [o.recorded_at for o in batch.officers if o.recorded_at is not None]
+        if timed:
+            instant = data.draw(cps.as_of_instants(batch))
+            sides.update(
+                "at"
+                if instant == t
+                else "just before"
+                if dt.timedelta(0) < t - instant <= dt.timedelta(seconds=1)
+                else "before"
+                if instant < t
+                else "after"
+                for t in timed
+            )
+
+    collect()
+    assert {"at", "just before", "before", "after"} <= set(sides), sides
 
 
 @settings(max_examples=60)
@@ -209,6 +318,23 @@ def test_split_batches_can_be_written_in_order_and_mean_the_whole(data: st.DataO
             as_of=dt.datetime.max.replace(tzinfo=dt.UTC),
         )
         assert list(pieces.new_friend_days(query)) == list(whole.new_friend_days(query))
+
+
+@settings(max_examples=40)
+@given(st.data())
+def test_split_batches_of_a_dataset_with_versions_hold_every_version_once(data: st.DataObject) -> None:
+    batch = data.draw(cps.datasets(max_versions=2, secret_fingerprint=True, max_interactions=10), label="dataset")
+    parts = data.draw(cps.split_batches(batch, min_size=2), label="parts")
+    for kind in VERSIONED_KINDS:
+        spread = [record for part in parts for record in part.records(kind)]
+        assert sorted(map(version_key, spread), key=repr) == sorted(map(version_key, batch.records(kind)), key=repr)
+    assert {part.secret_fingerprint for part in parts} == {batch.secret_fingerprint}
+    whole, pieces = MemoryStore(), MemoryStore()
+    whole.write(batch)
+    for part in parts:
+        pieces.write(part)  # each part's references are satisfied by what came before
+    for kind in VERSIONED_KINDS:
+        assert pieces.versions(kind) == whole.versions(kind)
 
 
 def test_split_batches_sometimes_defer_residents_behind_bare_refs() -> None:
@@ -324,6 +450,34 @@ def test_model_strategies_round_trip_through_the_converter(kind: type[Any], stra
     check()
 
 
+@pytest.mark.parametrize(("kind", "strategy"), _MODEL_STRATEGIES, ids=[k.__name__ for k, _ in _MODEL_STRATEGIES])
+def test_plain_arguments_build_the_same_record(kind: type[Any], strategy: st.SearchStrategy[Any]) -> None:
+    @settings(max_examples=40)
+    @given(cps.plain_arguments(strategy))
+    def check(pair: tuple[Any, dict[str, Any]]) -> None:
+        record, arguments = pair
+        assert kind(**arguments) == record
+
+    check()
+
+
+def test_plain_arguments_are_written_the_plain_way() -> None:
+    seen: Counter[str] = Counter()
+
+    @settings(max_examples=100, derandomize=True, database=None)
+    @given(cps.plain_arguments(cps.interactions()), cps.plain_arguments(cps.officers()))
+    def collect(interaction: tuple[Interaction, dict[str, Any]], officer: tuple[Officer, dict[str, Any]]) -> None:
+        arguments = {**interaction[1], **{f"officer.{k}": v for k, v in officer[1].items()}}
+        seen.update(f"{name} as {type(value).__name__}" for name, value in arguments.items())
+        seen.update("bare ref" for key in interaction[1]["residents"] if isinstance(key, str) and ":" not in key)
+        seen.update("recorded_at left out" for _ in [0] if "recorded_at" not in interaction[1])
+
+    collect()
+    wanted = {"kind as str", "officer.rank as str", "residents as list", "bare ref"}
+    wanted |= {"residents as list", "officers as list", "recorded_at left out", "officer.days_off as list"}
+    assert wanted <= set(seen), f"never generated: {sorted(wanted - set(seen))}"
+
+
 @pytest.mark.parametrize("kind", [kind for kind, _ in _MODEL_STRATEGIES] + [Batch], ids=lambda kind: kind.__name__)
 def test_from_type_uses_the_registered_strategies(kind: type[Any]) -> None:
     @settings(max_examples=10)
@@ -394,6 +548,10 @@ _BAD: list[tuple[str, Callable[[], object]]] = [
     ("split-not-a-batch", lambda: cps.split_batches("dataset")),  # type: ignore[arg-type]
     ("split-zero-batches", lambda: cps.split_batches(Batch(), min_size=0)),
     ("split-reversed", lambda: cps.split_batches(Batch(), min_size=3, max_size=2)),
+    ("negative-versions", lambda: cps.datasets(max_versions=-1)),
+    ("fingerprint-as-text", lambda: cps.datasets(secret_fingerprint="yes")),  # type: ignore[arg-type]
+    ("as-of-not-a-batch", lambda: cps.as_of_instants([])),  # type: ignore[arg-type]
+    ("plain-not-a-strategy", lambda: cps.plain_arguments(Officer)),  # type: ignore[arg-type]
 ]
 
 

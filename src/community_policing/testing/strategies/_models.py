@@ -267,7 +267,7 @@ def interactions(
         _interaction,
         ids,
         instants(min_value=min_value, max_value=max_value),
-        st.integers(0, 72 * 3600),
+        st.just(0) | st.integers(0, 72 * 3600),  # often recorded as it happens: `recorded_at` left at its default
         st.sampled_from(OFFSETS),
         st.none() | ids,
         territory=sampled_or(codes, territory_codes()),
