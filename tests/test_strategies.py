@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from community_policing.batch import VERSIONED_KINDS, version_key
+from community_policing.batch import VERSIONED_KINDS, missing_references, version_key
 from community_policing.calendar import day_close, local_day
 from community_policing.calendar import zone as zone_info
 from community_policing.convert import structure, unstructure
@@ -36,7 +36,6 @@ from community_policing.model import (
     UnitLevel,
 )
 from community_policing.privacy import check_nik, normalise_phone, ref_key
-from community_policing.storage.integrity import missing_references
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Batch, EntityKind, NewFriendQuery, Novelty
 from community_policing.testing import strategies as cps
