@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -487,16 +488,39 @@ def test_there_are_hookspecs() -> None:
     }
 
 
+def documented_hooks() -> dict[str, str]:
+    """The hook headings of docs/plugins.md: name -> the signature written after it (datasette's docs test)."""
+    found = re.findall(r"^### `(community_policing_\w+)(\(.*\).*)`$", DOCS.read_text(encoding="utf-8"), re.MULTILINE)
+    return dict(found)
+
+
+def signature_of(function: Callable[..., object]) -> str:
+    """``(a, b) -> Sequence[StoreBackend]`` for a hookspec, with the annotations as written in the module."""
+    signature = inspect.signature(function)
+    parameters = ", ".join(signature.parameters)
+    return f"({parameters}) -> {signature.return_annotation}"
+
+
 @pytest.mark.parametrize(("name", "function"), hookspec_functions())
-def test_every_hookspec_is_documented(name: str, function: Callable[..., object]) -> None:
+def test_every_hookspec_has_a_heading_with_its_signature(name: str, function: Callable[..., object]) -> None:
     docstring = inspect.getdoc(function) or ""
     assert any(line.startswith(":return:") for line in docstring.splitlines()), f"{name} has no ':return:' line"
-    assert f"### `{name}`" in DOCS.read_text(encoding="utf-8"), f"docs/plugins.md has no heading for {name}"
+    headings = documented_hooks()
+    assert name in headings, f"docs/plugins.md has no heading for {name}"
+    assert headings[name] == signature_of(function), f"the heading of {name} shows another signature"
 
 
-@pytest.mark.parametrize("name", community_policing.plugins.__all__)
-def test_every_name_for_plugin_authors_is_documented(name: str) -> None:
-    assert f"`{name}`" in DOCS.read_text(encoding="utf-8"), f"docs/plugins.md does not mention `{name}`"
+def test_every_hook_heading_is_a_hookspec() -> None:
+    assert set(documented_hooks()) == {name for name, _ in hookspec_functions()}
+
+
+def test_the_names_for_plugin_authors_are_exactly_those_in_the_docs_table() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text[text.index("## The one place to import from") :]
+    section = section[: section.index("\n## ", 1)]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    documented = {name for cell in rows for name in re.findall(r"`(\w+)`", cell)}
+    assert documented == set(community_policing.plugins.__all__)
 
 
 def test_plugin_docs_name_the_environment_variables_and_the_command() -> None:

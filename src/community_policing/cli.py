@@ -14,7 +14,6 @@ from pathlib import Path
 from community_policing.batch import ENTITY_KINDS
 from community_policing.convert import parse_date, parse_instant
 from community_policing.errors import CommunityPolicingError, suggest
-from community_policing.interchange import iter_lines
 from community_policing.plugins import format_plugins, load_registry
 from community_policing.privacy import secret_from_env
 from community_policing.registry import Registry
@@ -112,13 +111,13 @@ def _version() -> str:
 def _load(args: argparse.Namespace, registry: Registry) -> int:
     pseudonymizer = secret_from_env()
     if args.file == "-":
-        lines = list(iter_lines(sys.stdin))
+        lines = list(sys.stdin)  # line endings are JSON whitespace: the reader takes the lines as they come
         source = "<stdin>"
     else:
         path = Path(args.file)
         try:
             with path.open(encoding="utf-8") as handle:
-                lines = list(iter_lines(handle))
+                lines = list(handle)
         except (OSError, UnicodeDecodeError) as error:
             raise UsageError(f"cannot read {args.file}: {error}") from None
         source = str(path)

@@ -18,7 +18,6 @@ from community_policing.errors import FieldError, Problem, suggest
 from community_policing.model import Rank, ResidentMention, parse_enum
 
 __all__ = [
-    "converter",
     "dumps",
     "parse_date",
     "parse_instant",

@@ -39,7 +39,6 @@ __all__ = [
     "ParsedDataset",
     "ResidentRecord",
     "follow_up_problems",
-    "iter_lines",
     "parse_dataset",
     "raise_problems",
     "read_dataset",
@@ -390,9 +389,3 @@ def read_dataset(
         [*parsed.problems, *reference_problems(parsed), *follow_up_problems(parsed)], max_problems=max_problems
     )
     return parsed.batch
-
-
-def iter_lines(stream: Iterable[str]) -> Iterator[str]:
-    """Lines of a text stream without their line endings (a helper for readers of files and stdin)."""
-    for line in stream:
-        yield line.rstrip("\r\n")
