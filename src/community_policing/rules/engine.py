@@ -20,7 +20,7 @@ from community_policing.model import Absence, Officer, Team, Unit
 from community_policing.rules.spec import Rule, builtin_rules
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Store
 
-__all__ = ["Evaluation", "EvaluationContext", "Finding", "Status", "Summary", "evaluate"]
+__all__ = ["Evaluation", "EvaluationContext", "Finding", "Status", "Summary", "day_status", "evaluate"]
 
 
 class Status(enum.StrEnum):
@@ -30,6 +30,9 @@ class Status(enum.StrEnum):
     MISSED = "missed"
     EXCUSED = "excused"
     PENDING = "pending"
+
+
+_MET, _MISSED, _EXCUSED, _PENDING = Status.MET, Status.MISSED, Status.EXCUSED, Status.PENDING
 
 
 class Finding(NamedTuple):
@@ -153,15 +156,22 @@ class EvaluationContext:
             self._new_friends[key] = tuple(self.store.new_friend_days(query))
         return self._new_friends[key]
 
-    def status(self, *, count: int, required: int, excuse: str | None, close: dt.datetime) -> tuple[Status, str | None]:
+    def status(self, *, count: int, required: int, excuse: str | None, close: dt.datetime) -> Status:
         """The status of a day from its count, the requirement, the excuse (if any) and the day's close."""
-        if excuse is not None:
-            return Status.EXCUSED, excuse
-        if count >= required:
-            return Status.MET, None
-        if close > self.as_of:
-            return Status.PENDING, None
-        return Status.MISSED, None
+        return day_status(count, required, excuse, close > self.as_of)
+
+
+def day_status(count: int, required: int, excuse: str | None, still_open: bool) -> Status:
+    """The one decision of a day's status: excused when there is an excuse, else met when `count` reaches
+    `required`, else pending while the day's close is after the as-of instant (`still_open`), else missed.
+
+    Positional and plain: the officer loop calls it once per officer and day.
+    """
+    if excuse is not None:
+        return _EXCUSED
+    if count >= required:
+        return _MET
+    return _PENDING if still_open else _MISSED
 
 
 def summarise(findings: Iterable[Finding]) -> list[Summary]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 import attrs
 
 from community_policing.errors import FieldError
-from community_policing.rules.engine import EvaluationContext, Finding, Status
+from community_policing.rules.engine import EvaluationContext, Finding, day_status
 from community_policing.rules.spec import Rule, Subject
 from community_policing.storage.protocol import NewFriendDay, Novelty
 
@@ -85,9 +85,8 @@ class NewFriends:
                 )
         days = [day for day in context.days if rule.in_force(day)]
         at_least, grace, rule_id = params.at_least, params.grace_hours, rule.id
-        met, missed, excused_, pending = Status.MET, Status.MISSED, Status.EXCUSED, Status.PENDING
         closes: dict[str, list[bool]] = {}
-        nothing: dict[dt.date, NewFriendDay] = {}
+        no_days: dict[dt.date, NewFriendDay] = {}
         for nrp, officer in sorted(context.officers.items()):
             calendar = context.calendar(nrp, exclude_public_holidays=params.exclude_public_holidays)
             zone = calendar.timezone
@@ -98,19 +97,12 @@ class NewFriends:
             last = len(days) if officer.active_to is None else bisect.bisect_right(days, officer.active_to)
             active = days[first:last]
             excused = calendar.excuses(active)
-            mine = friends.get(nrp, nothing)
+            own_days = friends.get(nrp, no_days)
             for day, still_open in zip(active, closes[zone][first:last], strict=True):
-                found = mine.get(day)
+                found = own_days.get(day)
                 count, evidence = (0, ()) if found is None else (len(found.residents), found.evidence)
                 reason = excused.get(day)
-                if reason is not None:
-                    status = excused_
-                elif count >= at_least:
-                    status = met
-                elif still_open:
-                    status = pending
-                else:
-                    status = missed
+                status = day_status(count, at_least, reason, still_open)
                 yield Finding(rule_id, "officer", nrp, day, status, count, at_least, reason, evidence)
 
     def _teams(
@@ -140,10 +132,11 @@ class NewFriends:
                             continue
                         residents |= found
                         evidence |= shown
-                status, reason = context.status(
+                reason = None if on_duty else "no_member_on_duty"
+                status = context.status(
                     count=len(residents),
                     required=params.at_least,
-                    excuse=None if on_duty else "no_member_on_duty",
+                    excuse=reason,
                     close=context.close(timezone, day, params.grace_hours),
                 )
                 yield Finding(
