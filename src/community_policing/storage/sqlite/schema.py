@@ -8,6 +8,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from community_policing.batch import ENTITY_KINDS
 from community_policing.calendar import day_end
 from community_policing.errors import StoreUnavailable
 from community_policing.storage.protocol import EntityKind, Novelty
@@ -152,17 +153,6 @@ IN = "(SELECT value FROM json_each(?))"
 """A set of keys bound as one parameter, a JSON array (see `json_keys`): no limit on the number of keys."""
 
 
-_KEY_COLUMNS: dict[EntityKind, tuple[str, str]] = {
-    "unit": ("unit", "id"),
-    "territory": ("territory", "code"),
-    "officer": ("officer", "nrp"),
-    "team": ("team", "id"),
-    "absence": ("absence", "nrp"),
-    "resident": ("resident", "ref"),
-    "interaction": ("interaction", "id"),
-}
-
-
 TIMELESS = -(2**63)
 """The `recorded` of a timeless version: below every instant, so the version in force as of T is simply the one
 with the greatest `recorded` <= T (a timed version recorded by T outranks the timeless one)."""
@@ -176,9 +166,13 @@ def recorded(moment: dt.datetime | None) -> int:
 
 
 def known_keys(conn: sqlite3.Connection, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
-    """The subset of `keys` stored as `kind` (residents by ref, the others by their key)."""
-    table, column = _KEY_COLUMNS[kind]
-    rows = conn.execute(f"SELECT {column} FROM {table} WHERE {column} IN {IN}", (json_keys(keys),))
+    """The subset of `keys` stored as `kind` (residents by ref, the others by their key).
+
+    Each kind has a table of its name whose key column is the kind's key field (`ENTITY_KINDS`); for the versioned
+    kinds it is the latest view, which holds every key that has any version.
+    """
+    column = ENTITY_KINDS[kind].key_field
+    rows = conn.execute(f"SELECT {column} FROM {kind} WHERE {column} IN {IN}", (json_keys(keys),))
     return frozenset(key for (key,) in rows)
 
 

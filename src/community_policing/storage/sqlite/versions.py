@@ -8,17 +8,14 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from community_policing.batch import VersionedKind
+from community_policing.batch import ENTITY_KINDS, VersionedKind
 from community_policing.convert import converter
-from community_policing.model import Absence, Officer, Team, Unit
 from community_policing.storage.first_contacts import Placements, new_friend_days
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
 from community_policing.storage.sqlite.schema import LATEST, instant, micros
 
-__all__ = ["RECORDS", "history_new_friend_days", "in_force", "latest_applies", "placements", "versions"]
+__all__ = ["history_new_friend_days", "in_force", "latest_applies", "placements", "versions"]
 
-RECORDS: dict[VersionedKind, type[Any]] = {"unit": Unit, "officer": Officer, "team": Team, "absence": Absence}
-"""The record class of each versioned kind."""
 
 _KEY_COLUMNS: dict[VersionedKind, tuple[str, str]] = {  # kind -> (table of every version, its key columns)
     "unit": ("unit_version", "id"),
@@ -51,14 +48,14 @@ def in_force(conn: sqlite3.Connection, kind: VersionedKind, as_of: dt.datetime |
         rows = conn.execute(_LATEST_VIEW[kind]).fetchall()
     else:
         rows = conn.execute(_IN_FORCE[kind], {"as_of": LATEST if as_of is None else micros(as_of)}).fetchall()
-    record = RECORDS[kind]
+    record = ENTITY_KINDS[kind].record
     return tuple(converter.structure(json.loads(doc), record) for (doc,) in rows)
 
 
 def versions(conn: sqlite3.Connection, kind: VersionedKind) -> tuple[Any, ...]:
     """Every stored version of `kind`, sorted by key, then `recorded` (the timeless version first)."""
     table, columns = _KEY_COLUMNS[kind]
-    record = RECORDS[kind]
+    record = ENTITY_KINDS[kind].record
     rows = conn.execute(f"SELECT doc FROM {table} ORDER BY {columns}, recorded").fetchall()
     return tuple(converter.structure(json.loads(doc), record) for (doc,) in rows)
 

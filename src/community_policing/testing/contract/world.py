@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 
-from community_policing.batch import VERSIONED_KINDS
+from community_policing.batch import ENTITY_KINDS, VERSIONED_KINDS
 from community_policing.convert import dumps
 from community_policing.model import (
     Absence,
@@ -186,6 +186,4 @@ def changes(report: WriteReport) -> tuple[dict[str, int], dict[str, int]]:
 
 def counts(batch: Batch) -> dict[str, int]:
     """Records per kind in `batch`, as a write report names the kinds."""
-    fields = {"unit": "units", "territory": "territories", "officer": "officers", "team": "teams"}
-    fields |= {"absence": "absences", "resident": "residents", "interaction": "interactions"}
-    return {kind: len(getattr(batch, name)) for kind, name in fields.items() if getattr(batch, name)}
+    return {kind: len(batch.records(kind)) for kind in ENTITY_KINDS if batch.records(kind)}
