@@ -228,3 +228,19 @@ def test_a_plugin_problem_is_one_warning_and_does_not_change_the_status(capsys: 
     assert "plugin 'odd' is left out: community_policing_store_backends raised RuntimeError: misconfigured" in err
     assert "problems:" in out
     assert "odd" in out
+
+
+def test_a_load_with_another_secret_is_refused_in_one_sentence_and_changes_nothing(
+    env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    evaluate = ("evaluate", "--from", "2023-06-08", "--to", "2023-06-30", "--as-of", "2023-07-01T00:00:00+07:00")
+    before = run(capsys, *evaluate, "--format", "json")[1]
+    monkeypatch.setenv("COMMUNITY_POLICING_SECRET", "another-secret-of-16-bytes-or-more")
+    status, out, err = run(capsys, "load", str(EXAMPLE))
+    assert (status, out) == (2, "")
+    [line] = err.splitlines()
+    assert line.startswith("community-policing load: error: the secret differs from the one this store's residents")
+    assert "another-secret" not in err
+    monkeypatch.setenv("COMMUNITY_POLICING_SECRET", SECRET)
+    assert run(capsys, *evaluate, "--format", "json")[1] == before
