@@ -258,7 +258,7 @@ def test_store_one_version_behind_is_migrated(tmp_path: Path, monkeypatch: pytes
         assert [d.residents for d in store.new_friend_days(queries()[-1])] == [(nik("a"),)]
 
 
-def _downgrade(path: Path, version: int) -> None:
+def downgrade(path: Path, version: int) -> None:
     """Turn a file of this version holding only timeless records back into what `version` (1 or 2) wrote.
 
     Version 2 had no version tables and no ``meta``, and keyed absences without ``recorded``; version 1 also had no
@@ -290,8 +290,8 @@ def test_version_1_files_keep_every_scope_they_maintained(tmp_path: Path) -> Non
         assert expected == reads(memory)
     with SQLiteStore.at(tmp_path / "empty.db") as store:
         store.write(world())
-    _downgrade(tmp_path / "full.db", 1)
-    _downgrade(tmp_path / "empty.db", 1)
+    downgrade(tmp_path / "full.db", 1)
+    downgrade(tmp_path / "empty.db", 1)
     with SQLiteStore.at(tmp_path / "full.db") as store:
         facts = store.diagnostics()
         assert facts["schema_version"] == SCHEMA_VERSION
