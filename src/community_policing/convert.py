@@ -14,7 +14,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from community_policing.errors import FieldError, Problem, suggest
+from community_policing.errors import FieldError, Problem, excerpt, is_identifier_path, suggest
 from community_policing.model import Rank, ResidentMention, parse_enum
 
 __all__ = [
@@ -41,11 +41,11 @@ def parse_date(value: object) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     if not isinstance(value, str) or not _DATE.match(value):
-        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {excerpt(value)}")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"not a calendar date: {value!r}") from None
+        raise ValueError(f"not a calendar date: {excerpt(value)}") from None
 
 
 def parse_instant(value: object) -> dt.datetime:
@@ -55,17 +55,26 @@ def parse_instant(value: object) -> dt.datetime:
             raise ValueError(f"instant {value.isoformat()!r} has no UTC offset")
         return value
     if not isinstance(value, str):
-        raise ValueError(f"expected an ISO 8601 instant with an offset, got {value!r}")
+        raise ValueError(f"expected an ISO 8601 instant with an offset, got {excerpt(value)}")
     if _INSTANT_NO_OFFSET.match(value):
-        raise ValueError(f"instant {value!r} has no UTC offset; write it like {value}+07:00")
+        raise ValueError(f"instant {excerpt(value)} has no UTC offset; write it like {value}+07:00")
     if not _INSTANT.match(value):
         raise ValueError(
-            f"expected an ISO 8601 instant with an offset such as 2023-06-08T09:15:00+07:00, got {value!r}"
+            f"expected an ISO 8601 instant with an offset such as 2023-06-08T09:15:00+07:00, got {excerpt(value)}"
         )
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"not a valid instant: {value!r}") from None
+        raise ValueError(f"not a valid instant: {excerpt(value)}") from None
+
+
+class ValueTypeError(ValueError):
+    """A JSON value of the wrong type: what was `expected`, and the `value` (quoted only as a short excerpt)."""
+
+    def __init__(self, expected: str, value: object) -> None:
+        self.expected = expected
+        self.value = value
+        super().__init__(f"expected {expected}, got {excerpt(value)}")
 
 
 def _strict(kind: type[_T], label: str) -> Callable[[Any, type], _T]:
@@ -75,7 +84,7 @@ def _strict(kind: type[_T], label: str) -> Callable[[Any, type], _T]:
             return _structure_enum(value, _type)  # type: ignore[return-value]
         # bool is an int in Python; JSON true is not a number here.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ValueError(f"expected {label}, got {value!r}")
+            raise ValueTypeError(label, value)
         return value
 
     return structure_strict
@@ -85,7 +94,7 @@ def _structure_enum(value: Any, kind: type[enum.Enum]) -> enum.Enum:
     """Every enum by its value, case and spacing forgiven (`model.parse_enum`); ranks by `Rank.parse`."""
     if kind is Rank:
         if not isinstance(value, str):
-            raise ValueError(f"expected a Polri rank, got {value!r}")
+            raise ValueError(f"expected a Polri rank, got {excerpt(value)}")
         try:
             return Rank.parse(value)
         except FieldError as error:
@@ -106,7 +115,7 @@ def _resident_mention(value: Any, _kind: Any) -> str | ResidentMention:
     if isinstance(value, dict):
         mention: ResidentMention = converter.structure(value, ResidentMention)
         return mention
-    raise ValueError(f"expected a resident ref (string) or an object with ref/nik/phone, got {value!r}")
+    raise ValueTypeError("a resident ref (string) or an object with ref/nik/phone", value)
 
 
 def _is_homogeneous_tuple(kind: Any) -> bool:
@@ -133,7 +142,7 @@ def _make_converter() -> cattrs.Converter:
 
     def structure_tuple(value: Any, kind: Any) -> Any:
         if not isinstance(value, list | tuple):
-            raise ValueError(f"expected a list, got {value!r}")
+            raise ValueTypeError("a list", value)
         item = typing.get_args(kind)[0]
         if item is str:
             return base_tuple_hook(value, kind)
@@ -155,7 +164,7 @@ def _make_converter() -> cattrs.Converter:
 
         def structure_object(value: Any, kind: type) -> Any:
             if not isinstance(value, dict):
-                raise ValueError(f"expected an object, got {value!r}")
+                raise ValueTypeError("an object", value)
             return fn(value, kind)
 
         return structure_object
@@ -197,18 +206,31 @@ def dumps(value: Any) -> str:
     return json.dumps(unstructure(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _leaf(error: BaseException) -> tuple[str, str]:
-    """The extra path and the message of a leaf exception."""
+def _leaf(error: BaseException, where: str) -> tuple[str, str]:
+    """The extra path and the message of a leaf exception found at path `where`.
+
+    Values are quoted as short excerpts; at an identifier's path (a NIK, a phone number) not at all.
+    """
     if isinstance(error, FieldError):
         field = error.field
         suffix = field if field.startswith("[") else f".{field}"
-        return suffix, f"{error.reason} (got {error.value!r})"
+        if is_identifier_path(where + suffix):
+            return suffix, f"{error.reason} (the value is not shown: identifiers are never echoed)"
+        return suffix, f"{error.reason} (got {excerpt(error.value)})"
     if isinstance(error, cattrs.ForbiddenExtraKeysError):
         known = [str(a.metadata.get("name", a.name)) for a in attrs.fields(error.cl)] if attrs.has(error.cl) else []
-        named = [f"{name!r}{suggest(name, known)}" for name in sorted(error.extra_fields)]
-        return "", f"unknown field(s): {', '.join(named)}"
+        extra = sorted(error.extra_fields)
+        named = [f"{excerpt(name)}{suggest(name, known) if len(name) < 100 else ''}" for name in extra[:10]]
+        more = f" and {len(extra) - 10:,} more" if len(extra) > 10 else ""
+        return "", f"unknown field(s): {', '.join(named)}{more}"
     if isinstance(error, KeyError):
         return f".{error.args[0]}" if error.args else "", "required field missing"
+    if isinstance(error, ValueTypeError):
+        if is_identifier_path(where):
+            return "", f"expected {error.expected} (the value is not shown: identifiers are never echoed)"
+        return "", f"expected {error.expected}, got {excerpt(error.value)}"
+    if is_identifier_path(where):
+        return "", f"not a valid value ({type(error).__name__}; the value is not shown: identifiers are never echoed)"
     if isinstance(error, TypeError | ValueError):
         return "", str(error) or type(error).__name__
     return "", f"{type(error).__name__}: {error}"
@@ -245,7 +267,7 @@ def problems_from(
             for member in exc.exceptions:
                 walk(member, where)
         else:
-            suffix, message = _leaf(exc)
+            suffix, message = _leaf(exc, where)
             problems.append(Problem(message, line=line, path=where + suffix, source=source))
 
     walk(error, path)

@@ -21,7 +21,50 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "ReferenceProblem",
+    "MAX_MESSAGE",
+    "excerpt",
+    "is_identifier_path",
 ]
+
+MAX_MESSAGE = 400
+"""The longest problem message kept, in characters: a message quotes a short excerpt, never a whole value."""
+
+_EXCERPT = 40
+_IDENTIFIER_FIELDS = frozenset({"nik", "phone"})
+
+
+def excerpt(value: object, *, limit: int = _EXCERPT) -> str:
+    """`repr(value)` cut to about `limit` characters, saying how long the whole was: safe to put in any message.
+
+    Huge or deeply nested values are not rendered whole (a 100 MB string costs a slice, not a copy).
+    """
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}… ({len(value):,} characters)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() <= 128:
+            return repr(value)
+        return f"a number of about {int(value.bit_length() * 0.30103):,} digits"
+    if isinstance(value, list | tuple | dict | set | frozenset):
+        return f"a {'JSON object' if isinstance(value, dict) else 'list'} of {len(value):,} item(s)"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        return f"a {type(value).__name__}"
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def is_identifier_path(path: str) -> bool:
+    """Whether a field path such as ``$.residents[0].nik`` or ``$.nik[2]`` leads to a NIK or phone number.
+
+    Whatever type the value at such a path has, it is never echoed in a message, a log or an output.
+    """
+    return any(part in _IDENTIFIER_FIELDS for part in path.replace("[", ".[").split("."))
+
+
+def _bounded(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
 class CommunityPolicingError(Exception):
@@ -39,16 +82,17 @@ class FieldError(CommunityPolicingError, ValueError):
         self.field = field
         self.value = value
         self.reason = message
-        super().__init__(f"{field}: {message} (got {value!r})")
+        shown = "not shown" if field in _IDENTIFIER_FIELDS else excerpt(value)
+        super().__init__(f"{field}: {message} (got {shown})")
 
 
 @attrs.frozen
 class Problem:
     """One thing wrong with an input: where it is (`line`, `path`) and what is wrong (`message`)."""
 
-    message: str
+    message: str = attrs.field(converter=_bounded)
     line: int | None = None
-    path: str = "$"
+    path: str = attrs.field(default="$", converter=_bounded)
     source: str | None = None
 
     def __str__(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
+import importlib.resources
 import re
 import zoneinfo
 from collections.abc import Callable, Iterable
@@ -11,7 +13,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from community_policing.errors import FieldError, suggest
+from community_policing.errors import FieldError, excerpt, suggest
 
 __all__ = [
     "Absence",
@@ -170,8 +172,8 @@ def parse_enum(kind: type[_E], value: object) -> _E:
         return found
     choices = _choices(kind)
     if isinstance(value, str):
-        raise ValueError(f"{value!r} is not one of {', '.join(choices)}{suggest(value, choices)}")
-    raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        raise ValueError(f"{excerpt(value)} is not one of {', '.join(choices)}{suggest(value, choices)}")
+    raise ValueError(f"expected one of {', '.join(choices)}, got {excerpt(value)}")
 
 
 def _enum_field(kind: type[_E], field: str, value: object) -> _E:
@@ -248,14 +250,65 @@ def _public_name(attribute: attrs.Attribute[Any]) -> str:
     return str(attribute.metadata.get("name", attribute.name))
 
 
+MAX_KEY_LENGTH = 200
+"""The longest identifier (unit, team, interaction id, resident ref) accepted, in characters."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text (a lone surrogate, which is not Unicode text), or None."""
+    if value.isascii():
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(value[error.start])
+        return f"contains a lone surrogate (\\u{code:04x}) at character {error.start + 1}, which is not text"
+    return None
+
+
+def key_problem(value: str) -> str | None:
+    """Why `value` cannot be an identifier (too long, control characters, lone surrogates), or None."""
+    if len(value) > MAX_KEY_LENGTH:
+        return f"is {len(value):,} characters long; an identifier has at most {MAX_KEY_LENGTH}"
+    control = _CONTROL.search(value)
+    if control is not None:
+        return f"contains a control character (\\u{ord(control.group()):04x}) at character {control.start() + 1}"
+    if value != value.strip():
+        return "has spaces at its start or end"
+    return text_problem(value)
+
+
 def _non_empty_text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
         raise FieldError(_public_name(attribute), value, "must be a non-empty string")
+    problem = text_problem(value)
+    if problem is not None:
+        raise FieldError(_public_name(attribute), value, problem)
 
 
 def _optional_text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        return
+    if not isinstance(value, str):
         raise FieldError(_public_name(attribute), value, "must be a string")
+    problem = text_problem(value)
+    if problem is not None:
+        raise FieldError(_public_name(attribute), value, problem)
+
+
+def _key(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise FieldError(_public_name(attribute), value, "must be a non-empty string")
+    problem = key_problem(value)
+    if problem is not None:
+        raise FieldError(_public_name(attribute), value, problem)
+
+
+def _optional_key(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _key(instance, attribute, value)
 
 
 def _is_nrp(value: object) -> bool:
@@ -293,11 +346,18 @@ _optional_date = _check(lambda v: v is None or _plain_date(v), "must be a date (
 _date = _check(_plain_date, "must be a date (YYYY-MM-DD)")
 
 
+EARLIEST_INSTANT = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST_INSTANT = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+"""Instants are accepted from 1900 up to (not including) 2200, UTC: local days of any zone then stay real dates."""
+
+
 def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, dt.datetime):
         raise FieldError(_public_name(attribute), value, "must be an instant (ISO 8601 with an offset)")
     if value.tzinfo is None or value.utcoffset() is None:
         raise FieldError(_public_name(attribute), value.isoformat(), "must carry a UTC offset, e.g. +07:00")
+    if not EARLIEST_INSTANT <= value < LATEST_INSTANT:
+        raise FieldError(_public_name(attribute), value.isoformat(), "must lie between the years 1900 and 2199")
 
 
 def _optional_aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -314,14 +374,23 @@ def _rank(value: object) -> Rank:
     return Rank.parse(value)
 
 
+@functools.cache
+def iana_zones() -> frozenset[str]:
+    """The IANA time zone names a unit may use: the `tzdata` package's list, whatever the host has installed.
+
+    Host-specific names (``localtime``, ``posixrules``) and ``Factory`` are left out: a unit's days must not
+    depend on the machine that evaluates them.
+    """
+    names = importlib.resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(names) - {"Factory"}
+
+
 def _timezone(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not value:
         raise FieldError(_public_name(attribute), value, "must be an IANA time zone name such as Asia/Jakarta")
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of tzdata: OSError
-        hint = suggest(value, sorted(zoneinfo.available_timezones()))
-        raise FieldError(_public_name(attribute), value, "not an IANA time zone" + hint) from None
+    if value not in iana_zones():
+        hint = suggest(value, sorted(iana_zones())) if len(value) < 100 else ""
+        raise FieldError(_public_name(attribute), value, "not an IANA time zone" + hint)
 
 
 def _each(
@@ -395,10 +464,10 @@ def _optional_weekdays(instance: Any, attribute: attrs.Attribute[Any], value: An
 class Unit:
     """A police unit (satuan): Polda > Polres > Polsek, with the time zone its days are counted in."""
 
-    id: str = attrs.field(validator=_non_empty_text)
+    id: str = attrs.field(validator=_key)
     name: str = attrs.field(validator=_non_empty_text)
     level: UnitLevel = attrs.field(converter=_unit_level)
-    parent: str | None = attrs.field(default=None, validator=_optional_text)
+    parent: str | None = attrs.field(default=None, validator=_optional_key)
     timezone: str = attrs.field(default="Asia/Jakarta", validator=_timezone)
     days_off: tuple[Weekday, ...] = attrs.field(default=(), converter=_sorted_weekdays, validator=_weekdays)
     commander: str | None = attrs.field(default=None, validator=_optional_nrp)
@@ -424,7 +493,9 @@ class Territory:
     tags: tuple[str, ...] = attrs.field(
         default=(),
         converter=_frozen_tuple_of_str,
-        validator=_each(lambda v: isinstance(v, str) and bool(v), "must be a non-empty string"),
+        validator=_each(
+            lambda v: isinstance(v, str) and bool(v) and text_problem(v) is None, "must be a non-empty string"
+        ),
     )
 
     @property
@@ -466,7 +537,7 @@ class Officer:
     nrp: str = attrs.field(validator=_nrp)
     name: str = attrs.field(validator=_non_empty_text)
     rank: Rank = attrs.field(converter=_rank)
-    unit: str = attrs.field(validator=_non_empty_text)
+    unit: str = attrs.field(validator=_key)
     active_from: dt.date | None = attrs.field(default=None, validator=_optional_date)
     active_to: dt.date | None = attrs.field(
         default=None, validator=[_optional_date, _date_range("active_from", "active_to")]
@@ -504,9 +575,9 @@ class Membership:
 class Team:
     """Officers responsible for relations with the residents of some territories."""
 
-    id: str = attrs.field(validator=_non_empty_text)
+    id: str = attrs.field(validator=_key)
     name: str = attrs.field(validator=_non_empty_text)
-    unit: str = attrs.field(validator=_non_empty_text)
+    unit: str = attrs.field(validator=_key)
     territories: tuple[str, ...] = attrs.field(
         default=(), converter=_frozen_tuple_of_str, validator=_each(_is_territory_code, "must be a Kemendagri code")
     )
@@ -550,8 +621,8 @@ class Resident:
     two refs with the same key are the same person. No raw NIK or phone number is ever held here.
     """
 
-    ref: str = attrs.field(validator=_non_empty_text)
-    key: str = attrs.field(validator=_non_empty_text)
+    ref: str = attrs.field(validator=_key)
+    key: str = attrs.field(validator=_key)
     name: str | None = attrs.field(default=None, validator=_optional_text)
     territory: str | None = attrs.field(default=None, validator=_optional_territory_code)
 
@@ -564,7 +635,7 @@ class ResidentMention:
     pseudonym (`Pseudonymizer`) before anything is stored, and never appears in an error message.
     """
 
-    ref: str | None = attrs.field(default=None, validator=_optional_text)
+    ref: str | None = attrs.field(default=None, validator=_optional_key)
     nik: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
     phone: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
     name: str | None = attrs.field(default=None, validator=_optional_text)
@@ -589,7 +660,7 @@ class Interaction:
     `residents` holds pseudonymous identity keys, never raw identifiers, sorted (they are a set).
     """
 
-    id: str = attrs.field(validator=_non_empty_text)
+    id: str = attrs.field(validator=_key)
     occurred_at: dt.datetime = attrs.field(validator=_aware)
     territory: str = attrs.field(validator=_territory_code)
     kind: InteractionKind = attrs.field(converter=_interaction_kind)
@@ -599,8 +670,9 @@ class Interaction:
     residents: tuple[str, ...] = attrs.field(
         converter=_resident_keys,
         validator=_each(
-            lambda v: isinstance(v, str) and bool(v),
-            "must be a resident ref or identity key (a NIK or phone number goes through Pseudonymizer.nik or .phone)",
+            lambda v: isinstance(v, str) and bool(v) and key_problem(v) is None,
+            "must be a resident ref or identity key (at most 200 characters, no control characters;"
+            " a NIK or phone number goes through Pseudonymizer.nik or .phone)",
             min_size=1,
         ),
     )
@@ -609,7 +681,7 @@ class Interaction:
     )
     summary: str | None = attrs.field(default=None, validator=_optional_text)
     complaint: Complaint | None = attrs.field(default=None, validator=_optional_instance_of(Complaint, "a complaint"))
-    follows_up: str | None = attrs.field(default=None, validator=_optional_text)
+    follows_up: str | None = attrs.field(default=None, validator=_optional_key)
 
     def __attrs_post_init__(self) -> None:
         if self.recorded_at < self.occurred_at:
