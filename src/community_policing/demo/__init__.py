@@ -1,5 +1,33 @@
-"""The demo: a realistic, seeded Polres Blitar dataset, loaded, evaluated and shown (``community-policing demo``)."""
+"""The demo: a realistic, seeded Polres Blitar dataset, loaded, evaluated and shown (``community-policing demo``).
 
-from community_policing.demo.dataset import DemoDataset, generate
+`generate` makes the dataset (used by the demo, the tests and the benchmark); `build_demo` loads it into a store
+of its own, evaluates it with `DEMO_RULES` and writes the HTML report.
+"""
 
-__all__ = ["DemoDataset", "generate"]
+from community_policing.demo.build import DEFAULT_DIRECTORY, DEMO_RULES, Demo, build_demo, demo_secret
+from community_policing.demo.dataset import (
+    DEFAULT_DAYS,
+    DEFAULT_OFFICERS,
+    DEFAULT_SEED,
+    DISTRICTS,
+    KOTA_DISTRICTS,
+    PROGRAMME_START,
+    DemoDataset,
+    generate,
+)
+
+__all__ = [
+    "DEFAULT_DAYS",
+    "DEFAULT_DIRECTORY",
+    "DEFAULT_OFFICERS",
+    "DEFAULT_SEED",
+    "DEMO_RULES",
+    "DISTRICTS",
+    "KOTA_DISTRICTS",
+    "PROGRAMME_START",
+    "Demo",
+    "DemoDataset",
+    "build_demo",
+    "demo_secret",
+    "generate",
+]

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import attrs
 
@@ -230,6 +230,7 @@ class _Officer:
     active_to: dt.date | None = None
     team: str | None = None
     villages: list[str] = attrs.Factory(list)
+    weights: list[float] = attrs.Factory(list)
     known: list[str] = attrs.Factory(list)
 
 
@@ -343,8 +344,12 @@ class _Generator:
                 )
             )
             if officer.profile == COMMAND and not officer.villages:
-                code = officer.district or rng.choice(self.districts)[0]
-                officer.villages = [v for v, _ in self.villages[code]]
+                # Commanders meet residents in the district's seat (the regency's capital, Kanigoro, for the
+                # Polres): community events and public meetings rather than rounds of the villages.
+                code = officer.district or "35.05.10"
+                name = DISTRICTS[code]
+                seat = [v for v, village in self.villages[code] if village == name] or [self.villages[code][0][0]]
+                officer.villages, officer.weights = seat, [1.0]
         self.emit_absences(staff)
         return staff
 
@@ -395,11 +400,16 @@ class _Generator:
                 team_id = f"tim-{_slug(name)}-{n + 1}"
                 territories = villages[n::count]
                 crew = members[n::count]
+                # A team favours some of its villages over others, and about one team in three all but forgets
+                # one of them: those show up in the coverage table.
+                favoured = sorted(territories, key=lambda _: rng.random())
+                weights = [1 / (k + 1) for k in range(len(favoured))]
+                if len(favoured) > 1 and rng.random() < 0.35:
+                    weights[-1] = 0.002
                 for officer in crew:
                     officer.team = team_id
-                    # Officers favour some villages of their team over others: the neglected ones show up in
-                    # the coverage table.
-                    officer.villages = sorted(territories, key=lambda _: rng.random())
+                    officer.villages = favoured
+                    officer.weights = weights
                 lead = max(crew, key=lambda o: [r for r, _ in LINE_RANKS].index(o.rank))
                 self.lines.append(
                     _record(
@@ -553,8 +563,7 @@ class _Generator:
         # Most days bring one or two encounters; the first one usually with someone new.
         for visit in range(1 + (rng.random() < 0.45) + (rng.random() < 0.15)):
             kind = _weighted(rng, KIND_WEIGHTS)
-            weights = [1 / (n + 1) ** 1.6 for n in range(len(officer.villages))]
-            village = rng.choices(officer.villages, weights=weights)[0]
+            village = rng.choices(officer.villages, weights=officer.weights)[0]
             crowd = kind in ("community_event", "school_activity", "social_activity")
             fresh = (rng.randint(2, 6) if crowd else rng.choice((1, 1, 1, 2))) if visit == 0 else rng.randint(0, 1)
             if visit == 0 and rng.random() < 0.04 and officer.known:
@@ -619,9 +628,3 @@ def generate(*, officers: int = DEFAULT_OFFICERS, days: int = DEFAULT_DAYS, seed
     if officers < 1 or days < 1:
         raise ValueError(f"a demo needs at least one officer and one day (got {officers} officers, {days} days)")
     return _Generator(officers=officers, days=days, seed=seed).dataset()
-
-
-def iter_lines(dataset: DemoDataset) -> Iterator[str]:
-    """The dataset's lines with line ends, as a file would give them."""
-    for line in dataset.lines:
-        yield line + "\n"

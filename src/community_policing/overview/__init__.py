@@ -1,0 +1,35 @@
+"""What a person looks at: the figures of an evaluation, the terminal summary and the HTML report.
+
+overview = read_overview(store, evaluation)
+print_summary(overview)                       # rich: colours on a terminal, plain text when piped
+Path("report.html").write_text(render_html(overview), encoding="utf-8")
+"""
+
+from community_policing.overview.figures import (
+    STALE_DAYS,
+    DayCell,
+    GroupRow,
+    OfficerRow,
+    Overview,
+    Tally,
+    TeamWeek,
+    VillageRow,
+    read_overview,
+)
+from community_policing.overview.html import render_html
+from community_policing.overview.terminal import print_summary, summary
+
+__all__ = [
+    "STALE_DAYS",
+    "DayCell",
+    "GroupRow",
+    "OfficerRow",
+    "Overview",
+    "Tally",
+    "TeamWeek",
+    "VillageRow",
+    "print_summary",
+    "read_overview",
+    "render_html",
+    "summary",
+]

@@ -1,0 +1,419 @@
+"""The figures a commander looks at, computed from an evaluation and the store it was made from.
+
+Everything here is arithmetic over the engine's findings (compliance per Polsek, per team and per week; missed
+days; streaks; pending days) and over the stored interactions (the last visit to each village). Nothing is
+estimated or typed in: the terminal summary and the HTML report only lay these figures out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+import attrs
+
+from community_policing.calendar import local_day, public_holidays
+from community_policing.model import Officer, Team, Unit
+from community_policing.rules.engine import Evaluation, Finding, Status, Summary
+from community_policing.storage.protocol import Store
+
+__all__ = [
+    "STALE_DAYS",
+    "DayCell",
+    "GroupRow",
+    "OfficerRow",
+    "Overview",
+    "Tally",
+    "TeamWeek",
+    "VillageRow",
+    "read_overview",
+]
+
+STALE_DAYS = 14
+"""A village not visited for this many days (or never) is listed as neglected."""
+
+
+@attrs.frozen(kw_only=True)
+class Tally:
+    """Counts of days by status; compliance as the engine defines it (met / (met + missed))."""
+
+    met: int = 0
+    missed: int = 0
+    pending: int = 0
+    excused: int = 0
+
+    @property
+    def compliance(self) -> float | None:
+        """met / (met + missed), rounded to 4 places as in the engine's summaries; None with no closed duty day."""
+        closed = self.met + self.missed
+        return round(self.met / closed, 4) if closed else None
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> Tally:
+        """The tally of `findings`."""
+        counts = dict.fromkeys(Status, 0)
+        for finding in findings:
+            counts[finding.status] += 1
+        return cls(
+            met=counts[Status.MET],
+            missed=counts[Status.MISSED],
+            pending=counts[Status.PENDING],
+            excused=counts[Status.EXCUSED],
+        )
+
+
+class DayCell(NamedTuple):
+    """One subject's day: its status and the new friends the engine counted."""
+
+    day: dt.date
+    status: Status
+    new_friends: int
+    reason: str | None
+
+
+@attrs.frozen(kw_only=True)
+class GroupRow:
+    """A Polsek (its officers' days) or a team (its days under the team rule, else its members' days)."""
+
+    id: str
+    name: str
+    unit: str
+    """The unit's name: the Polsek itself, or the team's Polsek."""
+    tally: Tally
+    weekly: tuple[Tally, ...]
+    """One tally per week of `Overview.weeks`."""
+    officers: int
+
+
+@attrs.frozen(kw_only=True)
+class OfficerRow:
+    """An officer with their summary under the officer rule and every day of the period."""
+
+    nrp: str
+    name: str
+    rank: str
+    unit: str
+    """The name of the officer's unit."""
+    summary: Summary
+    days: tuple[DayCell, ...]
+
+
+@attrs.frozen(kw_only=True)
+class VillageRow:
+    """A village, the teams placed in it and its last visit on or before the period's last day."""
+
+    code: str
+    name: str
+    district: str
+    teams: tuple[str, ...]
+    last_visit: dt.date | None
+    days_since: int | None
+    """Days from the last visit to the period's last day; None when never visited."""
+
+    @property
+    def stale(self) -> bool:
+        """Whether the village went unvisited for `STALE_DAYS` days or more (or was never visited)."""
+        return self.days_since is None or self.days_since >= STALE_DAYS
+
+
+@attrs.frozen(kw_only=True)
+class TeamWeek:
+    """A team's missed officer-days over the last seven days of the period, one count per day."""
+
+    id: str
+    name: str
+    unit: str
+    missed: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        """The week's missed days."""
+        return sum(self.missed)
+
+
+@attrs.frozen(kw_only=True)
+class Overview:
+    """What the terminal summary and the HTML report show, all of it computed by `read_overview`."""
+
+    title: str
+    start: dt.date
+    end: dt.date
+    as_of: dt.datetime
+    officer_rule: str | None
+    team_rule: str | None
+    total: Tally
+    new_friends: int
+    weeks: tuple[dt.date, ...]
+    """The first day (within the period) of each week, weeks starting on Monday."""
+    polseks: tuple[GroupRow, ...]
+    teams: tuple[GroupRow, ...]
+    officers: tuple[OfficerRow, ...]
+    villages: tuple[VillageRow, ...]
+    last_week: tuple[dt.date, ...]
+    week_missed: tuple[TeamWeek, ...]
+    pending: tuple[tuple[dt.date, int], ...]
+    """Officer-days still pending (their day has not closed yet), by day."""
+    holidays: Mapping[dt.date, str]
+
+    @property
+    def days(self) -> tuple[dt.date, ...]:
+        """Every day of the period."""
+        return tuple(self.start + dt.timedelta(days=n) for n in range((self.end - self.start).days + 1))
+
+    def longest_streaks(self, count: int = 5) -> list[OfficerRow]:
+        """The officers with the longest streaks of met days (ties by NRP)."""
+        ranked = sorted(self.officers, key=lambda o: (-o.summary.longest_streak, o.nrp))
+        return [o for o in ranked[:count] if o.summary.longest_streak > 0]
+
+    def most_missed(self, count: int = 5) -> list[OfficerRow]:
+        """The officers with the most missed days (ties by NRP)."""
+        ranked = sorted(self.officers, key=lambda o: (-o.summary.missed, o.nrp))
+        return [o for o in ranked[:count] if o.summary.missed > 0]
+
+    def stale_villages(self) -> list[VillageRow]:
+        """Villages not visited for `STALE_DAYS` days or more, never visited first, then the longest unvisited."""
+        return sorted((v for v in self.villages if v.stale), key=lambda v: (-(v.days_since or 10**6), v.code))
+
+
+def _rule_of(summaries: Sequence[Summary], kind: str, wanted: str | None) -> str | None:
+    rules = sorted({s.rule for s in summaries if s.subject_kind == kind})
+    if wanted is not None:
+        return wanted if wanted in rules else None
+    return rules[0] if rules else None
+
+
+def _weeks(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
+    firsts = [start]
+    day = start + dt.timedelta(days=7 - start.weekday())
+    while day <= end:
+        firsts.append(day)
+        day += dt.timedelta(days=7)
+    return tuple(firsts)
+
+
+def _weekly(findings: Iterable[Finding], weeks: Sequence[dt.date]) -> tuple[Tally, ...]:
+    buckets: list[list[Finding]] = [[] for _ in weeks]
+    for finding in findings:
+        index = max(0, (finding.day - weeks[0]).days + weeks[0].weekday()) // 7
+        buckets[index].append(finding)
+    return tuple(Tally.of(bucket) for bucket in buckets)
+
+
+def last_visits(
+    store: Store, *, end: dt.date, as_of: dt.datetime, officers: Mapping[str, Officer], units: Mapping[str, Unit]
+) -> dict[str, dt.date]:
+    """The last local day on or before `end` with an interaction in each territory, among those recorded by `as_of`.
+
+    Days are local to the first officer's unit (WIB when the officer or unit is unknown). Reads every stored
+    interaction: the store protocol has no query by period yet.
+    """
+    found: dict[str, dt.date] = {}
+    for interaction in store.interactions():
+        if interaction.recorded_at > as_of:
+            continue
+        officer = officers.get(interaction.officers[0])
+        unit = units.get(officer.unit) if officer else None
+        day = local_day(interaction.occurred_at, unit.timezone if unit else "Asia/Jakarta")
+        if day <= end and found.get(interaction.territory, dt.date.min) < day:
+            found[interaction.territory] = day
+    return found
+
+
+def read_overview(
+    store: Store,
+    evaluation: Evaluation,
+    *,
+    title: str | None = None,
+    officer_rule: str | None = None,
+    team_rule: str | None = None,
+) -> Overview:
+    """The overview of `evaluation`, with the organisation as of its instant read from `store`.
+
+    `officer_rule` and `team_rule` name the rules to show (default: the first rule, by id, evaluated for officers
+    and for teams). Without a team rule, a team's compliance is that of its members' days under the officer rule.
+    """
+    as_of = evaluation.as_of
+    units = {u.id: u for u in store.units(as_of)}
+    officers = {o.nrp: o for o in store.officers(as_of)}
+    teams = {t.id: t for t in store.teams(as_of)}
+    territories = store.territories()
+    officer_rule = _rule_of(evaluation.summaries, "officer", officer_rule)
+    team_rule = _rule_of(evaluation.summaries, "team", team_rule)
+    if title is None:
+        # Named after the Polres when there is one, else the first unit; a store without units has no name.
+        named = sorted(units.values(), key=lambda u: (u.level.value != "polres", u.id))
+        title = named[0].name if named else "Every unit"
+    by_subject: dict[tuple[str, str, str], list[Finding]] = defaultdict(list)
+    for finding in evaluation.findings:
+        by_subject[(finding.rule, finding.subject_kind, finding.subject_id)].append(finding)
+    weeks = _weeks(evaluation.start, evaluation.end)
+    officer_findings = {
+        nrp: findings
+        for (rule, kind, nrp), findings in by_subject.items()
+        if rule == officer_rule and kind == "officer"
+    }
+
+    def unit_name(unit_id: str) -> str:
+        unit = units.get(unit_id)
+        return unit.name if unit else unit_id
+
+    officer_rows = []
+    for summary in evaluation.summaries:
+        if summary.rule != officer_rule or summary.subject_kind != "officer":
+            continue
+        officer = officers.get(summary.subject_id)
+        findings = officer_findings.get(summary.subject_id, [])
+        officer_rows.append(
+            OfficerRow(
+                nrp=summary.subject_id,
+                name=officer.name if officer else summary.subject_id,
+                rank=officer.rank.value if officer else "",
+                unit=unit_name(officer.unit) if officer else "",
+                summary=summary,
+                days=tuple(DayCell(f.day, f.status, f.new_friends, f.reason) for f in findings),
+            )
+        )
+    polseks = _polseks(officer_findings, officers, units, weeks)
+    team_rows = _teams(teams, units, by_subject, team_rule, officer_findings, weeks)
+    district_names = {t.code: t.name for t in territories}
+    placed: dict[str, list[str]] = defaultdict(list)
+    for team in teams.values():
+        for code in team.territories:
+            placed[code].append(team.name)
+    visits = last_visits(store, end=evaluation.end, as_of=as_of, officers=officers, units=units)
+    villages = tuple(
+        VillageRow(
+            code=t.code,
+            name=t.name,
+            district=district_names.get(t.code.rsplit(".", 1)[0], t.code.rsplit(".", 1)[0]),
+            teams=tuple(sorted(placed.get(t.code, ()))),
+            last_visit=visits.get(t.code),
+            days_since=(evaluation.end - visits[t.code]).days if t.code in visits else None,
+        )
+        for t in territories
+        if t.code.count(".") == 3
+    )
+    last_week = tuple(d for d in _last_days(evaluation.end, 7) if d >= evaluation.start)
+    pending: dict[dt.date, int] = defaultdict(int)
+    for findings in officer_findings.values():
+        for finding in findings:
+            if finding.status is Status.PENDING:
+                pending[finding.day] += 1
+    officer_summaries = [row.summary for row in officer_rows]
+    return Overview(
+        title=title,
+        start=evaluation.start,
+        end=evaluation.end,
+        as_of=as_of,
+        officer_rule=officer_rule,
+        team_rule=team_rule,
+        total=Tally.of(f for findings in officer_findings.values() for f in findings),
+        new_friends=sum(s.new_friends for s in officer_summaries),
+        weeks=weeks,
+        polseks=polseks,
+        teams=team_rows,
+        officers=tuple(officer_rows),
+        villages=villages,
+        last_week=last_week,
+        week_missed=_week_missed(teams, units, officer_findings, last_week),
+        pending=tuple(sorted(pending.items())),
+        holidays=public_holidays(evaluation.start, evaluation.end),
+    )
+
+
+def _last_days(end: dt.date, count: int) -> list[dt.date]:
+    return [end - dt.timedelta(days=n) for n in range(count - 1, -1, -1)]
+
+
+def _polseks(
+    officer_findings: Mapping[str, list[Finding]],
+    officers: Mapping[str, Officer],
+    units: Mapping[str, Unit],
+    weeks: Sequence[dt.date],
+) -> tuple[GroupRow, ...]:
+    by_unit: dict[str, list[Finding]] = defaultdict(list)
+    members: dict[str, int] = defaultdict(int)
+    for nrp, findings in officer_findings.items():
+        unit_id = officers[nrp].unit if nrp in officers else ""
+        by_unit[unit_id].extend(findings)
+        members[unit_id] += 1
+    rows = []
+    for unit_id, findings in by_unit.items():
+        unit = units.get(unit_id)
+        name = unit.name if unit else unit_id
+        rows.append(
+            GroupRow(
+                id=unit_id,
+                name=name,
+                unit=name,
+                tally=Tally.of(findings),
+                weekly=_weekly(findings, weeks),
+                officers=members[unit_id],
+            )
+        )
+    return tuple(sorted(rows, key=lambda r: (r.name, r.id)))
+
+
+def _teams(
+    teams: Mapping[str, Team],
+    units: Mapping[str, Unit],
+    by_subject: Mapping[tuple[str, str, str], list[Finding]],
+    team_rule: str | None,
+    officer_findings: Mapping[str, list[Finding]],
+    weeks: Sequence[dt.date],
+) -> tuple[GroupRow, ...]:
+    rows = []
+    for team in teams.values():
+        if team_rule is not None:
+            findings = list(by_subject.get((team_rule, "team", team.id), []))
+        else:
+            findings = []
+            for nrp in sorted({m.nrp for m in team.members}):
+                membership = _Membership(team, nrp)
+                findings.extend(f for f in officer_findings.get(nrp, []) if f.day in membership)
+        unit = units.get(team.unit)
+        rows.append(
+            GroupRow(
+                id=team.id,
+                name=team.name,
+                unit=unit.name if unit else team.unit,
+                tally=Tally.of(findings),
+                weekly=_weekly(findings, weeks),
+                officers=len({m.nrp for m in team.members}),
+            )
+        )
+    return tuple(sorted(rows, key=lambda r: (r.unit, r.name, r.id)))
+
+
+class _Membership:
+    """`day in _Membership(team, nrp)`: whether `nrp` was a member of `team` on `day`."""
+
+    def __init__(self, team: Team, nrp: str) -> None:
+        self.spans = [(m.start, m.end) for m in team.members if m.nrp == nrp]
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, dt.date) and any(
+            (start is None or start <= day) and (end is None or day <= end) for start, end in self.spans
+        )
+
+
+def _week_missed(
+    teams: Mapping[str, Team],
+    units: Mapping[str, Unit],
+    officer_findings: Mapping[str, list[Finding]],
+    last_week: Sequence[dt.date],
+) -> tuple[TeamWeek, ...]:
+    index = {day: n for n, day in enumerate(last_week)}
+    rows = []
+    for team in teams.values():
+        missed = [0] * len(last_week)
+        for nrp in sorted({m.nrp for m in team.members}):
+            membership = _Membership(team, nrp)
+            for finding in officer_findings.get(nrp, []):
+                if finding.status is Status.MISSED and finding.day in index and finding.day in membership:
+                    missed[index[finding.day]] += 1
+        unit = units.get(team.unit)
+        rows.append(TeamWeek(id=team.id, name=team.name, unit=unit.name if unit else team.unit, missed=tuple(missed)))
+    return tuple(sorted(rows, key=lambda r: (-r.total, r.unit, r.name, r.id)))
