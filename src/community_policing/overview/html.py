@@ -37,7 +37,7 @@ tr.stale td { background: #fff1f0; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 details { margin: 4px 0 12px; } summary { cursor: pointer; color: #0550ae; }
 figure { margin: 8px 0; } figcaption { font-size: 13px; }
-.chart { overflow-x: auto; }
+.chart, .scroll { overflow-x: auto; max-width: 100%; }
 .officers { display: flex; flex-wrap: wrap; gap: 6px 18px; }
 .officer { break-inside: avoid; page-break-inside: avoid; }
 .officer figcaption { max-width: 220px; }
@@ -127,8 +127,8 @@ def _groups_section(
         weekly_cells = [_cell(percent(t.compliance), numeric=True) for t in row.weekly]
         body.append(_row([*names, _cell(row.officers, numeric=True), *_tally_cells(row.tally), *weekly_cells]))
     table = (
-        f'<table id="{kind}-compliance"><caption>{escape(heading)}: the numbers</caption>'
-        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+        f'<div class="scroll"><table id="{kind}-compliance"><caption>{escape(heading)}: the numbers</caption>'
+        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>"
     )
     return (
         f'<section id="{kind}s"><h2>{escape(heading)}</h2><p class="muted">{escape(note)}</p>'
@@ -253,9 +253,9 @@ def _officers_section(overview: Overview) -> str:
             )
         )
     parts.append(
-        '<details><summary>Every officer in one table</summary><table id="officer-summaries">'
+        '<details><summary>Every officer in one table</summary><div class="scroll"><table id="officer-summaries">'
         f"<caption>Officers under {escape(overview.officer_rule or '-')}</caption>"
-        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></details></section>"
+        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div></details></section>"
     )
     return "".join(parts)
 
@@ -283,8 +283,8 @@ def _villages_section(overview: Overview) -> str:
         f'<section id="coverage"><h2>Coverage of villages</h2><p class="muted">Days from the last visit (any '
         f"interaction recorded by the as-of instant) to {overview.end}. {len(stale)} of {len(overview.villages)} "
         f"villages have not been visited for {STALE_DAYS} days or more (highlighted).</p>"
-        f'<table id="village-coverage"><caption>Villages, longest without a visit first</caption>'
-        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></section>"
+        f'<div class="scroll"><table id="village-coverage"><caption>Villages, longest without a visit first</caption>'
+        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div></section>"
     )
 
 
@@ -310,8 +310,8 @@ def _week_section(overview: Overview) -> str:
         '<section id="week"><h2>The week\'s missed days per team</h2><p class="muted">Missed days of the team\'s '
         "members (under the officer rule) on each of the last seven days of the period.</p>"
         f'<figure class="chart">{chart}</figure><details><summary>Table of these numbers</summary>'
-        f'<table id="week-missed-table"><caption>Missed days per team and day</caption><thead>{head}</thead>'
-        f"<tbody>{''.join(body)}</tbody></table></details></section>"
+        f'<div class="scroll"><table id="week-missed-table"><caption>Missed days per team and day</caption>'
+        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div></details></section>"
     )
 
 

@@ -21,7 +21,7 @@ STEP = CELL + GAP
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _open(chart_id: str, width: int, height: int, title: str, desc: str, css: str = "chart") -> str:
+def _open(chart_id: str, width: int, height: int, title: str, desc: str, css: str = "graph") -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{css}" role="img" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" aria-labelledby="{chart_id}-t {chart_id}-d">'

@@ -1,0 +1,248 @@
+"""The terminal summary and the HTML report, read as a person reads them, checked against the engine's evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections import defaultdict
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from community_policing.cli import main
+from community_policing.demo import Demo, build_demo
+from community_policing.overview import print_summary, read_overview, render_html
+from community_policing.registry import Registry
+from community_policing.rules.engine import Status, evaluate
+from community_policing.rules.spec import builtin_rules
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture(scope="module")
+def demo(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    return build_demo(tmp_path_factory.mktemp("demo"), registry=registry, officers=60, days=35, seed=42)
+
+
+class Tables(HTMLParser):
+    """The text of every table cell of a page, by table id: {id: [[cell, ...], ...]} (header rows included)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.figures: dict[str, str] = {}
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+        self._dt: str | None = None
+        self._tag = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag = tag
+        if tag == "table":
+            self._table = dict(attrs).get("id") or f"table-{len(self.tables)}"
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table is not None:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._table is not None:
+            self.tables[self._table][-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._tag == "dt":
+            self._dt = data
+        elif self._tag == "dd" and self._dt is not None:
+            self.figures[self._dt] = data
+            self._dt = None
+
+    def rows(self, table: str) -> dict[str, list[str]]:
+        """The body rows of `table` by their first cell."""
+        return {row[0]: row for row in self.tables[table][1:]}
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def read(html: str) -> Tables:
+    tables = Tables()
+    tables.feed(html)
+    return tables
+
+
+def test_the_reports_numbers_are_the_engines(demo: Demo) -> None:
+    page = read(demo.report.read_text(encoding="utf-8"))
+    evaluation = demo.evaluation
+    officer_rule, team_rule = "tiada-hari-tanpa-teman-baru", "tim-teman-baru"
+    officers = {s.subject_id: s for s in evaluation.summaries if s.rule == officer_rule}
+    teams = {s.subject_id: s for s in evaluation.summaries if s.rule == team_rule}
+    assert len(officers) == 60
+    assert teams
+
+    # Every officer's row is the engine's summary.
+    rows = {row[2]: row for row in page.tables["officer-summaries"][1:]}
+    assert set(rows) == set(officers)
+    for nrp, s in officers.items():
+        expected = [s.met, s.missed, s.pending, s.excused, percent(s.compliance), s.current_streak]
+        assert rows[nrp][4:12] == [str(v) for v in [*expected, s.longest_streak, s.new_friends]]
+
+    # Every team's row is the engine's team summary.
+    names = {row.id: row.name for row in demo.overview.teams}
+    team_rows = page.rows("team-compliance")
+    for team_id, s in teams.items():
+        row = team_rows[names[team_id]]
+        assert row[3:8] == [str(s.met), str(s.missed), str(s.pending), str(s.excused), percent(s.compliance)]
+
+    # A Polsek's row adds up its officers' days, as the engine decided them.
+    unit_of = {o["nrp"]: o["unit"] for o in map(json.loads, demo.dataset.lines) if o["type"] == "officer"}
+    unit_names = {u["id"]: u["name"] for u in map(json.loads, demo.dataset.lines) if u["type"] == "unit"}
+    met: dict[str, int] = defaultdict(int)
+    missed: dict[str, int] = defaultdict(int)
+    for nrp, s in officers.items():
+        met[unit_names[unit_of[nrp]]] += s.met
+        missed[unit_names[unit_of[nrp]]] += s.missed
+    polsek_rows = page.rows("polsek-compliance")
+    assert set(polsek_rows) == set(met)
+    for name, row in polsek_rows.items():
+        assert (row[2], row[3]) == (str(met[name]), str(missed[name]))
+        assert row[6] == percent(round(met[name] / (met[name] + missed[name]), 4))
+
+    # The key figures.
+    assert page.figures["Missed days"] == f"{sum(s.missed for s in officers.values()):,}"
+    assert page.figures["Pending days"] == f"{sum(s.pending for s in officers.values()):,}"
+    assert page.figures["New friends"] == f"{sum(s.new_friends for s in officers.values()):,}"
+
+
+def test_the_week_of_missed_days_counts_the_members_missed_findings(demo: Demo) -> None:
+    page = read(demo.report.read_text(encoding="utf-8"))
+    evaluation = demo.evaluation
+    last_week = [demo.dataset.end - dt.timedelta(days=n) for n in range(6, -1, -1)]
+    missed = {
+        (f.subject_id, f.day)
+        for f in evaluation.findings
+        if f.subject_kind == "officer" and f.status is Status.MISSED and f.rule == "tiada-hari-tanpa-teman-baru"
+    }
+    rows = page.rows("week-missed-table")
+    for team in (t for t in map(json.loads, demo.dataset.lines) if t["type"] == "team"):
+        members = [m["nrp"] for m in team["members"]]
+        expected = [sum((nrp, day) in missed for nrp in members) for day in last_week]
+        assert rows[team["name"]][2:] == [*map(str, expected), str(sum(expected))]
+
+
+def test_village_coverage_is_the_last_visit_in_the_data(demo: Demo) -> None:
+    page = read(demo.report.read_text(encoding="utf-8"))
+    last: dict[str, dt.date] = {}
+    for record in map(json.loads, demo.dataset.lines):
+        if record["type"] != "interaction":
+            continue
+        if dt.datetime.fromisoformat(record["recorded_at"]) > demo.dataset.as_of:
+            continue
+        day = dt.datetime.fromisoformat(record["occurred_at"]).date()  # the demo's instants are in WIB
+        last[record["territory"]] = max(day, last.get(record["territory"], day))
+    rows = {row[2]: row for row in page.tables["village-coverage"][1:]}
+    assert len(rows) == 171
+    for code, row in rows.items():
+        if code in last:
+            assert row[4:] == [last[code].isoformat(), str((demo.dataset.end - last[code]).days)]
+        else:
+            assert row[4:] == ["never", "never"]
+
+
+def test_every_chart_has_a_text_alternative_and_a_table(demo: Demo) -> None:
+    html = demo.report.read_text(encoding="utf-8")
+    charts = re.findall(r"<svg [^>]*>", html)
+    assert len(charts) == 60 + 3
+    for chart in charts:
+        assert 'role="img"' in chart
+        assert "aria-labelledby" in chart
+    assert html.count("<desc id=") == len(charts)
+    page = read(html)
+    # One table per officer's calendar, and one behind each of the three other charts.
+    assert len(page.tables) >= 60 + 3
+    assert "<script" not in html
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", html)
+
+
+def test_the_terminal_summary_has_colours_on_a_terminal_and_none_when_piped(demo: Demo) -> None:
+    coloured, plain = io.StringIO(), io.StringIO()
+    print_summary(demo.overview, Console(file=coloured, force_terminal=True, width=100), report="report.html")
+    print_summary(demo.overview, Console(file=plain, force_terminal=False, width=100), report="report.html")
+    assert ANSI.search(coloured.getvalue())
+    assert not ANSI.search(plain.getvalue())
+    assert ANSI.sub("", coloured.getvalue()) == plain.getvalue()
+
+
+def test_the_terminal_summary_shows_the_engines_figures_in_eighty_columns(demo: Demo) -> None:
+    console = Console(file=io.StringIO(), force_terminal=False, width=80, record=True)
+    print_summary(demo.overview, console)
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    overview = demo.overview
+    assert f"Compliance {percent(overview.total.compliance)}" in text
+    for row in overview.polseks:
+        line = next(line for line in text.splitlines() if line.startswith(f" {row.name} "))
+        assert line.split()[-3:-1] == [str(row.tally.missed), percent(row.tally.compliance)]
+    worst = min(
+        (s for s in demo.evaluation.summaries if s.rule == "tiada-hari-tanpa-teman-baru"),
+        key=lambda s: (-s.missed, s.subject_id),
+    )
+    missed_section = text[text.index("Most missed days") :]
+    first = missed_section.splitlines()[4]
+    assert first.split()[-1] == str(worst.missed)
+    for day, count in overview.pending:
+        assert f"{day}: {count} officers" in text
+    assert f"Villages not visited for 14 days or more: {len(overview.stale_villages())} of 171" in text
+
+
+def test_the_report_command_writes_what_the_demo_wrote(demo: Demo, tmp_path: Path) -> None:
+    output = tmp_path / "again.html"
+    dataset = demo.dataset
+    argv = ["report", "--store", demo.store_url, "--rules", str(demo.rules), "--from", str(dataset.start),
+            "--to", str(dataset.end), "--as-of", dataset.as_of.isoformat(), "--output", str(output)]  # fmt: skip
+    assert main(argv) == 0
+    assert output.read_text(encoding="utf-8") == demo.report.read_text(encoding="utf-8")
+
+
+def test_a_report_with_the_built_in_rule_only_shows_teams_by_their_members_days(demo: Demo, registry: Registry) -> None:
+    store = registry.open_store(demo.store_url)
+    try:
+        evaluation = evaluate(
+            store,
+            builtin_rules(kinds=registry.rule_kinds),
+            kinds=registry.rule_kinds,
+            start=demo.dataset.start,
+            end=demo.dataset.end,
+            as_of=demo.dataset.as_of,
+        )
+        overview = read_overview(store, evaluation)
+    finally:
+        store.close()
+    assert overview.team_rule is None
+    members = {t["id"]: {m["nrp"] for m in t["members"]} for t in map(json.loads, demo.dataset.lines) if t["type"] == "team"}  # fmt: skip
+    summaries = {s.subject_id: s for s in evaluation.summaries}
+    for team in overview.teams:
+        assert team.tally.met == sum(summaries[nrp].met for nrp in members[team.id])
+    assert "No team rule was evaluated" in render_html(overview)
+
+
+def test_the_report_command_refuses_a_store_that_does_not_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "report.html"
+    argv = ["report", "--store", f"sqlite:///{tmp_path / 'none.db'}", "--from", "2023-06-08", "--to", "2023-06-30",
+            "--output", str(output)]  # fmt: skip
+    assert main(argv) == 2
+    assert "no store at" in capsys.readouterr().err
+    assert not output.exists()
+    assert not (tmp_path / "none.db").exists()
