@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, BinaryIO, NamedTuple
 
 import attrs
 
 from community_policing.batch import ENTITY_KINDS, Batch, EntityKind, missing_references, version_key
 from community_policing.convert import dumps, problems_from, structure
-from community_policing.errors import DatasetError, FieldError, Problem, suggest
+from community_policing.errors import DatasetError, FieldError, Problem, excerpt, suggest
 from community_policing.model import (
     Absence,
     Complaint,
@@ -39,7 +40,14 @@ __all__ = [
     "ParsedDataset",
     "ResidentRecord",
     "follow_up_problems",
+    "DatasetReader",
+    "Line",
+    "MAX_LINE_BYTES",
+    "OverlongLine",
+    "numbered",
     "parse_dataset",
+    "read_lines",
+    "unresolved_references",
     "raise_problems",
     "read_dataset",
     "reference_problems",
@@ -116,138 +124,317 @@ class ParsedDataset:
     failed: Mapping[str, frozenset[str]]
     """Keys of records that were present but invalid, by kind: references to them are not reported again."""
     source: str | None = None
+    problem_count: int = 0
+    """How many problems were found (`problems` may keep fewer)."""
 
 
-class _Reader:
-    """One pass over the lines, then resolution of residents against the file."""
+MAX_LINE_BYTES = 1_048_576
+"""The longest line read, in bytes (1 MiB): a longer line is a problem, read past without keeping it."""
 
-    def __init__(self, pseudonymizer: Pseudonymizer | None, source: str | None) -> None:
+_BOM = "\ufeff"
+
+
+class OverlongLine(NamedTuple):
+    """A line longer than `MAX_LINE_BYTES`, in place of its text: `length` bytes, none of them kept."""
+
+    length: int
+
+
+def read_lines(stream: BinaryIO, *, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | OverlongLine]:
+    """The lines of a binary stream, each at most `limit` bytes kept in memory; a longer one as `OverlongLine`."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        length = len(line)
+        while not line.endswith(b"\n"):
+            line = stream.readline(65_536)
+            if not line:
+                break
+            length += len(line)
+        yield OverlongLine(length)
+
+
+Line = str | bytes | OverlongLine
+"""What the reader takes as a line: text, UTF-8 bytes (a byte-order mark on the first line is skipped), or the
+placeholder of a line that was too long to keep."""
+
+
+class DatasetReader:
+    """Reads a dataset in chunks of lines: each chunk becomes a `ParsedDataset`, checked against what came before.
+
+    What it keeps between chunks grows with the organisation records and the refs tied to a NIK or phone number
+    (to find a record repeated with other content, and to name a tied resident in later lines), never with the
+    interactions: a file of millions of interactions is read in constant memory. Problems are counted; the first
+    `max_problems` are kept.
+    """
+
+    def __init__(
+        self, pseudonymizer: Pseudonymizer | None, source: str | None, *, max_problems: int = MAX_PROBLEMS
+    ) -> None:
         self.pseudonymizer = pseudonymizer
         self.source = source
+        self.max_problems = max_problems
         self.problems: list[Problem] = []
-        self.records: dict[str, dict[Any, tuple[int, Any]]] = defaultdict(dict)
+        self.problem_count = 0
+        self.records_read = 0
+        self.lines_read = 0
         self.failed: dict[str, set[str]] = defaultdict(set)
+        # (kind, identity) -> line << 32 | CRC-32 of the record's canonical JSON: repeats with other content.
+        self._seen: dict[str, dict[Any, int]] = defaultdict(dict)
+        self.defined: dict[str, set[str]] = defaultdict(set)
+        """Keys of units, officers and territories read so far: what later records may refer to."""
+        self._tied: dict[str, tuple[int, str]] = {}  # ref -> (line, identity key) for refs tied to a NIK or phone
+        self._unkeyed: list[tuple[int, str]] = []  # (line, path) of identifiers met without a secret
+        self._unkeyed_count = 0
+        self._records: dict[str, dict[Any, tuple[int, Any]]] = defaultdict(dict)
 
-    def problem(self, line: int, path: str, message: str) -> None:
-        self.problems.append(Problem(message, line=line, path=path, source=self.source))
+    def problem(self, line: int | None, path: str, message: str) -> None:
+        """Count a problem; keep it while fewer than `max_problems` are kept."""
+        self.problem_count += 1
+        if len(self.problems) < self.max_problems:
+            self.problems.append(Problem(message, line=line, path=path, source=self.source))
 
-    def parse(self, lines: Iterable[str]) -> None:
-        for number, text in enumerate(lines, start=1):
-            if not text.strip():
-                continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as error:
-                self.problem(number, "$", f"not valid JSON: {error.msg} at column {error.colno}")
-                continue
-            if not isinstance(data, dict):
-                self.problem(number, "$", "each line must be a JSON object")
-                continue
-            kind = data.pop("type", None)
-            if kind is None:
-                self.problem(number, "$.type", "required field missing")
-                continue
-            if not isinstance(kind, str) or kind not in RECORD_TYPES:
-                hint = suggest(kind, RECORD_TYPES) if isinstance(kind, str) else ""
-                self.problem(
-                    number, "$.type", f"unknown record type {kind!r}{hint}; expected one of {', '.join(RECORD_TYPES)}"
-                )
-                continue
-            try:
-                record: Any = structure(data, RECORD_TYPES[kind])
-            except Exception as error:  # cattrs raises ExceptionGroups of many kinds
-                self.problems.extend(problems_from(error, line=number, source=self.source))
-                # Remember the bad record's key, so records naming it are not reported as naming the unknown.
-                key = data.get(ENTITY_KINDS[kind].key_field)
-                if isinstance(key, str):
-                    self.failed[kind].add(key)
-                continue
-            self.keep(kind, number, record)
+    # --- one chunk -------------------------------------------------------------------------------------------
 
-    def keep(self, kind: str, line: int, record: Any) -> None:
-        identity = _identity(kind, record)
-        seen = self.records[kind].get(identity)
-        if seen is None:
-            self.records[kind][identity] = (line, record)
-        elif seen[1] != record or dumps(seen[1]) != dumps(record):
-            version = f" recorded at {record.recorded_at.isoformat()}" if getattr(record, "recorded_at", None) else ""
+    def feed(self, lines: Iterable[tuple[int, Line]]) -> ParsedDataset:
+        """Parse numbered lines (the next chunk of the file) and resolve their residents; see `ParsedDataset`."""
+        before = self.problem_count
+        kept = len(self.problems)
+        self._records = defaultdict(dict)
+        for number, line in lines:
+            self.lines_read = max(self.lines_read, number)
+            text = self._text(number, line)
+            if text is not None and text.strip():
+                self._parse(number, text)
+        tied = self._residents()
+        interactions = self._resolve(tied)
+        batch = Batch(
+            units=self._values("unit"),
+            territories=self._values("territory"),
+            officers=self._values("officer"),
+            teams=self._values("team"),
+            absences=self._values("absence"),
+            residents=tuple(resident for _ref, (_line, resident) in sorted(tied.items())),
+            interactions=tuple(interaction for _line, interaction in interactions),
+            secret_fingerprint=self.pseudonymizer.fingerprint if self.pseudonymizer is not None else None,
+        )
+        where: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for kind, records in self._records.items():
+            for at, record in records.values():
+                where[(kind, _key_of(kind, record))].append(at)
+        self._records = defaultdict(dict)
+        return ParsedDataset(
+            batch=batch,
+            lines={key: tuple(sorted(found)) for key, found in where.items()},
+            problems=tuple(self.problems[kept:]),
+            failed={kind: frozenset(keys) for kind, keys in self.failed.items()},
+            source=self.source,
+            problem_count=self.problem_count - before,
+        )
+
+    def finish(self) -> None:
+        """Report, once, the identifiers met without a secret (one problem, with a count and the first lines)."""
+        if self._unkeyed_count:
+            shown = ", ".join(str(line) for line, _ in self._unkeyed[:5])
+            line, path = self._unkeyed[0]
             self.problem(
                 line,
-                "$",
-                f"{kind} {_key_of(kind, record)!r}{version} appears again with other content (first on line {seen[0]})",
+                path,
+                f"{self._unkeyed_count:,} NIK or phone number(s) (on lines {shown}"
+                f"{', ...' if self._unkeyed_count > 5 else ''}) but no secret is set ({SECRET_ENV} or"
+                f" {SECRET_FILE_ENV}); raw identifiers are never stored",
             )
+            self._unkeyed_count = 0
+
+    def _text(self, number: int, line: Line) -> str | None:
+        if isinstance(line, OverlongLine):
+            self.problem(
+                number, "$", f"the line is {line.length:,} bytes long; a line may have at most {MAX_LINE_BYTES:,}"
+            )
+            return None
+        if isinstance(line, bytes):
+            if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+            try:
+                return line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                self.problem(
+                    number,
+                    "$",
+                    f"not UTF-8: byte 0x{line[error.start]:02x} at byte {error.start + 1} of the line; save the file"
+                    " as UTF-8",
+                )
+                return None
+        if number == 1 and line.startswith(_BOM):
+            line = line[1:]
+        if len(line) > MAX_LINE_BYTES:
+            self.problem(
+                number,
+                "$",
+                f"the line is {len(line):,} characters long; a line may have at most {MAX_LINE_BYTES:,} bytes",
+            )
+            return None
+        return line
+
+    def _parse(self, number: int, text: str) -> None:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            self.problem(number, "$", f"not valid JSON: {error.msg} at column {error.colno}")
+            return
+        except RecursionError:
+            self.problem(number, "$", "not a record: its JSON is nested too deeply")
+            return
+        except ValueError as error:  # an integer literal longer than Python's conversion limit
+            self.problem(number, "$", f"not a record: {excerpt(str(error), limit=120)}")
+            return
+        if not isinstance(data, dict):
+            self.problem(number, "$", "each line must be a JSON object")
+            return
+        self.records_read += 1
+        kind = data.pop("type", None)
+        if kind is None:
+            self.problem(number, "$.type", "required field missing")
+            return
+        if not isinstance(kind, str) or kind not in RECORD_TYPES:
+            hint = suggest(kind, RECORD_TYPES) if isinstance(kind, str) and len(kind) < 100 else ""
+            self.problem(
+                number,
+                "$.type",
+                f"unknown record type {excerpt(kind)}{hint}; expected one of {', '.join(RECORD_TYPES)}",
+            )
+            return
+        try:
+            record: Any = structure(data, RECORD_TYPES[kind])
+        except Exception as error:  # cattrs raises ExceptionGroups of many kinds
+            for found in problems_from(error, line=number, source=self.source):
+                self.problem(found.line, found.path, found.message)
+            # Remember the bad record's key, so records naming it are not reported as naming the unknown.
+            key = data.get(ENTITY_KINDS[kind].key_field)
+            if isinstance(key, str):
+                self.failed[kind].add(key)
+            return
+        self._keep(kind, number, record)
+
+    def _keep(self, kind: str, line: int, record: Any) -> None:
+        identity = _identity(kind, record)
+        if kind == "interaction":  # repeats within the chunk here; across chunks the store tells (stored_conflicts)
+            seen = self._records[kind].get(identity)
+            if seen is None:
+                self._records[kind][identity] = (line, record)
+            elif seen[1] != record or dumps(seen[1]) != dumps(record):
+                self._again(kind, record, line, seen[0])
+            return
+        digest = zlib.crc32(dumps(record).encode("utf-8"))
+        first = self._seen[kind].get(identity)
+        if first is None:
+            self._seen[kind][identity] = line << 32 | digest
+            self._records[kind][identity] = (line, record)
+            if kind in _TARGETS:
+                self.defined[kind].add(_key_of(kind, record))
+        elif first & 0xFFFFFFFF != digest:
+            self._again(kind, record, line, first >> 32)
+
+    def _again(self, kind: str, record: Any, line: int, first: int) -> None:
+        version = f" recorded at {record.recorded_at.isoformat()}" if getattr(record, "recorded_at", None) else ""
+        self.problem(
+            line,
+            "$",
+            f"{kind} {excerpt(_key_of(kind, record))}{version} appears again with other content"
+            f" (first on line {first})",
+        )
+
+    def _values(self, kind: str) -> tuple[Any, ...]:
+        return tuple(record for _key, (_line, record) in sorted(self._records[kind].items()))
 
     # --- residents -----------------------------------------------------------------------------------------
 
-    def identity(self, line: int, path: str, ref: str | None, nik: str | None, phone: str | None) -> str | None:
+    def _identity(self, line: int, path: str, ref: str | None, nik: str | None, phone: str | None) -> str | None:
         if nik is None and phone is None:
             return ref_key(ref) if ref is not None else None
         if self.pseudonymizer is None:
-            field = "nik" if nik is not None else "phone"
-            self.problem(
-                line,
-                f"{path}.{field}",
-                f"carries a {'NIK' if nik is not None else 'phone number'} but no secret is set "
-                f"({SECRET_ENV} or {SECRET_FILE_ENV}); raw identifiers are never stored",
-            )
+            self._unkeyed_count += 1
+            if len(self._unkeyed) < 5:
+                self._unkeyed.append((line, f"{path}.{'nik' if nik is not None else 'phone'}"))
             return None
         try:
             return self.pseudonymizer.key(ref=ref, nik=nik, phone=phone)
         except FieldError as error:
-            self.problem(line, f"{path}.{error.field}", f"{error.reason} (value {error.value})")
+            self.problem(line, f"{path}.{error.field}", f"{error.reason} (the value is not shown)")
             return None
 
-    def residents(self) -> dict[str, tuple[int, Resident]]:
-        """Resident records of the file, plus refs that interactions tie to identifiers inline."""
+    def _residents(self) -> dict[str, tuple[int, Resident]]:
+        """Resident records of the chunk, plus refs that its interactions tie to identifiers inline."""
         tied: dict[str, tuple[int, Resident]] = {}
-        for ref, (line, record) in sorted(self.records["resident"].items()):
-            key = self.identity(line, "$", ref, record.nik, record.phone)
+        for ref, (line, record) in sorted(self._records["resident"].items()):
+            key = self._identity(line, "$", ref, record.nik, record.phone)
             if key is None:
                 continue
             try:
                 tied[ref] = (line, Resident(ref=ref, key=key, name=record.name, territory=record.territory))
             except FieldError as error:
-                self.problem(line, f"$.{error.field}", error.reason)
-        for _id, (line, interaction) in sorted(self.records["interaction"].items(), key=lambda kv: kv[1][0]):
+                self.problem(line, f"$.{error.field}", f"{error.reason} (got {excerpt(error.value)})")
+                continue
+            if record.nik is not None or record.phone is not None:
+                self._tied[ref] = (line, key)
+        for _id, (line, interaction) in sorted(self._records["interaction"].items(), key=lambda kv: kv[1][0]):
             for position, entry in enumerate(interaction.residents):
                 if not isinstance(entry, ResidentMention) or entry.ref is None:
                     continue
                 if entry.nik is None and entry.phone is None:
                     continue
-                key = self.identity(line, f"$.residents[{position}]", entry.ref, entry.nik, entry.phone)
+                key = self._identity(line, f"$.residents[{position}]", entry.ref, entry.nik, entry.phone)
                 if key is None:
                     continue
                 known = tied.get(entry.ref)
-                if known is None:
-                    tied[entry.ref] = (line, Resident(ref=entry.ref, key=key, name=entry.name))
-                elif known[1].key != key:
+                earlier = self._tied.get(entry.ref)
+                if known is None and earlier is not None and earlier[1] == key:
+                    continue  # tied the same way by an earlier chunk
+                if (known is not None and known[1].key != key) or (earlier is not None and earlier[1] != key):
+                    first = known[0] if known is not None else earlier[0] if earlier is not None else line
                     self.problem(
                         line,
                         f"$.residents[{position}]",
-                        f"ref {entry.ref!r} is tied to another identity on line {known[0]}",
+                        f"ref {excerpt(entry.ref)} is tied to another identity on line {first}",
                     )
+                    continue
+                if known is None:
+                    try:
+                        tied[entry.ref] = (line, Resident(ref=entry.ref, key=key, name=entry.name))
+                    except FieldError as error:
+                        self.problem(line, f"$.residents[{position}].{error.field}", error.reason)
+                        continue
+                    self._tied[entry.ref] = (line, key)
         return tied
 
-    def resolve(self, tied: Mapping[str, tuple[int, Resident]]) -> list[tuple[int, Interaction]]:
-        """The interactions with their residents as identity keys.
+    def _resolve(self, tied: Mapping[str, tuple[int, Resident]]) -> list[tuple[int, Interaction]]:
+        """The chunk's interactions with their residents as identity keys.
 
-        A bare ref tied in this file names that identity; any other bare ref stays ``ref:<ref>``, which the store
-        resolves at write time when a stored resident record ties the ref (the same rule for code and files).
+        A bare ref tied in this file (in this chunk or an earlier one) names that identity; any other bare ref
+        stays ``ref:<ref>``, which the store resolves at write time when a stored resident record ties the ref
+        (the same rule for code and files).
         """
         resolved = []
-        for _id, (line, record) in sorted(self.records["interaction"].items(), key=lambda kv: kv[1][0]):
+        for _id, (line, record) in sorted(self._records["interaction"].items(), key=lambda kv: kv[1][0]):
+            before = self.problem_count + self._unkeyed_count
             keys: list[str] = []
             for position, entry in enumerate(record.residents):
                 if isinstance(entry, str) or (entry.nik is None and entry.phone is None):
                     ref = entry if isinstance(entry, str) else entry.ref
                     assert ref is not None
-                    key: str | None = tied[ref][1].key if ref in tied else ref_key(ref)
+                    key: str | None = (
+                        tied[ref][1].key if ref in tied else self._tied[ref][1] if ref in self._tied else ref_key(ref)
+                    )
                 else:
-                    key = self.identity(line, f"$.residents[{position}]", entry.ref, entry.nik, entry.phone)
+                    key = self._identity(line, f"$.residents[{position}]", entry.ref, entry.nik, entry.phone)
                 if key is not None and key not in keys:
                     keys.append(key)
-            if len(keys) < len(record.residents) and any(p.line == line for p in self.problems):
-                continue
+            if self.problem_count + self._unkeyed_count > before:
+                continue  # a resident of this line could not be keyed: said so already
             try:
                 resolved.append(
                     (
@@ -267,52 +454,31 @@ class _Reader:
                     )
                 )
             except FieldError as error:
-                self.problem(line, f"$.{error.field}", f"{error.reason} (got {error.value!r})")
+                self.problem(line, f"$.{error.field}", f"{error.reason} (got {excerpt(error.value)})")
         return resolved
 
-    # --- the whole file --------------------------------------------------------------------------------------
 
-    def parsed(self) -> ParsedDataset:
-        tied = self.residents()
-        interactions = self.resolve(tied)
+_TARGETS = frozenset({"unit", "officer", "territory"})
+"""The organisation kinds that records refer to (interactions are referred to by follow-ups, checked apart)."""
 
-        def values(kind: str) -> tuple[Any, ...]:
-            return tuple(record for _key, (_line, record) in sorted(self.records[kind].items()))
 
-        batch = Batch(
-            units=values("unit"),
-            territories=values("territory"),
-            officers=values("officer"),
-            teams=values("team"),
-            absences=values("absence"),
-            residents=tuple(resident for _ref, (_line, resident) in sorted(tied.items())),
-            interactions=tuple(interaction for _line, interaction in interactions),
-            secret_fingerprint=self.pseudonymizer.fingerprint if self.pseudonymizer is not None else None,
-        )
-        lines: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for kind, records in self.records.items():
-            for line, record in records.values():
-                lines[(kind, _key_of(kind, record))].append(line)
-        return ParsedDataset(
-            batch=batch,
-            lines={key: tuple(sorted(found)) for key, found in lines.items()},
-            problems=tuple(self.problems),
-            failed={kind: frozenset(keys) for kind, keys in self.failed.items()},
-            source=self.source,
-        )
+def numbered(lines: Iterable[Line], *, start: int = 1) -> Iterator[tuple[int, Line]]:
+    """`lines` with their line numbers."""
+    return enumerate(lines, start=start)
 
 
 def parse_dataset(
-    lines: Iterable[str], *, pseudonymizer: Pseudonymizer | None = None, source: str | None = None
+    lines: Iterable[Line], *, pseudonymizer: Pseudonymizer | None = None, source: str | None = None
 ) -> ParsedDataset:
-    """Parse and check a JSON Lines dataset on its own; the problems are collected, not raised.
+    """Parse and check a JSON Lines dataset on its own, as one chunk; the problems are collected, not raised.
 
     NIKs and phone numbers become pseudonyms with `pseudonymizer` (a record carrying one without a pseudonymizer
     is a problem), and the batch carries the pseudonymizer's fingerprint.
     """
-    reader = _Reader(pseudonymizer, source)
-    reader.parse(lines)
-    return reader.parsed()
+    reader = DatasetReader(pseudonymizer, source, max_problems=1_000_000)
+    parsed = reader.feed(numbered(lines))
+    reader.finish()
+    return attrs.evolve(parsed, problems=tuple(reader.problems), problem_count=reader.problem_count)
 
 
 def _problem(parsed: ParsedDataset, kind: str, key: str, path: str, message: str) -> Iterator[Problem]:
@@ -320,25 +486,29 @@ def _problem(parsed: ParsedDataset, kind: str, key: str, path: str, message: str
         yield Problem(message, line=line, path=path, source=parsed.source)
 
 
+def unresolved_references(
+    parsed: ParsedDataset, known: Callable[[EntityKind, Iterable[str]], frozenset[str]] | None = None
+) -> list[tuple[str, str, Problem]]:
+    """References that neither the chunk nor `known` can satisfy: (kind named, key named, the problem to report).
+
+    References to records that were present but invalid are left out (reported on their own line already).
+    """
+    lookup = known if known is not None else (lambda _kind, _keys: frozenset())
+    found: list[tuple[str, str, Problem]] = []
+    for missing in missing_references(parsed.batch, lookup):
+        if missing.missing_key in parsed.failed.get(missing.missing_kind, ()):
+            continue
+        message = f"unknown {missing.missing_kind} {excerpt(missing.missing_key)}"
+        for problem in _problem(parsed, missing.kind, missing.key, f"$.{missing.field}", message):
+            found.append((missing.missing_kind, missing.missing_key, problem))
+    return found
+
+
 def reference_problems(
     parsed: ParsedDataset, known: Callable[[EntityKind, Iterable[str]], frozenset[str]] | None = None
 ) -> list[Problem]:
     """References that neither the file nor `known` (a store's `known`; None: nothing) can satisfy."""
-    lookup = known if known is not None else (lambda _kind, _keys: frozenset())
-    problems: list[Problem] = []
-    for missing in missing_references(parsed.batch, lookup):
-        if missing.missing_key in parsed.failed.get(missing.missing_kind, ()):
-            continue  # already reported on the line that defines it
-        problems.extend(
-            _problem(
-                parsed,
-                missing.kind,
-                missing.key,
-                f"$.{missing.field}",
-                f"unknown {missing.missing_kind} {missing.missing_key!r}",
-            )
-        )
-    return problems
+    return [problem for _kind, _key, problem in unresolved_references(parsed, known)]
 
 
 def follow_up_problems(parsed: ParsedDataset, stored: Mapping[str, Interaction] | None = None) -> list[Problem]:
@@ -349,7 +519,7 @@ def follow_up_problems(parsed: ParsedDataset, stored: Mapping[str, Interaction] 
     for interaction in parsed.batch.interactions:
         earlier = by_id.get(interaction.follows_up) if interaction.follows_up is not None else None
         if earlier is not None and earlier.occurred_at > interaction.occurred_at:
-            message = f"follows up {earlier.id!r}, which happened later ({earlier.occurred_at.isoformat()})"
+            message = f"follows up {excerpt(earlier.id)}, which happened later ({earlier.occurred_at.isoformat()})"
             problems.extend(_problem(parsed, "interaction", interaction.id, "$.follows_up", message))
     return problems
 
@@ -360,16 +530,22 @@ def stored_conflicts(parsed: ParsedDataset, stored: Iterable[Interaction]) -> li
     problems: list[Problem] = []
     for interaction in stored:
         if interaction.id in by_id and dumps(interaction) != dumps(by_id[interaction.id]):
-            message = f"interaction {interaction.id!r} is already stored with other content; interactions are immutable"
+            message = (
+                f"interaction {excerpt(interaction.id)} is already stored, or appears earlier in this file, with other"
+                " content; interactions are immutable"
+            )
             problems.extend(_problem(parsed, "interaction", interaction.id, "$.id", message))
     return problems
 
 
-def raise_problems(problems: Iterable[Problem], *, max_problems: int = MAX_PROBLEMS) -> None:
-    """Raise `DatasetError` with `problems` (sorted by line, path, message; the first `max_problems`), if any."""
+def raise_problems(problems: Iterable[Problem], *, max_problems: int = MAX_PROBLEMS, uncounted: int = 0) -> None:
+    """Raise `DatasetError` with `problems` (sorted by line, path, message; the first `max_problems`), if any.
+
+    `uncounted` problems were found but not kept (a reader keeps only the first few): they are counted as not shown.
+    """
     ordered = sorted(set(problems), key=lambda p: (p.line or 0, p.path, p.message))
-    if ordered:
-        raise DatasetError(ordered[:max_problems], truncated=max(0, len(ordered) - max_problems))
+    if ordered or uncounted:
+        raise DatasetError(ordered[:max_problems], truncated=max(0, len(ordered) - max_problems) + uncounted)
 
 
 def read_dataset(

@@ -88,6 +88,19 @@ class Store(Protocol):
         """
         ...
 
+    def write_stream(self, batches: Iterable[Batch]) -> WriteReport:
+        """Store `batches`, in order, in one transaction: all of them, or nothing; the counts are summed.
+
+        Each batch is written as `write` would write it after the ones before it, except that references are
+        checked once, after the last batch: a batch may name records that a later batch brings (a file's records
+        come in any order). When iterating `batches` raises, nothing is written and the exception propagates: a
+        loader validates as it goes and raises at the first chunk it cannot accept, or at the end.
+
+        While the stream is being written, reads made by the thread that iterates `batches` see the batches
+        written so far (as a connection sees its own transaction); other readers see the store as it was.
+        """
+        ...
+
     def secret_fingerprint(self) -> str | None:
         """The fingerprint of the secret the stored pseudonyms were made with, or None before the first such write."""
         ...

@@ -11,7 +11,16 @@ from typing import TypeVar
 
 from community_policing.errors import ConflictError, StoreError, StoreUnavailable
 
-__all__ = ["BUSY_SECONDS", "URL_PREFIX", "connect", "driver_errors", "path_of", "retry_while_busy", "transaction"]
+__all__ = [
+    "BUSY_SECONDS",
+    "URL_PREFIX",
+    "connect",
+    "driver_errors",
+    "path_of",
+    "retry_while_busy",
+    "stream_transaction",
+    "transaction",
+]
 
 _T = TypeVar("_T")
 
@@ -103,6 +112,22 @@ def transaction(conn: sqlite3.Connection, action: Callable[[], _T]) -> _T:
         return result
 
     return retry_while_busy(attempt)
+
+
+def stream_transaction(conn: sqlite3.Connection, action: Callable[[], _T]) -> _T:
+    """`action` in one ``BEGIN IMMEDIATE`` transaction; only taking the lock is retried while the file is busy.
+
+    For an `action` that cannot be repeated (it consumes a stream of batches): once the lock is held, nothing
+    else can make it busy.
+    """
+    retry_while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+    try:
+        result = action()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
+    return result
 
 
 def translated(error: sqlite3.Error, url: str, action: str) -> StoreError:

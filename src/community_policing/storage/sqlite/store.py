@@ -23,6 +23,7 @@ from community_policing.storage.sqlite.connection import (
     connect,
     driver_errors,
     path_of,
+    stream_transaction,
     transaction,
     translated,
 )
@@ -40,7 +41,7 @@ from community_policing.storage.sqlite.schema import (
     migrate,
 )
 from community_policing.storage.sqlite.versions import history_new_friend_days, in_force, latest_applies, versions
-from community_policing.storage.sqlite.write import WriteTransaction
+from community_policing.storage.sqlite.write import WriteStream, WriteTransaction
 
 __all__ = ["SQLiteStore"]
 
@@ -114,6 +115,15 @@ class SQLiteStore:
         """
         with self._lock, driver_errors(self.url, "write"), paused_gc():
             return self._transaction(lambda: WriteTransaction(self._conn, batch).run())
+
+    def write_stream(self, batches: Iterable[Batch]) -> WriteReport:
+        """Store `batches` in one ``BEGIN IMMEDIATE`` transaction: all of them, or nothing.
+
+        The write lock is taken (waiting while another writer holds it) before the first batch is read, and held
+        until the last is written: other writers wait for a streamed load, readers do not.
+        """
+        with self._lock, driver_errors(self.url, "write"):
+            return stream_transaction(self._conn, lambda: WriteStream(self._conn).run(batches))
 
     def _transaction(self, action: Callable[[], _T]) -> _T:
         """`action` in one write transaction, retried while another connection holds the file."""

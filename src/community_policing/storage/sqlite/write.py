@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
+from community_policing._runtime import paused_gc
 from community_policing.batch import Batch, EntityKind, WriteReport, missing_references
 from community_policing.calendar import zone as time_zone
 from community_policing.convert import converter, dumps
-from community_policing.errors import ConflictError, IntegrityError, SecretMismatch
+from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Complaint, Interaction, Resident, Team, ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 from community_policing.storage.sqlite.frontier import maintained_scopes, merge_new_participations, places, refresh
@@ -28,7 +29,7 @@ from community_policing.storage.sqlite.schema import (
     recorded,
 )
 
-__all__ = ["WriteTransaction", "interaction_json"]
+__all__ = ["WriteStream", "WriteTransaction", "interaction_json"]
 
 _text = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False) writes a string
 
@@ -103,9 +104,12 @@ class WriteTransaction:
     the scopes the file lists.
     """
 
-    def __init__(self, conn: sqlite3.Connection, batch: Batch) -> None:
+    def __init__(self, conn: sqlite3.Connection, batch: Batch, *, in_stream: bool = False) -> None:
         self.conn = conn
         self.batch = batch
+        self.in_stream = in_stream  # references are checked by the stream, after its last batch
+        self.unmet: list[ReferenceProblem] = []  # in a stream: references not satisfied yet
+        self.waiting: list[Interaction] = []  # in a stream: interactions whose officers are not placed yet
         self.written: dict[str, int] = defaultdict(int)
         self.unchanged: dict[str, int] = defaultdict(int)
         self.moved_officers: set[str] = set()  # unit or zone changed: re-credit their contacts
@@ -122,7 +126,9 @@ class WriteTransaction:
         batch = self.batch
         fingerprint = self._check_secret()
         if not _all_known(batch, self.known):
-            raise IntegrityError(missing_references(batch, self.known))
+            if not self.in_stream:
+                raise IntegrityError(missing_references(batch, self.known))
+            self.unmet = missing_references(batch, self.known)
         if fingerprint is not None:
             self.conn.execute("INSERT INTO meta (key, value) VALUES ('secret_fingerprint', ?)", (fingerprint,))
         self.scopes = maintained_scopes(self.conn)
@@ -362,6 +368,10 @@ class WriteTransaction:
             nrp: (time_zone(name), name)
             for nrp, (_, name) in places(conn, {nrp for i in batch for nrp in i.officers}).items()
         }
+        if self.in_stream and any(nrp not in zones for i in batch for nrp in i.officers):
+            # An officer (or their unit) comes later in the stream: the interaction waits for it.
+            self.waiting = [i for i in batch if any(nrp not in zones for nrp in i.officers)]
+            batch = tuple(i for i in batch if all(nrp in zones for nrp in i.officers))
         mark = int(conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()[0])
         # One pass: the same decisions as the memory store, and the rows of the new interactions.
         rows: list[tuple[int, str, int, int, str]] = []
@@ -419,3 +429,55 @@ class WriteTransaction:
             "INSERT INTO temp.complex (resident) VALUES (?)", [(rids[k],) for k in several if rids[k] > top]
         )
         merge_new_participations(conn, self.scopes, mark, top)
+
+
+class WriteStream:
+    """Batches written one after another inside one ``BEGIN IMMEDIATE`` transaction the caller holds.
+
+    Each batch is a `WriteTransaction` that defers what only a later batch can settle: references (checked after
+    the last batch) and interactions whose officers, or their units, are not stored yet (written once they are,
+    since a local day needs the officer's time zone).
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.written: dict[str, int] = defaultdict(int)
+        self.unchanged: dict[str, int] = defaultdict(int)
+        self.unmet: list[ReferenceProblem] = []
+        self.waiting: list[Interaction] = []
+
+    def run(self, batches: Iterable[Batch]) -> WriteReport:
+        """Write every batch, then the interactions still waiting; `IntegrityError` for references still unmet."""
+        for batch in batches:
+            self._write(batch)
+            if self.waiting and (batch.officers or batch.units):
+                self._write_waiting()
+        problems = [p for p in self.unmet if not known_keys(self.conn, p.missing_kind, (p.missing_key,))]  # type: ignore[arg-type]
+        if problems:
+            raise IntegrityError(problems)
+        if self.waiting:
+            self._write_waiting()
+        if self.waiting:  # an officer whose unit never came: reported above, unless the unit is unknown too
+            raise IntegrityError(
+                [
+                    ReferenceProblem("interaction", i.id, "officers", "officer", nrp)
+                    for i in self.waiting
+                    for nrp in i.officers
+                ]
+            )
+        return WriteReport(written=dict(self.written), unchanged=dict(self.unchanged))
+
+    def _write(self, batch: Batch) -> None:
+        with paused_gc():
+            transaction = WriteTransaction(self.conn, batch, in_stream=True)
+            report = transaction.run()
+        for kind, count in report.written.items():
+            self.written[kind] += count
+        for kind, count in report.unchanged.items():
+            self.unchanged[kind] += count
+        self.unmet.extend(transaction.unmet)
+        self.waiting.extend(transaction.waiting)
+
+    def _write_waiting(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        self._write(Batch(interactions=tuple(waiting)))
