@@ -56,15 +56,16 @@ def _table(title: str, *columns: str, numeric: Sequence[int] = ()) -> Table:
 
 
 def _groups(title: str, rows: Sequence[GroupRow], *, with_unit: bool) -> Table:
-    columns = (
-        ["", "Polsek", "met", "missed", "compliance", ""] if with_unit else ["", "met", "missed", "compliance", ""]
-    )
-    table = _table(title, *columns, numeric=range(2 if with_unit else 1, len(columns) - 1))
+    # Teams carry their Polsek's name instead of a bar, so that both tables fit in 80 columns.
+    if with_unit:
+        table = _table(title, "", "Polsek", "met", "missed", "compliance", numeric=range(2, 5))
+    else:
+        table = _table(title, "", "met", "missed", "compliance", "", numeric=range(1, 4))
     for row in rows:
-        cells: list[RenderableType] = [row.name]
-        if with_unit:
-            cells.append(row.unit)
-        cells += [str(row.tally.met), str(row.tally.missed), _compliance(row.tally), _bar(row.tally.compliance)]
+        cells: list[RenderableType] = [row.name, row.unit] if with_unit else [row.name]
+        cells += [str(row.tally.met), str(row.tally.missed), _compliance(row.tally)]
+        if not with_unit:
+            cells.append(_bar(row.tally.compliance))
         table.add_row(*cells)
     return table
 
@@ -73,15 +74,16 @@ def summary(overview: Overview, *, report: str | None = None) -> RenderableType:
     """The summary as one rich renderable (print it with any `Console`); `report` names the HTML report, if any."""
     total = overview.total
     head = Text()
-    head.append(f"{overview.title}", style="bold")
-    head.append(f"  ·  {overview.officer_rule or 'no officer rule'}  ·  {overview.start} to {overview.end}")
-    head.append(f"  ·  as of {overview.as_of.isoformat()}", style="dim")
+    head.append(f"{overview.title}: Tiada Hari Tanpa Teman Baru\n", style="bold")
+    head.append(f"{overview.start} to {overview.end}, rule {overview.officer_rule or '-'}\n")
+    head.append(f"as of {overview.as_of.isoformat()}", style="dim")
     figures = Text()
     figures.append("Compliance ")
     figures.append(percent(total.compliance), style=_style(total.compliance) + " bold")
-    figures.append(f"   {len(overview.officers)} officers   {overview.new_friends:,} new friends   ")
-    figures.append(f"{total.missed:,} missed days", style="red" if total.missed else "")
-    figures.append(f"   {total.pending:,} days pending   {total.excused:,} excused")
+    figures.append(f"   {len(overview.officers)} officers   {overview.new_friends:,} new friends\n")
+    figures.append(f"{total.met:,} met days   ")
+    figures.append(f"{total.missed:,} missed", style="red" if total.missed else "")
+    figures.append(f"   {total.pending:,} pending   {total.excused:,} excused")
     parts: list[RenderableType] = [head, figures, Text("")]
 
     polseks = sorted(overview.polseks, key=lambda r: (r.tally.compliance or 0.0, r.name))
@@ -91,7 +93,7 @@ def summary(overview: Overview, *, report: str | None = None) -> RenderableType:
         how = f"rule {overview.team_rule}" if overview.team_rule else "their members' days"
         parts.append(
             _groups(
-                f"The {len(teams)} teams with the lowest compliance (of {len(overview.teams)}; {how})",
+                f"Teams: the {len(teams)} lowest of {len(overview.teams)} ({how})",
                 teams,
                 with_unit=True,
             )
@@ -120,7 +122,7 @@ def summary(overview: Overview, *, report: str | None = None) -> RenderableType:
     pending.append("Days still pending: ", style="bold")
     if overview.pending:
         pending.append(", ".join(f"{day}: {count} officers" for day, count in overview.pending), style="yellow")
-        pending.append("\n  (these days have not closed yet: a contact recorded before the close still counts)")
+        pending.append("\n  (not closed yet: contacts recorded before the close still count)")
     else:
         pending.append("none")
     parts.append(pending)
