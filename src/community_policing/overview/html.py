@@ -115,9 +115,7 @@ def _groups_section(
     desc = f"Weekly compliance (met days over closed duty days) for {len(rows)} {kind}s over {len(weeks)} weeks."
     if worst is not None:
         desc += f" Lowest over the period: {worst.name}, {percent(worst.tally.compliance)}."
-    chart = weekly_grid(
-        f"{kind}-weekly", chart_rows, weeks=weeks, title=heading, desc=desc, label_width=250 if kind == "team" else 170
-    )
+    chart = weekly_grid(f"{kind}-weekly", chart_rows, weeks=weeks, title=heading, desc=desc)
     header = ["Team", "Polsek"] if kind == "team" else ["Polsek"]
     head = _head(*header, "officers", "met", "missed", "pending", "excused", "compliance",
                  *(f"week of {w.strftime('%d %b')}" for w in weeks), numeric_from=len(header))  # fmt: skip
@@ -299,7 +297,7 @@ def _week_section(overview: Overview) -> str:
             f"{sum(r.total for r in rows)} missed officer-days in {len(rows)} of {len(overview.week_missed)} teams "
             "over the last seven days of the period; teams with none are left out."
         ),
-        unit=" days",
+        noun="day",
     )
     head = _head("Team", "Polsek", *(d.strftime("%a %d %b") for d in days), "total", numeric_from=2)
     body = [

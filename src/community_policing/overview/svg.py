@@ -21,6 +21,12 @@ STEP = CELL + GAP
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def label_width(labels: Sequence[str], *, least: int = 80, most: int = 480) -> int:
+    """Room for the longest of `labels` at the charts' 11 px font (about 6.4 px a character), within bounds."""
+    longest = max((len(label) for label in labels), default=0)
+    return max(least, min(most, round(longest * 6.4) + 12))
+
+
 def _open(chart_id: str, width: int, height: int, title: str, desc: str, css: str = "graph") -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{css}" role="img" width="{width}" height="{height}" '
@@ -100,21 +106,21 @@ def weekly_grid(
     weeks: Sequence[dt.date],
     title: str,
     desc: str,
-    label_width: int = 190,
 ) -> str:
     """Compliance per row and week: a coloured cell per week with the percentage written in it."""
     cell_w, cell_h, top = 44, 18, 18
-    width, height = label_width + len(weeks) * cell_w, top + len(rows) * cell_h
+    left = label_width([label for label, _ in rows])
+    width, height = left + len(weeks) * cell_w, top + len(rows) * cell_h
     out = [_open(chart_id, width, height, title, desc)]
     for n, week in enumerate(weeks):
-        x = label_width + n * cell_w + cell_w / 2
+        x = left + n * cell_w + cell_w / 2
         out.append(f'<text x="{x}" y="12" class="axis" text-anchor="middle">{week.strftime("%d %b")}</text>')
     for r, (label, tallies) in enumerate(rows):
         y = top + r * cell_h
-        out.append(f'<text x="{label_width - 6}" y="{y + 13}" class="label" text-anchor="end">{escape(label)}</text>')
+        out.append(f'<text x="{left - 6}" y="{y + 13}" class="label" text-anchor="end">{escape(label)}</text>')
         for n, tally in enumerate(tallies):
             value = tally.compliance
-            x = label_width + n * cell_w
+            x = left + n * cell_w
             shown = "-" if value is None else f"{value * 100:.0f}%"
             out.append(
                 f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" class="{compliance_class(value)}">'
@@ -126,21 +132,24 @@ def weekly_grid(
     return "".join(out)
 
 
-def bars(
-    chart_id: str, rows: Sequence[tuple[str, int]], *, title: str, desc: str, label_width: int = 230, unit: str = ""
-) -> str:
-    """Horizontal bars, one per row, longest scale first; the number is written at the end of each bar."""
+def bars(chart_id: str, rows: Sequence[tuple[str, int]], *, title: str, desc: str, noun: str = "") -> str:
+    """Horizontal bars, one per row, in the order given; the number (and `noun`, plural but for 1) ends each bar."""
     bar_h, top, scale_w = 18, 4, 320
     most = max((value for _, value in rows), default=0) or 1
-    width, height = label_width + scale_w + 60, top + len(rows) * bar_h + 4
+    left = label_width([label for label, _ in rows])
+    width, height = left + scale_w + 60, top + len(rows) * bar_h + 4
     out = [_open(chart_id, width, height, title, desc)]
     for r, (label, value) in enumerate(rows):
         y = top + r * bar_h
         length = round(value / most * scale_w)
         out.append(
-            f'<text x="{label_width - 6}" y="{y + 12}" class="label" text-anchor="end">{escape(label)}</text>'
-            f'<rect x="{label_width}" y="{y + 2}" width="{length}" height="{bar_h - 6}" class="bar"/>'
-            f'<text x="{label_width + length + 4}" y="{y + 12}" class="value">{value}{escape(unit)}</text>'
+            f'<text x="{left - 6}" y="{y + 12}" class="label" text-anchor="end">{escape(label)}</text>'
+            f'<rect x="{left}" y="{y + 2}" width="{length}" height="{bar_h - 6}" class="bar"/>'
+            f'<text x="{left + length + 4}" y="{y + 12}" class="value">{value}{escape(_counted(noun, value))}</text>'
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def _counted(noun: str, value: int) -> str:
+    return "" if not noun else f" {noun}" if value == 1 else f" {noun}s"
