@@ -220,6 +220,7 @@ def test_unopenable_files_are_unavailable(tmp_path: Path) -> None:
 
 
 def test_pragmas_and_schema_version(db: SQLiteStore) -> None:
+    db.write(world())  # the file is created by the first write that commits
     facts = db.diagnostics()
     assert facts["schema_version"] == SCHEMA_VERSION == len(schema.MIGRATIONS)
     assert facts["journal_mode"] == "wal"
@@ -247,6 +248,7 @@ def test_store_one_version_behind_is_migrated(tmp_path: Path, monkeypatch: pytes
     first, *rest = schema.MIGRATIONS
     old, new = first[:-1], first[-1:]  # pretend the last statement of migration 1 came in a second migration
     monkeypatch.setattr(schema, "MIGRATIONS", (old,))
+    (tmp_path / "cp.db").touch()  # an empty file is a database of version 0: opening it migrates it
     with SQLiteStore(url) as store, contextlib.closing(sqlite3.connect(tmp_path / "cp.db")) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (1,)  # diagnostics() needs the later tables
         with pytest.raises(StoreError, match="no such"):  # the later tables and the index are missing
@@ -304,6 +306,7 @@ def test_version_1_files_keep_every_scope_they_maintained(tmp_path: Path) -> Non
 
 def test_failed_migration_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path}/cp.db"
+    (tmp_path / "cp.db").touch()
     SQLiteStore(url).close()
     good = ("CREATE TABLE note (text TEXT NOT NULL)", "CREATE INDEX note_text ON note (text)")
     bad = ("CREATE TABLE note (text TEXT NOT NULL)", "CREATE INDEX note_text ON note (no_such_column)")

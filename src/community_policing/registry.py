@@ -117,6 +117,7 @@ class Registry:
                 f"no storage backend answers URL scheme {scheme!r} (in {shown!r}){hint}; known schemes: {known}"
                 f"{self._not_loaded_note()}"
             )
+        url = scheme + url[len(scheme) :]  # the scheme as the backend declared it: schemes are case-insensitive
         try:
             store: Store = backend.open(url)
         except Exception as exc:

@@ -7,6 +7,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 from community_policing.errors import ConflictError, StoreError, StoreUnavailable
@@ -34,6 +35,8 @@ _LONGEST_PAUSE = 0.25
 
 def path_of(url: str) -> str:
     """The file name (or ``:memory:``) a ``sqlite:///`` URL names; `StoreUnavailable` for anything else."""
+    if isinstance(url, str) and url[: len(URL_PREFIX)].lower() == URL_PREFIX:
+        url = URL_PREFIX + url[len(URL_PREFIX) :]  # schemes are case-insensitive
     if not isinstance(url, str) or not url.startswith(URL_PREFIX):
         raise StoreUnavailable(
             f"not a SQLite URL: {url!r}; write sqlite:///relative/path.db, sqlite:////absolute/path.db"
@@ -47,8 +50,11 @@ def path_of(url: str) -> str:
 
 def connect(path: str) -> sqlite3.Connection:
     """A connection to `path` in autocommit mode (transactions are explicit), WAL, foreign keys on."""
+    # A file name is always passed as a URI that names exactly that file, so that a name such as "file:x.db"
+    # is never read by SQLite as a URI of its own (with options, or another file).
+    target = path if path == ":memory:" else Path(path).absolute().as_uri()
     conn = sqlite3.connect(
-        path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False, cached_statements=256
+        target, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False, cached_statements=256, uri=True
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")

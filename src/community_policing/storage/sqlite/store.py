@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -15,8 +16,9 @@ from typing import Any, TypeVar
 from community_policing._runtime import paused_gc
 from community_policing.batch import Batch, EntityKind, VersionedKind, WriteReport
 from community_policing.convert import converter
-from community_policing.errors import StoreUnavailable
+from community_policing.errors import StoreError, StoreUnavailable
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
+from community_policing.storage.copying import batches_of
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
 from community_policing.storage.sqlite.connection import (
     URL_PREFIX,
@@ -80,22 +82,19 @@ class SQLiteStore:
         self.url = url
         self._lock = threading.RLock()
         self._maintained: set[int] = set()  # scopes known to be maintained (a scope never stops being maintained)
+        # A file that does not exist yet is created only by a write that commits (see `_create`); until then
+        # the store reads as empty from a database in memory, and a failed load leaves no file behind.
+        self._absent: Path | None = None
         if path == ":memory:":
             self.capabilities = frozenset({"transactions", "sql-aggregation", "lazy-scopes"})
-        try:
-            self._conn = connect(path)
-        except sqlite3.Error as error:
-            raise _unopenable(error, url) from error
-        try:
-            migrate(self._conn, url)
-            for statement in TEMP_TABLES:
-                self._conn.execute(statement)
-        except sqlite3.Error as error:
-            self._conn.close()
-            raise _unopenable(error, url) from error
-        except BaseException:
-            self._conn.close()
-            raise
+        elif not os.path.lexists(path):
+            self._absent = Path(path)
+            folder = self._absent.absolute().parent
+            if not folder.is_dir():
+                raise StoreUnavailable(f"cannot open {url}: no folder {folder} to create the database file in")
+            path = ":memory:"
+        self._closed = False
+        self._conn = _opened(path, url)
 
     @classmethod
     def at(cls, path: str | os.PathLike[str]) -> SQLiteStore:
@@ -113,8 +112,11 @@ class SQLiteStore:
 
         First contacts are maintained for the scopes listed in the file at the time of the write.
         """
-        with self._lock, driver_errors(self.url, "write"), paused_gc():
-            return self._transaction(lambda: WriteTransaction(self._conn, batch).run())
+        with self._lock:
+            if self._absent is not None and not self._found():
+                return self._create((batch,))
+            with driver_errors(self.url, "write"), paused_gc():
+                return self._transaction(lambda: WriteTransaction(self._conn, batch).run())
 
     def write_stream(self, batches: Iterable[Batch]) -> WriteReport:
         """Store `batches` in one ``BEGIN IMMEDIATE`` transaction: all of them, or nothing.
@@ -122,8 +124,70 @@ class SQLiteStore:
         The write lock is taken (waiting while another writer holds it) before the first batch is read, and held
         until the last is written: other writers wait for a streamed load, readers do not.
         """
-        with self._lock, driver_errors(self.url, "write"):
-            return stream_transaction(self._conn, lambda: WriteStream(self._conn).run(batches))
+        with self._lock:
+            if self._absent is not None and not self._found():
+                return self._create(batches)
+            with driver_errors(self.url, "write"):
+                return stream_transaction(self._conn, lambda: WriteStream(self._conn).run(batches))
+
+    def _found(self) -> bool:
+        """Whether the absent file has appeared (another process created it): if so, use it from now on."""
+        assert self._absent is not None
+        if not os.path.lexists(self._absent):
+            return False
+        self._switch_to(self._absent)
+        return True
+
+    def _switch_to(self, path: Path) -> None:
+        conn = _opened(str(path), self.url)
+        self._conn.close()
+        self._conn, self._absent = conn, None
+        self._maintained.clear()
+
+    def _create(self, batches: Iterable[Batch]) -> WriteReport:
+        """Write into a new file beside the absent one, and give it the absent one's name only once committed.
+
+        The name is taken with a hard link, which fails when the name exists: a load that lost a race to create
+        the file copies what it committed into the winner's file (one more transaction there), and a load that
+        fails leaves no file at all. Nothing that another load acknowledged is ever removed or replaced.
+        """
+        target = self._absent
+        assert target is not None
+        if self._closed:
+            raise StoreError(f"{self.url}: write failed: the store is closed")
+        directory = target.absolute().parent
+        if not directory.is_dir():
+            raise StoreUnavailable(f"{self.url}: write failed: no folder {directory} to create the database in")
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".creating", dir=directory)
+        os.close(handle)
+        temporary = Path(name)
+        try:
+            conn = _opened(name, self.url)
+            # This thread's reads during the write see the new file's transaction, as they would an existing file's.
+            placeholder, self._conn = self._conn, conn
+            try:
+                with driver_errors(self.url, "write"):
+                    # Scopes asked for before the file existed are maintained from its first write on.
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO maintained_scope (scope) VALUES (?)",
+                        [(n,) for n in maintained_scopes(placeholder)],
+                    )
+                    report = stream_transaction(conn, lambda: WriteStream(conn).run(batches))
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                self._conn = placeholder
+                conn.close()
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                self._switch_to(target)
+                with SQLiteStore(URL_PREFIX + name) as ours:
+                    return self.write_stream(batches_of(ours))
+            self._switch_to(target)
+            return report
+        finally:
+            for leftover in (temporary, *(Path(name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+                leftover.unlink(missing_ok=True)
 
     def _transaction(self, action: Callable[[], _T]) -> _T:
         """`action` in one write transaction, retried while another connection holds the file."""
@@ -288,6 +352,7 @@ class SQLiteStore:
     def close(self) -> None:
         """Close the connection; the store is unusable afterwards."""
         with self._lock:
+            self._closed = True
             self._conn.close()
 
     def __enter__(self) -> SQLiteStore:
@@ -295,6 +360,25 @@ class SQLiteStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _opened(path: str, url: str) -> sqlite3.Connection:
+    """A connection to `path`, migrated to the current schema, with this connection's temporary tables."""
+    try:
+        conn = connect(path)
+    except sqlite3.Error as error:
+        raise _unopenable(error, url) from error
+    try:
+        migrate(conn, url)
+        for statement in TEMP_TABLES:
+            conn.execute(statement)
+    except sqlite3.Error as error:
+        conn.close()
+        raise _unopenable(error, url) from error
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def _unopenable(error: sqlite3.Error, url: str) -> StoreUnavailable:
