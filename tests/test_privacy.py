@@ -315,6 +315,7 @@ def test_secret_from_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> N
 def test_secret_from_a_file_without_its_trailing_newline(tmp_path: Path, ending: str) -> None:
     path = tmp_path / "secret"
     path.write_bytes(SECRET.encode() + ending.encode())
+    path.chmod(0o600)
     pseudonymizer = secret_from_env({SECRET_FILE_ENV: str(path)})
     assert pseudonymizer is not None
     assert pseudonymizer.nik(MAN) == Pseudonymizer(SECRET).nik(MAN)
@@ -323,6 +324,7 @@ def test_secret_from_a_file_without_its_trailing_newline(tmp_path: Path, ending:
 def test_the_variable_wins_over_the_file_and_an_empty_variable_does_not(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_text(OTHER_SECRET + "\n")
+    path.chmod(0o600)
     chosen = secret_from_env({SECRET_ENV: SECRET, SECRET_FILE_ENV: str(path)})
     assert chosen is not None
     assert chosen.nik(MAN) == Pseudonymizer(SECRET).nik(MAN)
@@ -352,3 +354,33 @@ def test_no_secret_configured_gives_none() -> None:
     assert secret_from_env({}) is None
     assert secret_from_env({SECRET_ENV: "", SECRET_FILE_ENV: ""}) is None
     assert secret_from_env({"UNRELATED": SECRET}) is None
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+def test_a_secret_file_others_can_read_is_refused_as_ssh_refuses_a_key(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "secret"
+    path.write_text(SECRET)
+    path.chmod(mode)
+    with pytest.raises(SecretError, match=rf"can be read by other users \(mode {mode:04o}\).*chmod 600") as caught:
+        secret_from_env({SECRET_FILE_ENV: str(path)})
+    assert SECRET not in str(caught.value)
+    path.chmod(0o600)
+    assert secret_from_env({SECRET_FILE_ENV: str(path)}) is not None
+
+
+@pytest.mark.parametrize("secret", [" " * 40, "\t\n " * 20, "\n" * 33])
+def test_a_secret_of_whitespace_is_refused(tmp_path: Path, secret: str) -> None:
+    with pytest.raises(SecretError, match="only whitespace"):
+        Pseudonymizer(secret)
+    with pytest.raises(SecretError, match="only whitespace"):
+        secret_from_env({SECRET_ENV: secret})
+
+
+def test_reading_a_secret_file_is_bounded(tmp_path: Path) -> None:
+    with pytest.raises(SecretError, match="not a regular file"):
+        secret_from_env({SECRET_FILE_ENV: "/dev/zero"})
+    big = tmp_path / "big"
+    big.write_bytes(b"s" * 5000)
+    big.chmod(0o600)
+    with pytest.raises(SecretError, match="longer than 4096 bytes"):
+        secret_from_env({SECRET_FILE_ENV: str(big)})

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import stat
 from pathlib import Path
 
 import phonenumbers
@@ -101,9 +102,12 @@ class Pseudonymizer:
     __slots__ = ("_secret",)
 
     def __init__(self, secret: bytes | str) -> None:
-        raw = secret.encode() if isinstance(secret, str) else bytes(secret)
+        # surrogateescape: an environment variable that is not UTF-8 reaches Python with escaped bytes.
+        raw = secret.encode("utf-8", "surrogateescape") if isinstance(secret, str) else bytes(secret)
         if len(raw) < MIN_SECRET_BYTES:
             raise SecretError(f"the secret has {len(raw)} bytes; use at least {MIN_SECRET_BYTES}")
+        if not raw.strip():
+            raise SecretError("the secret is only whitespace; use a long random value")
         self._secret = raw
 
     def __repr__(self) -> str:
@@ -160,7 +164,9 @@ class Pseudonymizer:
 def secret_from_env(environ: dict[str, str] | None = None) -> Pseudonymizer | None:
     """A `Pseudonymizer` from `COMMUNITY_POLICING_SECRET` or the file `COMMUNITY_POLICING_SECRET_FILE` names.
 
-    None when neither is set; `SecretError` when the file cannot be read or the secret is too short.
+    None when neither is set; `SecretError` when the secret is unusable: too short or only whitespace, or a file
+    that cannot be read, is not a regular file, is longer than `MAX_SECRET_FILE_BYTES`, or can be read by other
+    users than its owner (as ssh refuses such a key: ``chmod 600`` it).
     """
     env = os.environ if environ is None else environ
     value = env.get(SECRET_ENV)
@@ -168,9 +174,29 @@ def secret_from_env(environ: dict[str, str] | None = None) -> Pseudonymizer | No
         return Pseudonymizer(value)
     path = env.get(SECRET_FILE_ENV)
     if path:
-        try:
-            text = Path(path).read_bytes().rstrip(b"\r\n")
-        except OSError as error:
-            raise SecretError(f"cannot read {SECRET_FILE_ENV}={path}: {error.strerror}") from None
-        return Pseudonymizer(text)
+        return Pseudonymizer(_secret_file(path))
     return None
+
+
+MAX_SECRET_FILE_BYTES = 4096
+"""The longest secret file read; a longer one is not a secret file (``/dev/zero`` would never end)."""
+
+
+def _secret_file(path: str) -> bytes:
+    where = f"{SECRET_FILE_ENV}={path}"
+    try:
+        with open(path, "rb") as handle:
+            facts = os.fstat(handle.fileno())
+            if not stat.S_ISREG(facts.st_mode):
+                raise SecretError(f"{where} is not a regular file")
+            if os.name == "posix" and facts.st_mode & 0o077:
+                raise SecretError(
+                    f"{where} can be read by other users (mode {stat.S_IMODE(facts.st_mode):04o}); make it readable by"
+                    f" its owner only: chmod 600 {path}"
+                )
+            text = handle.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as error:
+        raise SecretError(f"cannot read {where}: {error.strerror}") from None
+    if len(text) > MAX_SECRET_FILE_BYTES:
+        raise SecretError(f"{where} is longer than {MAX_SECRET_FILE_BYTES} bytes; a secret file holds one secret")
+    return text.rstrip(b"\r\n")
