@@ -11,14 +11,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from community_policing.cli import main
 from community_policing.demo import Demo, build_demo
-from community_policing.overview import print_summary, read_overview, render_html
+from community_policing.overview import Tally, print_summary, read_overview, render_html
 from community_policing.registry import Registry
 from community_policing.rules.engine import Status, evaluate
-from community_policing.rules.spec import builtin_rules
+from community_policing.rules.spec import builtin_rules, parse_rules
+from community_policing.storage.memory import MemoryStore
+from community_policing.testing.strategies import as_of_instants, datasets
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -246,3 +250,87 @@ def test_the_report_command_refuses_a_store_that_does_not_exist(
     assert "no store at" in capsys.readouterr().err
     assert not output.exists()
     assert not (tmp_path / "none.db").exists()
+
+
+TEAM_RULES = """
+[[rule]]
+id = "officers"
+kind = "new_friends"
+subject = "officer"
+
+[[rule]]
+id = "teams"
+kind = "new_friends"
+subject = "team"
+novelty = "team"
+"""
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_on_any_dataset_the_figures_add_up_to_the_engines_and_the_report_names_no_resident(
+    registry: Registry, data: st.DataObject
+) -> None:
+    dataset = data.draw(datasets(max_officers=5, max_days=10, max_versions=1), label="dataset")
+    as_of = data.draw(as_of_instants(dataset), label="as of")
+    first, length = data.draw(st.integers(-2, 6), label="start"), data.draw(st.integers(0, 12), label="days")
+    start = dt.date(2023, 6, 8) + dt.timedelta(days=first)
+    end = start + dt.timedelta(days=length)
+    store = MemoryStore()
+    try:
+        store.write(dataset)
+        kinds = registry.rule_kinds
+        evaluation = evaluate(
+            store, parse_rules(TEAM_RULES, kinds=kinds), kinds=kinds, start=start, end=end, as_of=as_of
+        )
+        overview = read_overview(store, evaluation)
+    finally:
+        store.close()
+    officers = [s for s in evaluation.summaries if s.rule == "officers"]
+    assert [row.summary for row in overview.officers] == officers
+    for row in overview.officers:
+        assert Tally.of_cells(row.days) == Tally(met=row.summary.met, missed=row.summary.missed,
+                                                 pending=row.summary.pending, excused=row.summary.excused)  # fmt: skip
+    pooled = [sum(getattr(r.tally, f) for r in overview.polseks) for f in ("met", "missed", "pending", "excused")]
+    assert pooled == [sum(getattr(s, f) for s in officers) for f in ("met", "missed", "pending", "excused")]
+    assert overview.total == Tally(met=pooled[0], missed=pooled[1], pending=pooled[2], excused=pooled[3])
+    for group in (*overview.polseks, *overview.teams):
+        weekly = [sum(getattr(t, f) for t in group.weekly) for f in ("met", "missed", "pending", "excused")]
+        assert weekly == [group.tally.met, group.tally.missed, group.tally.pending, group.tally.excused]
+    teams = {s.subject_id: s for s in evaluation.summaries if s.rule == "teams"}
+    for team in overview.teams:
+        if team.id in teams:
+            assert team.tally.compliance == teams[team.id].compliance
+    assert sum(count for _, count in overview.pending) == overview.total.pending
+    html = render_html(overview)
+    for resident in dataset.residents:
+        assert resident.key not in html
+    assert not re.search(r"\b(nik|tel|ref):", html)
+    print_summary(overview, Console(file=io.StringIO(), width=80))
+
+
+def test_an_empty_store_gives_an_empty_report_and_summary(registry: Registry) -> None:
+    store = MemoryStore()
+    evaluation = evaluate(store, kinds=registry.rule_kinds, start=dt.date(2023, 6, 8), end=dt.date(2023, 6, 9),
+                          as_of=dt.datetime(2023, 6, 10, tzinfo=dt.UTC))  # fmt: skip
+    overview = read_overview(store, evaluation)
+    assert overview.title == "Every unit"
+    assert overview.total == Tally()
+    console = Console(file=io.StringIO(), width=80, record=True)
+    print_summary(overview, console)
+    text = console.export_text()
+    assert "Compliance -   0 officers" in text
+    assert "Days still pending: none" in text
+    html = render_html(overview)
+    assert "<h1>Every unit: Tiada Hari Tanpa Teman Baru</h1>" in html
+    assert html.count('role="img"') == 3
+
+
+def test_a_period_that_ends_before_it_starts_is_a_usage_error(
+    demo: Demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "report.html"
+    argv = ["report", "--store", demo.store_url, "--from", "2023-06-30", "--to", "2023-06-08", "--output", str(output)]
+    assert main(argv) == 2
+    assert "--to 2023-06-08 is before --from 2023-06-30" in capsys.readouterr().err
+    assert not output.exists()

@@ -53,9 +53,18 @@ class Tally:
     @classmethod
     def of(cls, findings: Iterable[Finding]) -> Tally:
         """The tally of `findings`."""
+        return cls._count(f.status for f in findings)
+
+    @classmethod
+    def of_cells(cls, cells: Iterable[DayCell]) -> Tally:
+        """The tally of an officer's days."""
+        return cls._count(c.status for c in cells)
+
+    @classmethod
+    def _count(cls, statuses: Iterable[Status]) -> Tally:
         counts = dict.fromkeys(Status, 0)
-        for finding in findings:
-            counts[finding.status] += 1
+        for status in statuses:
+            counts[status] += 1
         return cls(
             met=counts[Status.MET],
             missed=counts[Status.MISSED],
