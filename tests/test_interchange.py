@@ -164,7 +164,9 @@ def test_an_interaction_id_reused_with_other_content_is_an_error_naming_the_id(s
     load(store, lines(GOOD))
     before = snapshot(store)
     changed = {**GOOD[7], "summary": "something else"}
-    with pytest.raises(DatasetError, match="'i-1' is already stored, or appears earlier in this file, with other content"):
+    with pytest.raises(
+        DatasetError, match="'i-1' is already stored, or appears earlier in this file, with other content"
+    ):
         load(store, lines([changed]))
     assert snapshot(store) == before
 
