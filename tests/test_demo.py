@@ -167,7 +167,14 @@ def test_the_demo_command_keeps_to_its_directory_with_a_secret_of_its_own(
     out, _ = capsys.readouterr()
     assert status == 0
     directory = tmp_path / "community-policing-demo"
-    assert sorted(p.name for p in directory.iterdir()) == ["demo.db", "report.html", "rules.toml", "secret"]
+    assert sorted(p.name for p in directory.iterdir()) == [
+        ".gitignore",
+        "demo.db",
+        "report.html",
+        "rules.toml",
+        "secret",
+    ]
+    assert (directory / ".gitignore").read_text(encoding="utf-8") == "*\n"
     assert not default_store.exists()
     assert stat.S_IMODE(os.stat(directory / "secret").st_mode) == 0o600
     assert "Compliance per Polsek" in out

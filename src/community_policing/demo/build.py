@@ -93,9 +93,13 @@ def build_demo(
     """Generate a dataset, load it into ``DIRECTORY/demo.db``, evaluate it and write ``DIRECTORY/report.html``.
 
     The store is made anew on every run (it is the demo's own file, never the default store); the secret is
-    kept. The rules are written to ``DIRECTORY/rules.toml`` so that ``community-policing report`` can use them.
+    kept. A directory the demo makes gets a ``.gitignore`` that ignores all of it. The rules are written to
+    ``DIRECTORY/rules.toml`` so that ``community-policing report`` can use them.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    if not directory.exists():
+        directory.mkdir(parents=True)
+        # Made here, so all of it is the demo's: keep it (the secret above all) out of any git repository around.
+        (directory / ".gitignore").write_text("*\n", encoding="utf-8")
     pseudonymizer = demo_secret(directory)
     dataset = generate(officers=officers, days=days, seed=seed)
     database = directory / STORE_FILE
