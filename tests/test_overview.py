@@ -174,6 +174,16 @@ def test_every_chart_has_a_text_alternative_and_a_table(demo: Demo) -> None:
     page = read(html)
     # One table per officer's calendar, and one behind each of the three other charts.
     assert len(page.tables) >= 60 + 3
+    # The table behind an officer's calendar has each of the engine's findings, in its own cell.
+    marks = {"✓": Status.MET, "✗": Status.MISSED, "…": Status.PENDING, "·": Status.EXCUSED}
+    for summary in (s for s in demo.evaluation.summaries if s.subject_kind == "officer"):
+        cells = [c for row in page.tables[f"days-{summary.subject_id}"][1:] for c in row[1:] if c]
+        findings = [
+            f for f in demo.evaluation.findings if f.rule == summary.rule and f.subject_id == summary.subject_id
+        ]
+        assert sorted(cells) == sorted(
+            f"{f.new_friends} {next(k for k, v in marks.items() if v is f.status)}" for f in findings
+        )
     assert "<script" not in html
     assert not re.search(r"""(src|href)=["'](https?:)?//""", html)
 

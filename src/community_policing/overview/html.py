@@ -168,8 +168,7 @@ def _calendar_legend() -> str:
     )
 
 
-def _officer_table(row: OfficerRow, overview: Overview) -> str:
-    first_monday = overview.start - dt.timedelta(days=overview.start.weekday())
+def _officer_table(row: OfficerRow) -> str:
     weeks: dict[dt.date, list[DayCell | None]] = {}
     for cell in row.days:
         monday = cell.day - dt.timedelta(days=cell.day.weekday())
@@ -183,10 +182,10 @@ def _officer_table(row: OfficerRow, overview: Overview) -> str:
             else:
                 cells.append(f'<td class="n">{day.new_friends} {_status_mark(day.status)}</td>')
         body.append(_row(cells))
-    del first_monday
     head = _head("week of", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", numeric_from=1)
     return (
-        f"<table><caption>New friends per day, {escape(row.name)} (✓ met, ✗ missed, … pending, · excused)"
+        f'<table id="days-{escape(row.nrp)}"><caption>New friends per day, {escape(row.name)} '
+        "(✓ met, ✗ missed, … pending, · excused)"
         f"</caption><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
     )
 
@@ -227,7 +226,7 @@ def _officers_section(overview: Overview) -> str:
             parts.append(
                 f'<figure class="officer">{chart}<figcaption><strong>{escape(row.rank)} {escape(row.name)}</strong> '
                 f"{escape(row.nrp)}<br>{escape(percent(s.compliance))} · {s.new_friends} new friends · "
-                f"best streak {s.longest_streak}<details><summary>Table</summary>{_officer_table(row, overview)}"
+                f"best streak {s.longest_streak}<details><summary>Table</summary>{_officer_table(row)}"
                 "</details></figcaption></figure>"
             )
         parts.append("</div>")
