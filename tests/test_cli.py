@@ -105,7 +105,8 @@ def test_evaluate_csv_with_a_status_filter_to_a_file(
         (["evaluate", *PERIOD, "--status", "mised"], "did you mean 'missed'"),
         (["evaluate", "--from", "2023-06-01", "--to", "2023-06-30", "--as-of", "2023-07-01T00:00:00"], "no UTC offset"),
         (["evaluate", *PERIOD, "--rules", "/nonexistent/rules.toml"], "cannot read the rules file"),
-        (["evaluate", *PERIOD, "--store", "sqlite:///definitely/not/here.db"], "no store at"),
+        (["evaluate", *PERIOD, "--store", "sqlite:///definitely/not/here.db"], "no folder"),
+        (["evaluate", *PERIOD, "--store", "sqlite:///not-loaded-yet.db"], "holds no units and no officers"),
         (["evaluate", *PERIOD, "--store", "sqlit:///x.db"], "sqlite"),
         (["load", "/nonexistent.jsonl"], "cannot read"),
     ],
@@ -141,7 +142,7 @@ def test_a_bad_dataset_exits_2_names_the_line_and_loads_nothing(
 def test_load_from_standard_input(
     env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(EXAMPLE.read_text()))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(EXAMPLE.read_bytes()), encoding="utf-8"))
     status, out, _ = run(capsys, "load", "-")
     assert status == 0
     assert "<stdin>" in out

@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from community_policing.convert import parse_date, parse_instant
-from community_policing.errors import CommunityPolicingError, suggest
+from community_policing.errors import CommunityPolicingError, excerpt, suggest
+from community_policing.model import EARLIEST_INSTANT, LATEST_INSTANT
+from community_policing.registry import Registry
 from community_policing.rules.engine import Status
+from community_policing.storage.protocol import Store
 
 STORE_ENV = "COMMUNITY_POLICING_STORE"
 DEFAULT_STORE = "sqlite:///community-policing.db"
@@ -25,38 +29,44 @@ class UsageError(CommunityPolicingError):
 
 
 def store_url(args: argparse.Namespace) -> str:
-    return str(args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+    """The store URL: ``--store``, else the environment variable, else the default; an empty ``--store`` is refused."""
+    if args.store is not None:
+        if not args.store.strip():
+            raise UsageError(f"--store is empty; give a store URL such as {DEFAULT_STORE}")
+        return str(args.store)
+    return os.environ.get(STORE_ENV) or DEFAULT_STORE
 
 
-def date_argument(text: str) -> dt.date:
+def open_persistent(registry: Registry, url: str) -> Store:
+    """The store at `url`, refused when it keeps nothing after the command ends (``memory://``, SQLite in memory)."""
+    store = registry.open_store(url)
+    if "persistent" not in store.capabilities:
+        store.close()
+        raise UsageError(
+            f"{store.url} keeps nothing once this command ends, so a command line cannot use it; use a file, such as"
+            f" {DEFAULT_STORE}, or another persistent store"
+        )
+    return store
+
+
+def open_with_data(registry: Registry, url: str) -> Store:
+    """`open_persistent`, refused when the store holds no unit and no officer: there is nothing to evaluate yet.
+
+    Opening a SQLite file that does not exist creates nothing, so a mistyped path ends here too.
+    """
+    store = open_persistent(registry, url)
     try:
-        return parse_date(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def instant_argument(text: str) -> dt.datetime:
-    try:
-        return parse_instant(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def statuses_argument(text: str) -> frozenset[Status]:
-    chosen = set()
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        try:
-            chosen.add(Status(part))
-        except ValueError:
-            hint = suggest(part, [s.value for s in Status])
-            raise argparse.ArgumentTypeError(
-                f"unknown status {part!r}{hint}; expected some of {', '.join(s.value for s in Status)}"
-            ) from None
-    if not chosen:
-        raise argparse.ArgumentTypeError("name at least one status")
-    return frozenset(chosen)
+        empty = not store.officers() and not store.units()
+    except BaseException:
+        store.close()
+        raise
+    if empty:
+        store.close()
+        raise UsageError(
+            f"{store.url} holds no units and no officers; load a dataset first (community-policing load FILE"
+            f" --store {store.url})"
+        )
+    return store
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -68,18 +78,122 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def require_existing_sqlite(url: str) -> None:
-    """Evaluating a SQLite file that does not exist would create an empty one: refuse instead."""
+    """Evaluating a SQLite file that does not exist: refused (kept for the report command; see `open_with_data`)."""
     path = sqlite_path(url)
     if path is not None and not path.exists():
         raise UsageError(f"no store at {path}; load a dataset first (community-policing load FILE --store {url})")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all (a temporary file beside it, then a rename)."""
-    directory = path.parent if str(path.parent) else Path(".")
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2199, 12, 31)
+MAX_PERIOD_DAYS = 3_660
+"""The longest period one command evaluates (about ten years): a longer one is refused, not silently slow."""
+
+
+def date_argument(text: str) -> dt.date:
+    try:
+        day = parse_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise argparse.ArgumentTypeError(f"{day} is outside the years 1900 to 2199")
+    return day
+
+
+def check_period(start: dt.date, end: dt.date) -> None:
+    """Refuse a period that ends before it starts, or longer than `MAX_PERIOD_DAYS`."""
+    if end < start:
+        raise UsageError(f"--to {end} is before --from {start}")
+    days = (end - start).days + 1
+    if days > MAX_PERIOD_DAYS:
+        raise UsageError(
+            f"the period has {days:,} days; one command evaluates at most {MAX_PERIOD_DAYS:,} (about ten years):"
+            " evaluate it in parts"
+        )
+
+
+def instant_argument(text: str) -> dt.datetime:
+    try:
+        moment = parse_instant(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not EARLIEST_INSTANT <= moment < LATEST_INSTANT:
+        raise argparse.ArgumentTypeError(f"{text} is outside the years 1900 to 2199")
+    return moment
+
+
+def statuses_argument(text: str) -> frozenset[Status]:
+    chosen = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            chosen.add(Status(part.lower()))
+        except ValueError:
+            hint = suggest(part, [s.value for s in Status])
+            raise argparse.ArgumentTypeError(
+                f"unknown status {excerpt(part)}{hint}; expected some of {', '.join(s.value for s in Status)}"
+            ) from None
+    if not chosen:
+        raise argparse.ArgumentTypeError("name at least one status")
+    return frozenset(chosen)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: a temporary file beside the target, flushed, then renamed.
+
+    A symbolic link is written through (its target is replaced, the link stays). A new file gets the mode the
+    umask gives; an existing one keeps its mode. A folder is refused; nothing is left behind on any failure.
+    """
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder; name a file")
+    target = path.resolve() if path.is_symlink() else path
+    directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
-        raise UsageError(f"cannot write {path}: no directory {directory}")
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, delete=False, suffix=".tmp") as handle:
-        handle.write(text)
-        temporary = Path(handle.name)
-    temporary.replace(path)
+        raise UsageError(f"cannot write {path}: no folder {directory}")
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fchmod(stream.fileno(), mode)
+            os.fsync(stream.fileno())
+        temporary.replace(target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_folder(directory)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """`write_output` under its former name."""
+    write_output(path, text)
+
+
+def _sync_folder(directory: Path) -> None:
+    """Make the rename durable where the platform allows opening a folder."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

@@ -11,13 +11,13 @@ from typing import Any
 from community_policing.cli._common import (
     EXIT_OK,
     STORE_HELP,
-    UsageError,
+    check_period,
     date_argument,
     instant_argument,
-    require_existing_sqlite,
+    open_with_data,
     statuses_argument,
     store_url,
-    write_atomically,
+    write_output,
 )
 from community_policing.registry import Registry
 from community_policing.report import FORMATS, render
@@ -26,9 +26,22 @@ from community_policing.rules.spec import builtin_rules, read_rules
 
 NAME = "evaluate"
 
+EXAMPLES = """examples:
+  community-policing evaluate --from 2023-06-08 --to 2023-06-30 --store sqlite:///blitar.db
+  community-policing evaluate --from 2023-06-01 --to 2023-06-30 --status missed,pending --format csv
+  community-policing evaluate --from 2023-06-08 --to 2023-06-30 --as-of 2023-07-01T00:00:00+07:00 \\
+      --rules rules.toml --format json --output june.json
+
+A period has at most 3,660 days. Without --as-of the evaluation is as of now."""
+
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser(NAME, help="evaluate the rules over a period")
+    parser = commands.add_parser(
+        NAME,
+        help="evaluate the rules over a period",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--from", dest="start", required=True, type=date_argument, metavar="DATE", help="first day")
     parser.add_argument("--to", dest="end", required=True, type=date_argument, metavar="DATE", help="last day")
     parser.add_argument(
@@ -50,14 +63,11 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    if args.end < args.start:
-        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    check_period(args.start, args.end)
     kinds = registry.rule_kinds
     rules = read_rules(args.rules, kinds=kinds) if args.rules else builtin_rules(kinds=kinds)
     as_of = args.as_of or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    url = store_url(args)
-    require_existing_sqlite(url)
-    store = registry.open_store(url)
+    store = open_with_data(registry, store_url(args))
     try:
         evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
         officers = {o.nrp: o for o in store.officers()}
@@ -66,7 +76,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         store.close()
     text = render(evaluation, args.format, args.status, officers=officers, teams=teams)
     if args.output:
-        write_atomically(Path(args.output), text)
+        write_output(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -1,59 +1,95 @@
-"""``community-policing load FILE``: a dataset into a store, all or nothing."""
+"""``community-policing load FILE``: a dataset into a store, all or nothing, streamed in constant memory."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from community_policing.batch import ENTITY_KINDS
-from community_policing.cli._common import EXIT_OK, STORE_HELP, UsageError, sqlite_path, store_url
-from community_policing.errors import CommunityPolicingError
+from community_policing.cli._common import EXIT_OK, STORE_HELP, UsageError, open_persistent, store_url
+from community_policing.interchange import read_lines
 from community_policing.privacy import secret_from_env
 from community_policing.registry import Registry
 from community_policing.services import load
 
 NAME = "load"
 
+EXAMPLES = """examples:
+  community-policing load blitar.jsonl --store sqlite:///blitar.db
+  export-from-bos | community-policing load -            (reads standard input)
+
+A file with any bad record loads nothing: every problem is listed with its line and field. NIKs and phone
+numbers need a secret (COMMUNITY_POLICING_SECRET or COMMUNITY_POLICING_SECRET_FILE). A progress bar is shown
+on a terminal."""
+
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser(NAME, help="load a JSON Lines dataset into the store (all or nothing)")
-    parser.add_argument("file", metavar="FILE", help="the dataset; - reads standard input")
+    parser = commands.add_parser(
+        NAME,
+        help="load a JSON Lines dataset into the store (all or nothing)",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", metavar="FILE", help="the dataset (JSON Lines, UTF-8); - reads standard input")
     parser.add_argument("--store", metavar="URL", help=STORE_HELP)
+
+
+@contextlib.contextmanager
+def _opened(name: str) -> Iterator[tuple[BinaryIO, str, int | None]]:
+    """The dataset as a binary stream, the name to report it by, and its size when known."""
+    if name == "-":
+        yield sys.stdin.buffer, "<stdin>", None
+        return
+    path = Path(name)
+    if path.is_dir():
+        raise UsageError(f"cannot read {name}: it is a folder; name a JSON Lines file")
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise UsageError(f"cannot read {name}: {error.strerror or error}") from None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        yield handle, str(path), size or None
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
     pseudonymizer = secret_from_env()
-    if args.file == "-":
-        lines = list(sys.stdin)  # line endings are JSON whitespace: the reader takes the lines as they come
-        source = "<stdin>"
-    else:
-        path = Path(args.file)
-        try:
-            with path.open(encoding="utf-8") as handle:
-                lines = list(handle)
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"cannot read {args.file}: {error}") from None
-        source = str(path)
     url = store_url(args)
-    new_file = sqlite_path(url)
-    if new_file is not None and new_file.exists():
-        new_file = None
-    store = registry.open_store(url)
-    try:
-        report = load(store, lines, pseudonymizer=pseudonymizer, source=source)
-    except CommunityPolicingError:
-        store.close()
-        if new_file is not None:
-            # Opening created an empty database for this load; a failed load leaves nothing behind.
-            for path in (new_file, *(new_file.with_name(new_file.name + s) for s in ("-wal", "-shm", "-journal"))):
-                path.unlink(missing_ok=True)
-        raise
-    store.close()
+    with _opened(args.file) as (handle, source, size):
+        store = open_persistent(registry, url)
+        try:
+            with _progress(handle, size) as progress:
+                report = load(store, read_lines(handle), pseudonymizer=pseudonymizer, source=source, progress=progress)
+        finally:
+            store.close()
     print(f"loaded {source} into {store.url}: {counts(report.written)} written, {counts(report.unchanged)} unchanged")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _progress(handle: BinaryIO, size: int | None) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on standard error when it is a terminal (bytes read of the file); else nothing."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    columns = [TextColumn("loading"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("load", total=size)
+
+        def advance(_lines: int) -> None:
+            with contextlib.suppress(OSError):
+                bar.update(task, completed=handle.tell())
+
+        yield advance
 
 
 def counts(numbers: Mapping[str, int]) -> str:
