@@ -158,3 +158,37 @@ def test_a_narrow_screen_scrolls_the_wide_charts_instead_of_cutting_them(browser
         assert figure.evaluate("element => element.scrollWidth > element.clientWidth")
     finally:
         visit.close()
+
+
+CONTRAST = """
+() => {
+  const luminance = (colour) => {
+    const [r, g, b] = colour.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number).map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratios = [];
+  for (const text of document.querySelectorAll("svg.grid text.value")) {
+    const cell = text.previousElementSibling;
+    if (!cell || cell.tagName !== "rect") continue;
+    const [a, b] = [luminance(getComputedStyle(text).fill), luminance(getComputedStyle(cell).fill)];
+    ratios.push((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+  }
+  return ratios;
+}
+"""
+
+
+def test_the_percentages_written_in_the_grid_cells_are_legible(browser: Browser, demo: Demo) -> None:
+    visit = Visit(browser, demo.report)
+    try:
+        ratios = visit.page.evaluate(CONTRAST)
+        assert len(ratios) == sum(len(r.weekly) for r in (*demo.overview.polseks, *demo.overview.teams)) + len(
+            demo.overview.weeks
+        )
+        # WCAG AA asks 4.5:1 for small text.
+        assert min(ratios) >= 4.5
+    finally:
+        visit.close()

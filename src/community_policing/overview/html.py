@@ -52,9 +52,10 @@ svg text.axis { fill: var(--muted); }
 .missed { fill: #ffebe9; stroke: #cf222e; stroke-width: 1.5; background: #ffebe9; outline: 1.5px solid #cf222e; }
 .excused { fill: #d0d7de; background: #d0d7de; }
 .pending { fill: #fff8c5; stroke: #bf8700; stroke-width: 1.5; background: #fff8c5; outline: 1.5px solid #bf8700; }
-.c0 { fill: #d73027; background: #d73027; } .c1 { fill: #fc8d59; background: #fc8d59; }
+.c0 { fill: #b42318; background: #b42318; } .c1 { fill: #f4a261; background: #f4a261; }
 .c2 { fill: #fee08b; background: #fee08b; } .c3 { fill: #a6d96a; background: #a6d96a; }
-.c4 { fill: #1a9850; background: #1a9850; } .c-none { fill: #eaeef2; background: #eaeef2; }
+.c4 { fill: #1a7f37; background: #1a7f37; } .c-none { fill: #eaeef2; background: #eaeef2; }
+svg text.on-dark { fill: #ffffff; }
 .bar { fill: #cf222e; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }

@@ -111,7 +111,7 @@ def weekly_grid(
     cell_w, cell_h, top = 44, 18, 18
     left = label_width([label for label, _ in rows])
     width, height = left + len(weeks) * cell_w, top + len(rows) * cell_h
-    out = [_open(chart_id, width, height, title, desc)]
+    out = [_open(chart_id, width, height, title, desc, css="graph grid")]
     for n, week in enumerate(weeks):
         x = left + n * cell_w + cell_w / 2
         out.append(f'<text x="{x}" y="12" class="axis" text-anchor="middle">{week.strftime("%d %b")}</text>')
@@ -122,11 +122,14 @@ def weekly_grid(
             value = tally.compliance
             x = left + n * cell_w
             shown = "-" if value is None else f"{value * 100:.0f}%"
+            # The darkest steps (deep red, deep green) carry white text, for contrast.
+            on_dark = " on-dark" if compliance_class(value) in ("c0", "c4") else ""
             out.append(
                 f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" class="{compliance_class(value)}">'
                 f"<title>{escape(label)}, week of {weeks[n].isoformat()}: {shown}"
                 f" ({tally.met} met, {tally.missed} missed)</title></rect>"
-                f'<text x="{x + (cell_w - 2) / 2}" y="{y + 12}" class="value" text-anchor="middle">{shown}</text>'
+                f'<text x="{x + (cell_w - 2) / 2}" y="{y + 12}" class="value{on_dark}" text-anchor="middle">'
+                f"{shown}</text>"
             )
     out.append("</svg>")
     return "".join(out)
