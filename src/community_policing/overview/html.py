@@ -56,6 +56,8 @@ svg text.axis { fill: var(--muted); }
 .c2 { fill: #fee08b; background: #fee08b; } .c3 { fill: #a6d96a; background: #a6d96a; }
 .c4 { fill: #1a7f37; background: #1a7f37; } .c-none { fill: #eaeef2; background: #eaeef2; }
 svg text.on-dark { fill: #ffffff; }
+rect.open { stroke: #1f2328; stroke-width: 1.5; stroke-dasharray: 3 2; }
+.swatch.open { outline: 1.5px dashed #1f2328; background: #ffffff; }
 .bar { fill: #cf222e; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
@@ -151,6 +153,7 @@ def _compliance_legend() -> str:
         '<div class="legend">Compliance: '
         + "".join(_swatch(css, label) for css, label in steps)
         + _swatch("c-none", "no closed duty day")
+        + _swatch("open", "a week with days still pending: compliance so far")
         + "</div>"
     )
 

@@ -124,10 +124,12 @@ def weekly_grid(
             shown = "-" if value is None else f"{value * 100:.0f}%"
             # The darkest steps (deep red, deep green) carry white text, for contrast.
             on_dark = " on-dark" if compliance_class(value) in ("c0", "c4") else ""
+            # A week with days still open shows compliance so far: outlined, and said in its title.
+            pending = f", {tally.pending} pending: so far" if tally.pending else ""
             out.append(
-                f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" class="{compliance_class(value)}">'
-                f"<title>{escape(label)}, week of {weeks[n].isoformat()}: {shown}"
-                f" ({tally.met} met, {tally.missed} missed)</title></rect>"
+                f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" class="{compliance_class(value)}'
+                f'{" open" if tally.pending else ""}"><title>{escape(label)}, week of {weeks[n].isoformat()}: {shown}'
+                f" ({tally.met} met, {tally.missed} missed{pending})</title></rect>"
                 f'<text x="{x + (cell_w - 2) / 2}" y="{y + 12}" class="value{on_dark}" text-anchor="middle">'
                 f"{shown}</text>"
             )
