@@ -22,7 +22,8 @@ def test_the_summary_on_the_page_is_what_the_demo_prints(
 ) -> None:
     # The default size, as the page runs it: piped, so plain text in rich's default 80 columns.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COLUMNS", raising=False)
+    for variable in ("COLUMNS", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(variable, raising=False)
     assert main(["demo"]) == 0
     printed = capsys.readouterr().out
     shown = blocks("text")[0]
