@@ -29,7 +29,9 @@ from community_policing.model import (
     Team,
     Territory,
     Unit,
+    key_problem,
     ref_key,
+    text_problem,
 )
 from community_policing.privacy import SECRET_ENV, SECRET_FILE_ENV, Pseudonymizer
 
@@ -58,13 +60,24 @@ MAX_PROBLEMS = 100
 """How many problems a `DatasetError` lists before it only counts the rest."""
 
 
+def _ref(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    problem = key_problem(value) if isinstance(value, str) and value.strip() else "must be a non-empty string"
+    if problem is not None:
+        raise FieldError(attribute.name, value, problem)
+
+
+def _raw_identifier(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and text_problem(value) is not None:
+        raise FieldError(attribute.name, value, "is not text")  # FieldError never shows a nik or phone value
+
+
 @attrs.frozen(kw_only=True)
 class ResidentRecord:
     """A ``resident`` line: the source system's ref, tied to a NIK and/or phone number (raw, not yet keyed)."""
 
-    ref: str
-    nik: str | None = None
-    phone: str | None = None
+    ref: str = attrs.field(validator=_ref)
+    nik: str | None = attrs.field(default=None, validator=_raw_identifier, repr=False)
+    phone: str | None = attrs.field(default=None, validator=_raw_identifier, repr=False)
     name: str | None = None
     territory: str | None = None
 

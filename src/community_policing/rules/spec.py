@@ -12,8 +12,9 @@ from typing import Any
 import attrs
 
 from community_policing.convert import problems_from, structure
-from community_policing.errors import FieldError, Problem, RuleError, suggest
+from community_policing.errors import FieldError, Problem, RuleError, excerpt, suggest
 from community_policing.hookspecs import RuleKind
+from community_policing.model import key_problem
 
 __all__ = ["BUILTIN_RULES", "Rule", "Severity", "Subject", "builtin_rules", "parse_rules", "read_rules"]
 
@@ -36,6 +37,9 @@ class Subject(enum.StrEnum):
 def _non_empty(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not value.strip():
         raise FieldError(attribute.name, value, "must be a non-empty string")
+    problem = key_problem(value)  # a rule id is an identifier in every output
+    if problem is not None:
+        raise FieldError(attribute.name, value, problem)
 
 
 @attrs.frozen(kw_only=True)
@@ -84,16 +88,28 @@ severity = "warning"         # info | warning | critical
 """The rules used when no rules file is given: exactly the programme's rule, as in the interchange spec."""
 
 
+MAX_RULES_CHARACTERS = 1_000_000
+"""The longest rules document read: a rules file is a few hundred lines, so anything near this is a mistake."""
+
+
 def parse_rules(text: str, *, kinds: Mapping[str, RuleKind], source: str | None = None) -> tuple[Rule, ...]:
     """Validate a rules document and return its rules in file order; `RuleError` listing every problem.
 
     `kinds` are the rule kinds a rule may name, by name (`Registry.rule_kinds`); `source` names the document in
     problems (a file name, say).
     """
+    if len(text) > MAX_RULES_CHARACTERS:
+        raise RuleError(
+            [Problem(f"the rules are {len(text):,} characters long; at most {MAX_RULES_CHARACTERS:,}", source=source)]
+        )
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise RuleError([Problem(f"not valid TOML: {error}", source=source)]) from None
+        raise RuleError([Problem(f"not valid TOML: {excerpt(str(error), limit=200)}", source=source)]) from None
+    except RecursionError:
+        raise RuleError([Problem("not valid rules: nested too deeply", source=source)]) from None
+    except ValueError as error:  # an integer literal longer than Python's conversion limit, say
+        raise RuleError([Problem(f"not valid TOML: {excerpt(str(error), limit=200)}", source=source)]) from None
     problems: list[Problem] = []
     extra = sorted(set(document) - {"rule"})
     if extra:
@@ -114,7 +130,11 @@ def parse_rules(text: str, *, kinds: Mapping[str, RuleKind], source: str | None 
             continue
         if rule.id in seen:
             problems.append(
-                Problem(f"rule id {rule.id!r} is also used by rule[{seen[rule.id]}]", path=f"{path}.id", source=source)
+                Problem(
+                    f"rule id {excerpt(rule.id)} is also used by rule[{seen[rule.id]}]",
+                    path=f"{path}.id",
+                    source=source,
+                )
             )
             continue
         seen[rule.id] = position
@@ -136,10 +156,10 @@ def _parse_one(
         return None
     kind = kinds.get(head.kind)
     if kind is None:
-        hint = suggest(head.kind, kinds)
+        hint = suggest(head.kind, kinds) if len(head.kind) < 100 else ""
         problems.append(
             Problem(
-                f"unknown rule kind {head.kind!r}{hint}; known: {', '.join(sorted(kinds))}",
+                f"unknown rule kind {excerpt(head.kind)}{hint}; known: {', '.join(sorted(kinds))}",
                 path=f"{path}.kind",
                 source=source,
             )
@@ -152,8 +172,9 @@ def _parse_one(
     # ("severty") gets its suggestion too.
     fields = sorted(_HEAD_FIELDS | {a.name for a in attrs.fields(kind.parameters)})
     unknown = sorted(k for k in rest if k not in fields)
-    for key in unknown:
-        problems.append(Problem(f"unknown field {key!r}{suggest(key, fields)}", path=f"{path}.{key}", source=source))
+    for key in unknown[:20]:
+        hint = suggest(key, fields) if len(key) < 100 else ""
+        problems.append(Problem(f"unknown field {excerpt(key)}{hint}", path=f"{path}.{key if len(key) <= 40 else key[:40] + '…'}", source=source))
     if unknown:
         return None
     try:
@@ -174,11 +195,22 @@ def _parse_one(
 
 def read_rules(path: str | Path, *, kinds: Mapping[str, RuleKind]) -> tuple[Rule, ...]:
     """Rules from a TOML file (see `parse_rules`); a missing or unreadable file is a `RuleError` too."""
+    source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RuleError([Problem(f"cannot read the rules file: {error}", source=str(path))]) from None
-    return parse_rules(text, kinds=kinds, source=str(path))
+        with Path(path).open("rb") as handle:
+            data = handle.read(MAX_RULES_CHARACTERS * 4 + 1)
+    except OSError as error:
+        raise RuleError([Problem(f"cannot read the rules file: {error.strerror or error}", source=source)]) from None
+    if len(data) > MAX_RULES_CHARACTERS * 4:
+        raise RuleError([Problem(f"the rules file is longer than {MAX_RULES_CHARACTERS:,} characters", source=source)])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise RuleError(
+            [Problem(f"line {line}: not UTF-8 (byte 0x{data[error.start]:02x}); save the file as UTF-8", source=source)]
+        ) from None
+    return parse_rules(text, kinds=kinds, source=source)
 
 
 def builtin_rules(*, kinds: Mapping[str, RuleKind]) -> tuple[Rule, ...]:
