@@ -174,7 +174,8 @@ def _parse_one(
     unknown = sorted(k for k in rest if k not in fields)
     for key in unknown[:20]:
         hint = suggest(key, fields) if len(key) < 100 else ""
-        problems.append(Problem(f"unknown field {excerpt(key)}{hint}", path=f"{path}.{key if len(key) <= 40 else key[:40] + '…'}", source=source))
+        shown = key if len(key) <= 40 else key[:40] + "…"
+        problems.append(Problem(f"unknown field {excerpt(key)}{hint}", path=f"{path}.{shown}", source=source))
     if unknown:
         return None
     try:
