@@ -257,7 +257,7 @@ def test_the_report_command_refuses_a_store_that_does_not_exist(
     argv = ["report", "--store", f"sqlite:///{tmp_path / 'none.db'}", "--from", "2023-06-08", "--to", "2023-06-30",
             "--output", str(output)]  # fmt: skip
     assert main(argv) == 2
-    assert "no store at" in capsys.readouterr().err
+    assert "load a dataset first" in capsys.readouterr().err
     assert not output.exists()
     assert not (tmp_path / "none.db").exists()
 

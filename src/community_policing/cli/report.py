@@ -10,12 +10,12 @@ from typing import Any
 from community_policing.cli._common import (
     EXIT_OK,
     STORE_HELP,
-    UsageError,
+    check_period,
     date_argument,
     instant_argument,
-    require_existing_sqlite,
+    open_with_data,
     store_url,
-    write_atomically,
+    write_output,
 )
 from community_policing.overview import read_overview, render_html
 from community_policing.registry import Registry
@@ -45,20 +45,17 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    if args.end < args.start:
-        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    check_period(args.start, args.end)
     kinds = registry.rule_kinds
     rules = read_rules(args.rules, kinds=kinds) if args.rules else builtin_rules(kinds=kinds)
     as_of = args.as_of or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    url = store_url(args)
-    require_existing_sqlite(url)
-    store = registry.open_store(url)
+    store = open_with_data(registry, store_url(args))
     try:
         evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
         overview = read_overview(store, evaluation)
     finally:
         store.close()
     output = Path(args.output)
-    write_atomically(output, render_html(overview))
+    write_output(output, render_html(overview))
     print(f"wrote {output}")
     return EXIT_OK
