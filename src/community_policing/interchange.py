@@ -71,6 +71,12 @@ def _raw_identifier(_instance: Any, attribute: attrs.Attribute[Any], value: Any)
         raise FieldError(attribute.name, value, "is not text")  # FieldError never shows a nik or phone value
 
 
+def _text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    problem = text_problem(value) if isinstance(value, str) else None
+    if problem is not None:
+        raise FieldError(attribute.name, value, problem)
+
+
 @attrs.frozen(kw_only=True)
 class ResidentRecord:
     """A ``resident`` line: the source system's ref, tied to a NIK and/or phone number (raw, not yet keyed)."""
@@ -78,7 +84,7 @@ class ResidentRecord:
     ref: str = attrs.field(validator=_ref)
     nik: str | None = attrs.field(default=None, validator=_raw_identifier, repr=False)
     phone: str | None = attrs.field(default=None, validator=_raw_identifier, repr=False)
-    name: str | None = None
+    name: str | None = attrs.field(default=None, validator=_text)
     territory: str | None = None
 
 
@@ -342,7 +348,7 @@ class DatasetReader:
             elif seen[1] != record or dumps(seen[1]) != dumps(record):
                 self._again(kind, record, line, seen[0])
             return
-        digest = zlib.crc32(dumps(record).encode("utf-8"))
+        digest = zlib.crc32(dumps(record).encode("utf-8", "surrogatepass"))
         first = self._seen[kind].get(identity)
         if first is None:
             self._seen[kind][identity] = line << 32 | digest
@@ -371,8 +377,8 @@ class DatasetReader:
             return ref_key(ref) if ref is not None else None
         if self.pseudonymizer is None:
             self._unkeyed_count += 1
-            if len(self._unkeyed) < 5:
-                self._unkeyed.append((line, f"{path}.{'nik' if nik is not None else 'phone'}"))
+            if len(self._unkeyed) < 5 or line < self._unkeyed[-1][0]:  # the first five lines, in line order
+                self._unkeyed = sorted({*self._unkeyed, (line, f"{path}.{'nik' if nik is not None else 'phone'}")})[:5]
             return None
         try:
             return self.pseudonymizer.key(ref=ref, nik=nik, phone=phone)
