@@ -21,7 +21,8 @@ override the ``reopen_store`` fixture when the URL alone does not do (a masked p
 `StoreContract` has no ``Test`` prefix, so pytest collects only the subclasses.
 
 The tests live in one module per part of the contract: ``writes`` (round trips, replacement, conflicts,
-references, re-keying), ``first_contacts`` (hand-written new-friend cases), ``versions`` (the organisation's
+references, re-keying), ``streams`` (many batches in one transaction),
+``first_contacts`` (hand-written new-friend cases), ``versions`` (the organisation's
 history and the secret's fingerprint), ``evaluation`` (through the engine, as of an instant) and ``properties``
 (random datasets against the reference); ``world`` holds the hand-written world they share.
 """
@@ -36,6 +37,7 @@ from community_policing.storage.protocol import Store
 from community_policing.testing.contract.evaluation import EvaluationContract
 from community_policing.testing.contract.first_contacts import FirstContactContract
 from community_policing.testing.contract.properties import PropertyContract
+from community_policing.testing.contract.streams import StreamContract
 from community_policing.testing.contract.versions import SecretContract, StoreReopener, VersionContract
 from community_policing.testing.contract.world import StoreFactory
 from community_policing.testing.contract.writes import WriteContract
@@ -44,7 +46,13 @@ __all__ = ["StoreContract", "StoreFactory", "StoreReopener"]
 
 
 class StoreContract(
-    WriteContract, FirstContactContract, VersionContract, SecretContract, EvaluationContract, PropertyContract
+    WriteContract,
+    StreamContract,
+    FirstContactContract,
+    VersionContract,
+    SecretContract,
+    EvaluationContract,
+    PropertyContract,
 ):
     """The storage contract as tests. Subclass it as ``Test<YourStore>`` and provide the ``make_store`` fixture."""
 
