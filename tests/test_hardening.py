@@ -16,6 +16,7 @@ import pytest
 from community_policing.cli import main
 from community_policing.errors import DatasetError, FieldError
 from community_policing.model import Unit
+from community_policing.privacy import Pseudonymizer
 from community_policing.services import load
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.sqlite import SQLiteStore
@@ -360,3 +361,31 @@ def test_an_empty_dataset_and_a_missing_secret_are_one_problem_each(
     assert status == 2
     assert err.count("\n") <= 3
     assert "300 NIK or phone number(s) (on lines 1, 2, 3, 4, 5, ...) but no secret is set" in err
+
+
+# --- 5. the progress bar: on a terminal only ----------------------------------------------------------------------
+
+
+def test_the_load_progress_bar_shows_on_a_terminal_and_stays_quiet_otherwise(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from community_policing.cli.load import progress_bar
+    from community_policing.interchange import read_lines
+
+    data = EXAMPLE.read_bytes()
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=100)
+    with (
+        io.BytesIO(data) as handle,
+        progress_bar(handle, len(data), terminal) as advance,
+    ):
+        assert advance is not None
+        store = MemoryStore()
+        secret = Pseudonymizer(SECRET)
+        load(store, read_lines(handle), pseudonymizer=secret, source="example", progress=advance, chunk_lines=20)
+        shown = terminal.file.getvalue()  # type: ignore[attr-defined]
+    assert "loading" in shown
+    assert "kB" in shown
+    piped = Console(file=io.StringIO(), force_terminal=False)
+    with io.BytesIO(data) as handle, progress_bar(handle, len(data), piped) as advance:
+        assert advance is None
+    assert piped.file.getvalue() == ""  # type: ignore[attr-defined]

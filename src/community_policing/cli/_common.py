@@ -69,21 +69,6 @@ def open_with_data(registry: Registry, url: str) -> Store:
     return store
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of a ``sqlite:///`` URL, or None for other stores and in-memory SQLite."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url == prefix + ":memory:":
-        return None
-    return Path(url[len(prefix) :].split("?", 1)[0])
-
-
-def require_existing_sqlite(url: str) -> None:
-    """Evaluating a SQLite file that does not exist: refused (kept for the report command; see `open_with_data`)."""
-    path = sqlite_path(url)
-    if path is not None and not path.exists():
-        raise UsageError(f"no store at {path}; load a dataset first (community-policing load FILE --store {url})")
-
-
 EARLIEST_DAY = dt.date(1900, 1, 1)
 LATEST_DAY = dt.date(2199, 12, 31)
 MAX_PERIOD_DAYS = 3_660
@@ -178,11 +163,6 @@ def write_output(path: Path, text: str) -> None:
         temporary.unlink(missing_ok=True)
         raise
     _sync_folder(directory)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """`write_output` under its former name."""
-    write_output(path, text)
 
 
 def _sync_folder(directory: Path) -> None:

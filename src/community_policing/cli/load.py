@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     with _opened(args.file) as (handle, source, size):
         store = open_persistent(registry, url)
         try:
-            with _progress(handle, size) as progress:
+            with progress_bar(handle, size) as progress:
                 report = load(store, read_lines(handle), pseudonymizer=pseudonymizer, source=source, progress=progress)
         finally:
             store.close()
@@ -75,9 +75,14 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
 
 
 @contextlib.contextmanager
-def _progress(handle: BinaryIO, size: int | None) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar on standard error when it is a terminal (bytes read of the file); else nothing."""
-    console = Console(stderr=True)
+def progress_bar(
+    handle: BinaryIO, size: int | None, console: Console | None = None
+) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar of the bytes of `handle` read, on `console` (standard error) when it is a terminal.
+
+    When it is not (a pipe, a file, a CI log) nothing is shown: the callback is None.
+    """
+    console = console if console is not None else Console(stderr=True)
     if not console.is_terminal:
         yield None
         return
