@@ -1,0 +1,86 @@
+"""Streaming load: ``community-policing load FILE`` keeps its peak memory flat as the file grows.
+
+Writes two demo datasets (the same officers, one covering `--days` days and one covering four times as many) as
+JSON Lines files, loads each into a new SQLite file with the command line as a whole process, and prints each
+load's wall time, throughput and peak RSS, and the ratio of the two peaks: flat means about 1.0 (target <= 1.25)
+while the file grows fourfold. The figures are measured in the same run, never asserted by a timed test.
+
+Usage: python benchmarks/load_memory.py                          (300 officers, 60 and 240 days)
+       python benchmarks/load_memory.py --officers 20 --days 7 --quiet   (CI's smoke run, to keep it working)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from community_policing.demo import generate
+
+TARGET_PEAK_RATIO = 1.25
+
+
+def command() -> list[str]:
+    """The console script next to this Python, else the module."""
+    script = Path(sys.executable).with_name("community-policing")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "community_policing.cli"]
+
+
+def measured_load(path: Path, folder: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of ``community-policing load`` of `path` into a new SQLite file."""
+    environment = {**os.environ, "COMMUNITY_POLICING_SECRET": "benchmark-secret-0123456789abcdef"}
+    environment.pop("COMMUNITY_POLICING_SECRET_FILE", None)
+    argv = [*command(), "load", str(path), "--store", f"sqlite:///{folder / (path.stem + '.db')}"]
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    error = process.stderr.read().decode() if process.stderr else ""
+    if process.returncode != 0:
+        raise SystemExit(f"load of {path.name} failed ({process.returncode}): {error}")
+    return wall, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--officers", type=int, default=300)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--quiet", action="store_true", help="print the result lines only")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="community-policing-load-memory-"))
+    try:
+        rows = []
+        for days in (args.days, args.days * 4):
+            dataset = generate(officers=args.officers, days=days)
+            path = folder / f"days-{days}.jsonl"
+            path.write_text("".join(line + "\n" for line in dataset.lines), encoding="utf-8")
+            interactions = dataset.count("interaction")
+            del dataset
+            if not args.quiet:
+                print(f"loading {path.name}: {interactions:,} interactions ...", file=sys.stderr)
+            wall, peak = measured_load(path, folder)
+            rows.append((days, interactions, path.stat().st_size / 1e6, wall, peak))
+        for days, interactions, size, wall, peak in rows:
+            print(
+                f"load {args.officers} officers x {days} days: {interactions:,} interactions, {size:.1f} MB of JSON"
+                f" Lines, {wall:.1f} s ({interactions / wall:,.0f} interactions/s), peak RSS {peak:.0f} MiB"
+            )
+        (_, small, small_mb, _, small_peak), (_, large, large_mb, _, large_peak) = rows
+        print(
+            f"peak memory with {large / small:.1f}x the interactions ({large_mb / small_mb:.1f}x the bytes): ratio"
+            f" {large_peak / small_peak:.2f} (target <= {TARGET_PEAK_RATIO}: flat in file size)"
+        )
+        if small < 50_000:
+            print("  (at this size start-up dominates: the ratio says little; run the default size to measure)")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
