@@ -49,3 +49,20 @@ def test_the_records_built_in_code_example_prints_what_the_page_says(capsys: pyt
     expected, _ = _block_after("getting-started.md", "## Records built in code", "text", end)
     exec(compile(code, "getting-started.md", "exec"), {"__name__": "docs_example"})
     assert capsys.readouterr().out == expected + "\n"
+
+
+def test_the_error_example_of_the_interchange_page_is_a_real_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from community_policing.cli import main
+
+    shown, _ = _block_after("interchange.md", "### Errors", "console")
+    command, *expected = shown.splitlines()
+    assert command == "$ community-policing load kanigoro.jsonl --store sqlite:///kanigoro.db"
+    (tmp_path / "kanigoro.jsonl").write_bytes((DOCS / "examples" / "kanigoro.jsonl").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COMMUNITY_POLICING_SECRET", "docs-secret-0123456789abcdef")
+    monkeypatch.delenv("COMMUNITY_POLICING_SECRET_FILE", raising=False)
+    assert main(["load", "kanigoro.jsonl", "--store", "sqlite:///kanigoro.db"]) == 2
+    assert capsys.readouterr().err.splitlines() == expected
+    assert not (tmp_path / "kanigoro.db").exists()

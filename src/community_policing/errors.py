@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -33,6 +34,10 @@ _EXCERPT = 40
 _IDENTIFIER_FIELDS = frozenset({"nik", "phone"})
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, 40, 40
+
+
 def excerpt(value: object, *, limit: int = _EXCERPT) -> str:
     """`repr(value)` cut to about `limit` characters, saying how long the whole was: safe to put in any message.
 
@@ -46,13 +51,13 @@ def excerpt(value: object, *, limit: int = _EXCERPT) -> str:
         if value.bit_length() <= 128:
             return repr(value)
         return f"a number of about {int(value.bit_length() * 0.30103):,} digits"
-    if isinstance(value, list | tuple | dict | set | frozenset):
-        return f"a {'JSON object' if isinstance(value, dict) else 'list'} of {len(value):,} item(s)"
     try:
-        text = repr(value)
+        text = _SHORT.repr(value)  # bounded: never renders a whole huge or deep value
     except (RecursionError, ValueError):
         return f"a {type(value).__name__}"
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+    if isinstance(value, list | tuple | dict | set | frozenset) and len(text) > limit:
+        return f"a {'JSON object' if isinstance(value, dict) else 'list'} of {len(value):,} item(s)"
+    return text if len(text) <= limit * 2 else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def is_identifier_path(path: str) -> bool:

@@ -300,6 +300,7 @@ class DatasetReader:
         return line
 
     def _parse(self, number: int, text: str) -> None:
+        text = text.rstrip("\r\n")  # so that a column is counted on the line itself
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
