@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from community_policing.errors import CommunityPolicingError, FieldError, SecretError
@@ -384,3 +385,43 @@ def test_reading_a_secret_file_is_bounded(tmp_path: Path) -> None:
     big.chmod(0o600)
     with pytest.raises(SecretError, match="longer than 4096 bytes"):
         secret_from_env({SECRET_FILE_ENV: str(big)})
+
+
+# --- the fast path for Indonesian mobile numbers ------------------------------------------------------------------
+
+
+def test_the_mobile_fast_path_is_phonenumbers_own_pattern() -> None:
+    import phonenumbers
+
+    from community_policing.privacy import INDONESIAN_MOBILE
+
+    mobile = phonenumbers.PhoneMetadata.metadata_for_region("ID").mobile
+    assert mobile.national_number_pattern == r"8[1-35-9]\d{7,10}"
+    assert tuple(mobile.possible_length) == (9, 10, 11, 12)
+    assert INDONESIAN_MOBILE.pattern == r"(?:\+62|0)(8[1-35-9][0-9]{7,10})"
+
+
+@settings(max_examples=int(os.environ.get("PHONE_EXAMPLES", "500")))
+@given(phone=cps.phone_numbers(), digits=st.text("0123456789", min_size=6, max_size=13), spelling=st.integers(0, 5))
+def test_normalise_phone_gives_what_phonenumbers_gives(phone: str, digits: str, spelling: int) -> None:
+    import phonenumbers
+
+    def reference(text: str) -> str | None:
+        try:
+            parsed = phonenumbers.parse(text, "ID")
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_valid_number(parsed):
+            return None
+        return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+    national = "8" + digits
+    spelt = [f"0{national}", f"+62{national}", f"62{national}", f"+62 {national[:3]}-{national[3:]}",
+             f"0{national[:3]}-{national[3:7]}-{national[7:]}", f"(0{national[:3]}) {national[3:]}"][spelling]  # fmt: skip
+    for text in (phone, spelt):
+        expected = reference(text)
+        if expected is None:
+            with pytest.raises(FieldError):
+                normalise_phone(text)
+        else:
+            assert normalise_phone(text) == expected

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import re
 import stat
 
 import phonenumbers
@@ -71,11 +72,26 @@ def check_nik(nik: str, *, field: str = "nik") -> str:
     return nik
 
 
+INDONESIAN_MOBILE = re.compile(r"(?:\+62|0)(8[1-35-9][0-9]{7,10})")
+"""An Indonesian mobile number written ``0812…`` or ``+62812…`` (spaces and hyphens aside): valid as it stands.
+
+The national part is exactly `phonenumbers`' pattern for Indonesian mobile numbers (``8[1-35-9]\\d{7,10}``,
+lengths 9 to 12); a test checks that the pattern in `phonenumbers`' metadata is still this one, and that
+`normalise_phone` gives what `phonenumbers` gives for every spelling. Most numbers a source system sends are
+such, and they skip the general parser, which costs 75 µs a number.
+"""
+
+_SEPARATORS = str.maketrans("", "", " -")
+
+
 def normalise_phone(phone: str, *, field: str = "phone") -> str:
     """`phone` in E.164 form (``0812…`` becomes ``+62812…``), or `FieldError` when it is not a valid number."""
-    shown = _masked(phone)
     if not isinstance(phone, str):
-        raise FieldError(field, shown, "a phone number must be a string")
+        raise FieldError(field, _masked(phone), "a phone number must be a string")
+    mobile = INDONESIAN_MOBILE.fullmatch(phone.translate(_SEPARATORS))
+    if mobile is not None:
+        return "+62" + mobile.group(1)
+    shown = _masked(phone)
     try:
         parsed = phonenumbers.parse(phone, "ID")
     except phonenumbers.NumberParseException:
