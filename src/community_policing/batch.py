@@ -239,6 +239,25 @@ def references(batch: Batch) -> Iterator[Reference]:
             yield Reference("interaction", interaction.id, "follows_up", "interaction", interaction.follows_up)
 
 
+def all_references_known(batch: Batch, known: Callable[[EntityKind, Iterable[str]], frozenset[str]]) -> bool:
+    """Whether `missing_references(batch, known)` is empty, answered fast for the usual batch.
+
+    The interactions' references (the bulk of a load) are checked as plain sets, without a `Reference` per
+    reference; only when this says no is `missing_references` needed, to name what is missing.
+    """
+    interactions = batch.interactions
+    wanted: dict[EntityKind, set[str]] = {
+        "territory": {i.territory for i in interactions} - {t.code for t in batch.territories},
+        "officer": {nrp for i in interactions for nrp in i.officers} - {o.nrp for o in batch.officers},
+        "interaction": {i.follows_up for i in interactions if i.follows_up is not None} - {i.id for i in interactions},
+    }
+    # Only interactions refer to interactions, so the other records can be checked without them.
+    rest = attrs.evolve(batch, interactions=()) if interactions else batch
+    return not missing_references(rest, known) and all(
+        not keys or len(known(kind, keys)) == len(keys) for kind, keys in wanted.items()
+    )
+
+
 def missing_references(
     batch: Batch, known: Callable[[EntityKind, Iterable[str]], frozenset[str]]
 ) -> list[ReferenceProblem]:

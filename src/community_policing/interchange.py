@@ -349,7 +349,10 @@ class DatasetReader:
             elif seen[1] != record or dumps(seen[1]) != dumps(record):
                 self._again(kind, record, line, seen[0])
             return
-        digest = zlib.crc32(dumps(record).encode("utf-8", "surrogatepass"))
+        if kind in _PLAIN_KINDS:  # only strings and tuples: equal content is equal hash (within this process)
+            digest = hash(record) & 0xFFFFFFFF
+        else:  # instants: the same instant written with another offset is other content, so compare the text
+            digest = zlib.crc32(dumps(record).encode("utf-8", "surrogatepass"))
         first = self._seen[kind].get(identity)
         if first is None:
             self._seen[kind][identity] = line << 32 | digest
@@ -478,6 +481,7 @@ class DatasetReader:
         return resolved
 
 
+_PLAIN_KINDS = frozenset({"territory", "resident"})
 _TARGETS = frozenset({"unit", "officer", "territory"})
 """The organisation kinds that records refer to (interactions are referred to by follow-ups, checked apart)."""
 

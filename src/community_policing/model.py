@@ -150,10 +150,18 @@ def _choices(kind: type[enum.Enum]) -> list[str]:
     return [str(member.value) for member in kind]
 
 
+@functools.cache
+def _members(kind: type[_E]) -> dict[str, _E]:
+    return {str(member.value): member for member in kind}
+
+
 def _lookup(kind: type[_E], value: object) -> _E | None:
     if isinstance(value, kind):
         return value
     if isinstance(value, str):
+        exact: _E | None = _members(kind).get(value)  # the usual spelling, without folding
+        if exact is not None:
+            return exact
         wanted = " ".join(value.split()).casefold()
         for member in kind:
             if str(member.value).casefold() == wanted:
@@ -254,6 +262,7 @@ MAX_KEY_LENGTH = 200
 """The longest identifier (unit, team, interaction id, resident ref) accepted, in characters."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_KEY_TROUBLE = re.compile(r"[\x00-\x1f\x7f-\x9f]|\A\s|\s\Z")  # one scan for the usual, clean key
 
 
 def text_problem(value: str) -> str | None:
@@ -272,6 +281,8 @@ def key_problem(value: str) -> str | None:
     """Why `value` cannot be an identifier (too long, control characters, lone surrogates), or None."""
     if len(value) > MAX_KEY_LENGTH:
         return f"is {len(value):,} characters long; an identifier has at most {MAX_KEY_LENGTH}"
+    if value.isascii() and _KEY_TROUBLE.search(value) is None:
+        return None
     control = _CONTROL.search(value)
     if control is not None:
         return f"contains a control character (\\u{ord(control.group()):04x}) at character {control.start() + 1}"

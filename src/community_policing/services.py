@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import attrs
 
-from community_policing.batch import Batch
+from community_policing.batch import Batch, all_references_known
 from community_policing.errors import DatasetError, Problem, SecretMismatch, excerpt
 from community_policing.interchange import (
     MAX_PROBLEMS,
@@ -121,10 +121,11 @@ class _Loading:
 
     def _check(self, parsed: ParsedDataset) -> None:
         """The chunk against the store (which sees the chunks written so far) and the file read so far."""
-        for kind, key, problem in unresolved_references(parsed, self._known):
-            if len(self.deferred) >= _MAX_DEFERRED:
-                break  # the store refuses what is still unknown at the end, naming it without the line
-            self.deferred.append((kind, key, problem))
+        if not all_references_known(parsed.batch, self._known):  # the usual chunk names only what is known
+            for kind, key, problem in unresolved_references(parsed, self._known):
+                if len(self.deferred) >= _MAX_DEFERRED:
+                    break  # the store refuses what is still unknown at the end, naming it without the line
+                self.deferred.append((kind, key, problem))
         batch = parsed.batch
         ids = {i.id for i in batch.interactions}
         follows = {i.follows_up for i in batch.interactions if i.follows_up is not None} - ids

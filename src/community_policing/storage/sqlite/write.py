@@ -7,12 +7,12 @@ import json
 import json.encoder
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
 from community_policing._runtime import paused_gc
-from community_policing.batch import Batch, EntityKind, WriteReport, missing_references
+from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import zone as time_zone
 from community_policing.convert import converter, dumps
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
@@ -82,21 +82,6 @@ def _iso(day: dt.date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def _all_known(batch: Batch, known: Callable[[EntityKind, Iterable[str]], frozenset[str]]) -> bool:
-    """Whether `missing_references(batch, known)` is empty; the interactions' references checked with plain sets."""
-    interactions = batch.interactions
-    wanted: dict[EntityKind, set[str]] = {
-        "territory": {i.territory for i in interactions} - {t.code for t in batch.territories},
-        "officer": {nrp for i in interactions for nrp in i.officers} - {o.nrp for o in batch.officers},
-        "interaction": {i.follows_up for i in interactions if i.follows_up is not None} - {i.id for i in interactions},
-    }
-    # Only interactions refer to interactions, so the other records can be checked without them.
-    rest = attrs.evolve(batch, interactions=()) if interactions else batch
-    return not missing_references(rest, known) and all(
-        not k or len(known(kind, k)) == len(k) for kind, k in wanted.items()
-    )
-
-
 class WriteTransaction:
     """One batch being written, inside a ``BEGIN IMMEDIATE`` transaction the caller holds.
 
@@ -125,7 +110,7 @@ class WriteTransaction:
         """Write the batch; `IntegrityError` or `ConflictError` (and the caller rolls back) when it may not be."""
         batch = self.batch
         fingerprint = self._check_secret()
-        if not _all_known(batch, self.known):
+        if not all_references_known(batch, self.known):
             if not self.in_stream:
                 raise IntegrityError(missing_references(batch, self.known))
             self.unmet = missing_references(batch, self.known)
