@@ -1,0 +1,327 @@
+"""`PostgresStore`: a connection pool, reads, writes under the schema's write lock, and new-friend days in SQL."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import threading
+from collections.abc import Collection, Iterable, Iterator
+from typing import Any, NamedTuple, TypeVar
+
+import psycopg
+import psycopg_pool
+
+from community_policing.batch import ENTITY_KINDS, Batch, EntityKind, VersionedKind, WriteReport
+from community_policing.convert import converter
+from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
+from community_policing.storage.first_contacts import Placements, new_friend_days
+from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
+from community_policing_postgres.connection import CONNECT_SECONDS, Location, driver_errors, location_of
+from community_policing_postgres.schema import LATEST, WRITE_LOCK, instant, micros, migrate
+from community_policing_postgres.write import Writing, known_keys
+
+__all__ = ["PostgresStore"]
+
+_T = TypeVar("_T")
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+_VERSION_TABLES: dict[VersionedKind, tuple[str, str]] = {  # kind -> (table of every version, its key columns)
+    "unit": ("unit_version", "id"),
+    "officer": ("officer_version", "nrp"),
+    "team": ("team_version", "id"),
+    "absence": ("absence", "nrp, first_day, last_day, reason"),
+}
+
+
+def _in_force_sql(kind: VersionedKind) -> str:
+    """The docs of the versions in force as of ``%(as_of)s``, one per key, in key order."""
+    table, columns = _VERSION_TABLES[kind]
+    withdrawn = " WHERE NOT withdrawn" if kind == "absence" else ""
+    extra = ", withdrawn" if kind == "absence" else ""
+    return (
+        f"SELECT doc FROM (SELECT DISTINCT ON ({columns}) {columns}, doc{extra} FROM {table}"
+        f" WHERE recorded <= %(as_of)s ORDER BY {columns}, recorded DESC) v{withdrawn} ORDER BY {columns}"
+    )
+
+
+_IN_FORCE = {kind: _in_force_sql(kind) for kind in _VERSION_TABLES}
+
+_RECORDED_LATER = (
+    "SELECT EXISTS (SELECT 1 FROM unit_version WHERE recorded > %(as_of)s)"
+    " OR EXISTS (SELECT 1 FROM officer_version WHERE recorded > %(as_of)s)"
+    " OR EXISTS (SELECT 1 FROM team_version WHERE recorded > %(as_of)s)"
+)
+
+# Officer scope, from the maintained frontier: one row per (officer, day), aggregated in SQL.
+_NEW_FRIENDS = (
+    "SELECT nrp, day, array_agg(DISTINCT resident ORDER BY resident), array_agg(DISTINCT interaction_id"
+    " ORDER BY interaction_id) FROM first_contact WHERE day BETWEEN %(start)s AND %(end)s{officers}"
+    " AND recorded <= %(as_of)s AND recorded <= day_end + %(grace)s"
+    " AND (superseded IS NULL OR superseded > %(as_of)s) GROUP BY nrp, day ORDER BY nrp, day"
+)
+
+# Residents met around the days asked for (two days' margin covers every time zone's local day), then every
+# participation of theirs recorded by as_of: their whole history, and nobody else's.
+_HISTORY = (
+    "WITH met AS (SELECT DISTINCT ir.resident FROM interaction i JOIN interaction_resident ir ON ir.iid = i.iid"
+    " WHERE i.occurred BETWEEN %(low)s AND %(high)s AND i.recorded <= %(as_of)s)"
+    " SELECT i.iid, i.id, i.occurred, i.recorded, ir.resident, io.nrp FROM met m"
+    " JOIN interaction_resident ir ON ir.resident = m.resident JOIN interaction i ON i.iid = ir.iid"
+    " JOIN interaction_officer io ON io.iid = i.iid WHERE i.recorded <= %(as_of)s"
+)
+_MARGIN = dt.timedelta(days=2)
+
+
+class _Participation(NamedTuple):
+    """An interaction as first contacts see it (a `first_contacts.Contact`), read without its document."""
+
+    id: str
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    officers: tuple[str, ...]
+    residents: tuple[str, ...]
+
+
+class PostgresStore:
+    """A store in one schema of a PostgreSQL database, shared by any number of processes and machines.
+
+    Writes take the schema's write lock (a transaction-level advisory lock) so that concurrent writers apply
+    their batches one after another, each seeing what the previous ones committed: two writers can never both
+    credit one first contact, and none loses a write. Readers never wait for writers.
+    """
+
+    capabilities: frozenset[str] = frozenset({"transactions", "persistent", "concurrent-writers", "sql-aggregation"})
+
+    def __init__(self, url: str, *, max_connections: int = 4) -> None:
+        self._location = location = location_of(url)
+        self.url = location.shown
+        self.schema = location.schema
+        settings: dict[str, Any] = {
+            "autocommit": True,
+            "options": f"-c search_path={location.schema}",
+            "application_name": f"community-policing:{location.schema}"[:63],
+            "connect_timeout": CONNECT_SECONDS,
+        }
+        try:
+            with psycopg.connect(location.conninfo, **settings) as conn:
+                migrate(conn, location.schema, location.shown)
+        except psycopg.Error as error:
+            with driver_errors(location, "open"):
+                raise error
+        self._pool = psycopg_pool.ConnectionPool(
+            location.conninfo,
+            kwargs=settings,
+            min_size=1,
+            max_size=max_connections,
+            timeout=30,
+            check=psycopg_pool.ConnectionPool.check_connection,  # a connection the server dropped is replaced
+            open=True,
+            name=location.shown,
+        )
+        self._streams: dict[int, Connection] = {}  # thread -> the connection of the write_stream it is in
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.url!r})"
+
+    @contextlib.contextmanager
+    def _connection(self, action: str) -> Iterator[Connection]:
+        """This thread's stream connection while it writes a stream (reads see the stream); else one from the pool."""
+        with driver_errors(self._location, action):
+            stream = self._streams.get(threading.get_ident())
+            if stream is not None:
+                yield stream
+                return
+            with self._pool.connection() as conn:
+                yield conn
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> WriteReport:
+        """Store `batch` in one transaction under the schema's write lock: all of it, or nothing."""
+        return self.write_stream((batch,))
+
+    def write_stream(self, batches: Iterable[Batch]) -> WriteReport:
+        """Store `batches` in one transaction under the schema's write lock: all of them, or nothing.
+
+        The lock is taken before the first batch is read and held until the commit: other writers of the schema
+        wait for it, readers do not. This thread's reads meanwhile see the batches written so far.
+        """
+        thread = threading.get_ident()
+        if thread in self._streams:
+            raise RuntimeError("write_stream called again from inside a write_stream of the same store")
+        with driver_errors(self._location, "write"), self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (self.schema, WRITE_LOCK))
+            self._streams[thread] = conn
+            try:
+                return Writing(conn).run(batches)
+            finally:
+                del self._streams[thread]
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    def _docs(self, kind: type[_T], sql: str, params: Any = None) -> tuple[_T, ...]:
+        with self._connection("read") as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return tuple(converter.structure(json.loads(doc), kind) for (doc,) in rows)
+
+    def secret_fingerprint(self) -> str | None:
+        """The fingerprint of the secret the stored pseudonyms were made with, or None before the first such write."""
+        with self._connection("read") as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'secret_fingerprint'").fetchone()
+        return None if row is None else str(row[0])
+
+    def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
+        """The subset of `keys` stored as `kind` (residents by ref, the others by key; any version counts)."""
+        with self._connection("read") as conn:
+            return known_keys(conn, kind, keys)
+
+    def resolve_refs(self, refs: Iterable[str]) -> dict[str, str]:
+        """The identity key of each stored resident ref among `refs`."""
+        with self._connection("read") as conn:
+            rows = conn.execute("SELECT ref, key FROM resident WHERE ref = ANY(%s)", (list(set(refs)),))
+            return {str(ref): str(key) for ref, key in rows}
+
+    def _in_force(self, kind: VersionedKind, as_of: dt.datetime | None) -> tuple[Any, ...]:
+        bound = LATEST if as_of is None else micros(as_of)
+        return self._docs(ENTITY_KINDS[kind].record, _IN_FORCE[kind], {"as_of": bound})
+
+    def units(self, as_of: dt.datetime | None = None) -> tuple[Unit, ...]:
+        """Every unit in force as of `as_of` (None: each unit's latest version), sorted by id."""
+        return self._in_force("unit", as_of)
+
+    def territories(self) -> tuple[Territory, ...]:
+        """Every territory, sorted by code."""
+        return self._docs(Territory, "SELECT doc FROM territory ORDER BY code")
+
+    def officers(self, as_of: dt.datetime | None = None) -> tuple[Officer, ...]:
+        """Every officer in force as of `as_of` (None: each officer's latest version), sorted by NRP."""
+        return self._in_force("officer", as_of)
+
+    def teams(self, as_of: dt.datetime | None = None) -> tuple[Team, ...]:
+        """Every team in force as of `as_of` (None: each team's latest version), sorted by id."""
+        return self._in_force("team", as_of)
+
+    def absences(self, as_of: dt.datetime | None = None) -> tuple[Absence, ...]:
+        """The absences in force as of `as_of` (withdrawn ones left out), sorted by NRP, start, end, reason."""
+        return self._in_force("absence", as_of)
+
+    def versions(self, kind: VersionedKind) -> tuple[Unit | Officer | Team | Absence, ...]:
+        """Every stored version of `kind`, sorted by key, then `recorded_at` with the timeless version first."""
+        table, columns = _VERSION_TABLES[kind]
+        sql = f"SELECT doc FROM {table} ORDER BY {columns}, recorded"
+        return self._docs(ENTITY_KINDS[kind].record, sql)
+
+    def residents(self) -> tuple[Resident, ...]:
+        """Every resident record, sorted by ref."""
+        return self._docs(Resident, "SELECT doc FROM resident ORDER BY ref")
+
+    def interactions(self, ids: Collection[str] | None = None) -> Iterator[Interaction]:
+        """The stored interactions with the given ids (or all), sorted by id; all of them read in pages.
+
+        Reading all of them streams through a server-side cursor in one transaction (a consistent snapshot), so a
+        copy of a national store does not hold every interaction in memory at once.
+        """
+        if ids is not None:
+            yield from self._docs(
+                Interaction, "SELECT doc FROM interaction WHERE id = ANY(%s) ORDER BY id", (list(set(ids)),)
+            )
+            return
+        with self._connection("read") as conn:
+            stream = self._streams.get(threading.get_ident()) is conn
+            with contextlib.nullcontext() if stream else conn.transaction():
+                with conn.cursor(name="interactions") as cursor:
+                    cursor.itersize = 5_000
+                    cursor.execute("SELECT doc FROM interaction ORDER BY id")
+                    for (doc,) in cursor:
+                        yield converter.structure(json.loads(doc), Interaction)
+
+    def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
+        """First contacts per (scope key, officer, local day), sorted by officer, day, key.
+
+        Scope officer, with the organisation placing officers as it does now: read from the maintained frontier
+        and aggregated in SQL. Otherwise (scope team or unit, or officers placed elsewhere as of `query.as_of`):
+        the shared reference computation, fed from SQL with the history of the residents met around the period.
+        """
+        with self._connection("evaluate") as conn:
+            then = self._placements_if_not_latest(conn, query)
+            if then is None:
+                return iter(self._frontier(conn, query))
+            return new_friend_days(self._history(conn, query), then, query)
+
+    def _placements_if_not_latest(self, conn: Connection, query: NewFriendQuery) -> Placements | None:
+        """None when the frontier answers `query`; else the placements as of its instant, for the reference."""
+        as_of = micros(query.as_of)
+        row = conn.execute(_RECORDED_LATER, {"as_of": as_of}).fetchone()
+        later = bool(row and row[0])
+        if query.scope is Novelty.OFFICER and not later:
+            return None
+        then = self._placements(conn, query.scope, as_of)
+        if query.scope is Novelty.OFFICER and then.agree(self._placements(conn, query.scope, LATEST), query.scope):
+            return None
+        return then
+
+    def _placements(self, conn: Connection, scope: Novelty, as_of: int) -> Placements:
+        def docs(kind: VersionedKind) -> list[Any]:
+            rows = conn.execute(_IN_FORCE[kind], {"as_of": as_of}).fetchall()  # type: ignore[arg-type]
+            return [converter.structure(json.loads(doc), ENTITY_KINDS[kind].record) for (doc,) in rows]
+
+        return Placements.of(docs("unit"), docs("officer"), docs("team") if scope is Novelty.TEAM else ())
+
+    def _frontier(self, conn: Connection, query: NewFriendQuery) -> list[NewFriendDay]:
+        params: dict[str, Any] = {
+            "start": query.start,
+            "end": query.end,
+            "as_of": micros(query.as_of),
+            "grace": query.grace_hours * 3_600_000_000,
+        }
+        officers = ""
+        if query.officers is not None:
+            officers = " AND nrp = ANY(%(officers)s)"
+            params["officers"] = sorted(query.officers)
+        rows = conn.execute(_NEW_FRIENDS.format(officers=officers), params).fetchall()  # type: ignore[arg-type]
+        return [
+            NewFriendDay(key=nrp, officer=nrp, day=day, residents=tuple(residents), evidence=tuple(evidence))
+            for nrp, day, residents, evidence in rows
+        ]
+
+    def _history(self, conn: Connection, query: NewFriendQuery) -> list[_Participation]:
+        low = dt.datetime.combine(query.start, dt.time(), dt.UTC) - _MARGIN
+        high = dt.datetime.combine(query.end + dt.timedelta(days=1), dt.time(), dt.UTC) + _MARGIN
+        params = {"low": micros(low), "high": micros(high), "as_of": micros(query.as_of)}
+        found: dict[int, tuple[str, int, int, set[str], set[str]]] = {}
+        for iid, ident, occurred, recorded, resident, nrp in conn.execute(_HISTORY, params):
+            row = found.get(iid)
+            if row is None:
+                row = found[iid] = (ident, occurred, recorded, set(), set())
+            row[3].add(nrp)
+            row[4].add(resident)
+        return [
+            _Participation(ident, instant(occurred), instant(recorded), tuple(sorted(nrps)), tuple(sorted(residents)))
+            for ident, occurred, recorded, nrps, residents in found.values()
+        ]
+
+    def diagnostics(self) -> dict[str, object]:
+        """Schema version, server version, isolation level and row counts, for ``info`` commands and tests."""
+        tables = ("interaction", "interaction_officer", "interaction_resident", "first_contact", "resident")
+        with self._connection("read") as conn:
+            version = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+            found: dict[str, object] = {
+                "schema": self.schema,
+                "schema_version": None if version is None else version[0],
+                "server_version": conn.info.server_version,
+            }
+            for table in tables:
+                row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[arg-type]
+                found[f"rows.{table}"] = None if row is None else row[0]
+        return found
+
+    def close(self) -> None:
+        """Close the pool's connections; the store is unusable afterwards."""
+        self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

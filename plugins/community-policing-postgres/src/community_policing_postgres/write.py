@@ -1,0 +1,345 @@
+"""Writes to the PostgreSQL store: the same decisions, in the same order, as `MemoryStore.write`, in SQL.
+
+A `Writing` is one transaction (one batch, or a whole stream of batches) on a connection that holds the schema's
+write lock. Bulk rows go in through ``COPY``; first contacts are maintained per (officer, resident) pair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+
+from community_policing.batch import Batch, EntityKind, WriteReport, missing_references
+from community_policing.calendar import zone as time_zone
+from community_policing.convert import converter, dumps
+from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
+from community_policing.model import Interaction, Resident
+from community_policing.privacy import ref_key
+from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
+from community_policing_postgres.schema import EPOCH, TIMELESS, day_end_micros, micros
+
+__all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+KEY_COLUMNS: dict[str, tuple[str, str]] = {  # kind -> (table holding it, its key column)
+    "unit": ("unit_version", "id"),
+    "territory": ("territory", "code"),
+    "officer": ("officer_version", "nrp"),
+    "team": ("team_version", "id"),
+    "absence": ("absence", "nrp"),
+    "resident": ("resident", "ref"),
+    "interaction": ("interaction", "id"),
+}
+_VERSIONS = {"unit": ("id", "timezone"), "officer": ("nrp", "unit"), "team": ("id", "unit")}  # key, placement column
+
+# The frontier of every (officer, resident) pair listed in `touched`, recomputed from the pair's participations.
+_REFRESH = (
+    "DELETE FROM first_contact f USING touched t WHERE f.nrp = t.nrp AND f.resident = t.resident",
+    "INSERT INTO first_contact (day, nrp, resident, iid, interaction_id, occurred, recorded, day_end, superseded)"
+    " SELECT day, nrp, resident, iid, id, occurred, recorded, day_end, superseded FROM ("
+    " SELECT io.day, t.nrp, t.resident, i.iid, i.id, i.occurred, i.recorded, io.day_end,"
+    " min(i.recorded) OVER (PARTITION BY t.nrp, t.resident ORDER BY i.occurred"
+    " RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS superseded"
+    " FROM touched t JOIN interaction_resident ir ON ir.resident = t.resident"
+    " JOIN interaction_officer io ON io.iid = ir.iid AND io.nrp = t.nrp JOIN interaction i ON i.iid = ir.iid) p"
+    " WHERE superseded IS NULL OR recorded < superseded",
+    "TRUNCATE touched",
+)
+_TOUCHED = (
+    'CREATE TEMP TABLE IF NOT EXISTS touched (nrp text COLLATE "C" NOT NULL, resident text COLLATE "C" NOT NULL,'
+    " PRIMARY KEY (nrp, resident)) ON COMMIT DELETE ROWS"
+)
+
+
+def known_keys(conn: Connection, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
+    """The subset of `keys` stored as `kind` (residents by ref, the others by key; any version counts)."""
+    wanted = list(set(keys))
+    if not wanted:
+        return frozenset()
+    table, column = KEY_COLUMNS[kind]
+    rows = conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} = ANY(%s)", (wanted,))  # type: ignore[arg-type]
+    return frozenset(str(key) for (key,) in rows)
+
+
+def placements(conn: Connection, officers: Iterable[str] = (), units: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
+    """(unit, time zone) in the latest view of each officer among `officers`, or serving in one of `units`."""
+    rows = conn.execute(
+        "SELECT nrp, unit, timezone FROM placement WHERE nrp = ANY(%s) OR unit = ANY(%s)",
+        (list(set(officers)), list(set(units))),
+    )
+    return {nrp: (unit, zone) for nrp, unit, zone in rows}
+
+
+def _recorded(moment: dt.datetime | None) -> int:
+    return TIMELESS if moment is None else micros(moment)
+
+
+class Writing:
+    """One write transaction: batches applied in order, references checked at the end (`finish`)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.written: dict[str, int] = defaultdict(int)
+        self.unchanged: dict[str, int] = defaultdict(int)
+        self.unmet: list[ReferenceProblem] = []
+        self.waiting: list[Interaction] = []  # interactions whose officers (or their units) come later
+        conn.execute(_TOUCHED)
+
+    def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
+        return known_keys(self.conn, kind, keys)
+
+    def run(self, batches: Iterable[Batch]) -> WriteReport:
+        """Write every batch, then the interactions still waiting; `IntegrityError` for references still unmet."""
+        for batch in batches:
+            self.apply(batch)
+            if self.waiting and (batch.officers or batch.units):
+                self._write_waiting()
+        if self.waiting:
+            self._write_waiting()
+        problems = [p for p in self.unmet if not self.known(p.missing_kind, (p.missing_key,))]  # type: ignore[arg-type]
+        if self.waiting:  # an officer that never came, or whose unit never came
+            problems.extend(
+                problem
+                for i in self.waiting
+                for n, nrp in enumerate(i.officers)
+                if (problem := ReferenceProblem("interaction", i.id, f"officers[{n}]", "officer", nrp)) not in problems
+                and not self.known("officer", (nrp,))
+            )
+        if problems:
+            raise IntegrityError(problems)
+        return WriteReport(written=dict(self.written), unchanged=dict(self.unchanged))
+
+    def apply(self, batch: Batch, *, check: bool = True) -> None:
+        """Write one batch as `MemoryStore` would after the ones before it; references are left for the end."""
+        self._check_secret(batch)
+        if check:
+            self.unmet.extend(missing_references(batch, self.known))
+        before = placements(self.conn, (o.nrp for o in batch.officers), (u.id for u in batch.units))
+        self._versions("unit", [(u.id, u.recorded_at, dumps(u), u.timezone) for u in batch.units])
+        self._replace("territory", "code", [(t.code, dumps(t), ()) for t in batch.territories], ())
+        self._versions("officer", [(o.nrp, o.recorded_at, dumps(o), o.unit) for o in batch.officers])
+        self._versions("team", [(t.id, t.recorded_at, dumps(t), t.unit) for t in batch.teams])
+        self._absences(batch)
+        after = placements(self.conn, before)
+        self._rezone([nrp for nrp, (_, zone) in before.items() if after.get(nrp, ("", zone))[1] != zone], after)
+        moves = self._residents(batch.residents)
+        self._interactions(batch.interactions, moves)
+        for statement in _REFRESH:
+            self.conn.execute(statement)  # type: ignore[arg-type]
+
+    def _check_secret(self, batch: Batch) -> None:
+        incoming = batch.secret_fingerprint
+        if incoming is None:
+            return
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'secret_fingerprint'").fetchone()
+        if row is None:
+            self.conn.execute("INSERT INTO meta (key, value) VALUES ('secret_fingerprint', %s)", (incoming,))
+        elif row[0] != incoming:
+            raise SecretMismatch(row[0], incoming)
+
+    def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
+        sql = f"SELECT {column}, {value} FROM {table} WHERE {column} = ANY(%s)"
+        return dict(self.conn.execute(sql, (list(set(keys)),)).fetchall())  # type: ignore[arg-type]
+
+    def _replace(
+        self, kind: str, column: str, items: Sequence[tuple[str, str, tuple[str, ...]]], extra: tuple[str, ...]
+    ) -> None:
+        """Replace records by key, counting like the memory store."""
+        if not items:
+            return
+        stored = self._stored(kind, column, (key for key, _, _ in items))
+        final: dict[str, tuple[str, ...]] = {}
+        for key, doc, values in items:
+            if stored.get(key) == doc:
+                self.unchanged[kind] += 1
+            else:
+                stored[key] = doc
+                final[key] = (key, doc, *values)
+                self.written[kind] += 1
+        columns = (column, "doc", *extra)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+        self.conn.cursor().executemany(
+            f"INSERT INTO {kind} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # type: ignore[arg-type]
+            f" ON CONFLICT ({column}) DO UPDATE SET {updates}",
+            list(final.values()),
+        )
+
+    def _versions(self, kind: str, items: Sequence[tuple[str, dt.datetime | None, str, str]]) -> None:
+        """Store versions (key, recorded_at, doc, placement value): one replaces the stored one of its instant."""
+        if not items:
+            return
+        column, extra = _VERSIONS[kind]
+        sql = f"SELECT {column}, recorded, doc FROM {kind}_version WHERE {column} = ANY(%s)"
+        keys = list({key for key, _, _, _ in items})
+        stored = {(key, at): doc for key, at, doc in self.conn.execute(sql, (keys,))}  # type: ignore[arg-type]
+        rows: dict[tuple[str, int], tuple[str, int, str, str]] = {}
+        for key, moment, doc, value in items:
+            at = _recorded(moment)
+            if stored.get((key, at)) == doc:
+                self.unchanged[kind] += 1
+            else:
+                stored[(key, at)] = doc
+                rows[(key, at)] = (key, at, doc, value)
+                self.written[kind] += 1
+        self.conn.cursor().executemany(
+            f"INSERT INTO {kind}_version ({column}, recorded, doc, {extra}) VALUES (%s, %s, %s, %s)"  # type: ignore[arg-type]
+            f" ON CONFLICT ({column}, recorded) DO UPDATE SET doc = excluded.doc, {extra} = excluded.{extra}",
+            list(rows.values()),
+        )
+
+    def _absences(self, batch: Batch) -> None:
+        if not batch.absences:
+            return
+        sql = "SELECT nrp, first_day, last_day, reason, recorded, doc FROM absence WHERE nrp = ANY(%s)"
+        found = self.conn.execute(sql, (list({a.nrp for a in batch.absences}),))
+        stored = {tuple(row[:5]): row[5] for row in found}
+        rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for absence in batch.absences:
+            key = (absence.nrp, absence.start, absence.end, absence.reason.value, _recorded(absence.recorded_at))
+            doc = dumps(absence)
+            if stored.get(key) == doc:
+                self.unchanged["absence"] += 1
+            else:
+                stored[key] = doc
+                rows[key] = (*key, absence.withdrawn, doc)
+                self.written["absence"] += 1
+        self.conn.cursor().executemany(
+            "INSERT INTO absence (nrp, first_day, last_day, reason, recorded, withdrawn, doc)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (nrp, first_day, last_day, reason, recorded)"
+            " DO UPDATE SET withdrawn = excluded.withdrawn, doc = excluded.doc",
+            list(rows.values()),
+        )
+
+    def _rezone(self, officers: list[str], now: dict[str, tuple[str, str]]) -> None:
+        """Recompute the local days of officers whose time zone changed, and their pairs' first contacts."""
+        if not officers:
+            return
+        rows = self.conn.execute(
+            "SELECT io.iid, io.nrp, i.occurred FROM interaction_officer io JOIN interaction i ON i.iid = io.iid"
+            " WHERE io.nrp = ANY(%s)",
+            (officers,),
+        ).fetchall()
+        updates = []
+        for iid, nrp, occurred in rows:
+            name = now[nrp][1]
+            day = (EPOCH + dt.timedelta(microseconds=occurred)).astimezone(time_zone(name)).date()
+            updates.append((day, day_end_micros(day, name), iid, nrp))
+        self.conn.cursor().executemany(
+            "UPDATE interaction_officer SET day = %s, day_end = %s WHERE iid = %s AND nrp = %s", updates
+        )
+        self.conn.execute(
+            "INSERT INTO touched SELECT DISTINCT io.nrp, ir.resident FROM interaction_officer io"
+            " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%s) ON CONFLICT DO NOTHING",
+            (officers,),
+        )
+
+    def _residents(self, incoming: Sequence[Resident]) -> dict[str, str]:
+        """Write resident records, moving stored interactions to the identities they tie (`storage.rekey`)."""
+        if not incoming:
+            return {}
+        stored = self._stored("resident", "ref", (r.ref for r in incoming))
+        records = {ref: converter.structure(json.loads(doc), Resident) for ref, doc in stored.items()}
+        candidates = list({records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming})
+        for ref, doc in self.conn.execute("SELECT ref, doc FROM resident WHERE key = ANY(%s)", (candidates,)):
+            records.setdefault(ref, converter.structure(json.loads(doc), Resident))
+        moves = rekeys(records, incoming)
+        if moves:
+            self._rekey(moves)
+        self._replace("resident", "ref", [(r.ref, dumps(r), (r.key,)) for r in incoming], ("key",))
+        return moves
+
+    def _rekey(self, moves: dict[str, str]) -> None:
+        conn = self.conn
+        found = conn.execute(
+            "SELECT DISTINCT i.iid, i.doc FROM interaction_resident ir JOIN interaction i ON i.iid = ir.iid"
+            " WHERE ir.resident = ANY(%s)",
+            (list(moves),),
+        ).fetchall()
+        docs, links = [], []
+        for iid, doc in found:
+            interaction = moved(converter.structure(json.loads(doc), Interaction), moves)
+            docs.append((dumps(interaction), iid))
+            links.extend((iid, key) for key in interaction.residents)
+        conn.execute("DELETE FROM first_contact WHERE resident = ANY(%s)", (list(moves),))
+        cursor = conn.cursor()
+        cursor.executemany("UPDATE interaction SET doc = %s WHERE iid = %s", docs)
+        cursor.executemany("DELETE FROM interaction_resident WHERE iid = %s", [(iid,) for _, iid in docs])
+        cursor.executemany("INSERT INTO interaction_resident (iid, resident) VALUES (%s, %s)", links)
+        conn.execute(
+            "INSERT INTO touched SELECT DISTINCT io.nrp, ir.resident FROM interaction_resident ir"
+            " JOIN interaction_officer io ON io.iid = ir.iid WHERE ir.resident = ANY(%s) ON CONFLICT DO NOTHING",
+            (list(set(moves.values())),),
+        )
+
+    def _interactions(self, batch: Sequence[Interaction], moves: dict[str, str]) -> None:
+        conn = self.conn
+        if not batch:
+            return
+        wanted = bare_refs(batch)
+        ties = self._stored("resident", "ref", wanted, "key") if wanted else {}
+        incoming = {**resolution(ties), **moves}
+        if incoming:
+            batch = [moved(interaction, incoming) for interaction in batch]
+        zones = {nrp: zone for nrp, (_, zone) in placements(conn, {n for i in batch for n in i.officers}).items()}
+        if any(nrp not in zones for i in batch for nrp in i.officers):  # placed later in the stream, or never
+            self.waiting.extend(i for i in batch if any(nrp not in zones for nrp in i.officers))
+            batch = [i for i in batch if all(nrp in zones for nrp in i.officers)]
+        stored = self._stored("interaction", "id", (i.id for i in batch))
+        row = conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()
+        mark = int(row[0]) if row is not None else 0
+        rows: list[tuple[int, str, int, int, str]] = []
+        officers: list[tuple[int, str, dt.date, int]] = []
+        links: list[tuple[int, str]] = []
+        conflicts = []
+        iid = mark
+        for interaction in batch:
+            doc = dumps(interaction)
+            previous = stored.get(interaction.id)
+            if previous is not None:
+                if previous == doc:
+                    self.unchanged["interaction"] += 1
+                else:
+                    conflicts.append(interaction.id)
+                continue
+            stored[interaction.id] = doc
+            iid += 1
+            occurred = interaction.occurred_at
+            rows.append((iid, interaction.id, micros(occurred), micros(interaction.recorded_at), doc))
+            for nrp in interaction.officers:
+                name = zones[nrp]
+                day = occurred.astimezone(time_zone(name)).date()
+                officers.append((iid, nrp, day, day_end_micros(day, name)))
+            links.extend((iid, key) for key in interaction.residents)
+        if conflicts:
+            raise ConflictError(
+                "interaction",
+                conflicts,
+                "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
+            )
+        if not rows:
+            return
+        self.written["interaction"] += len(rows)
+        cursor = conn.cursor()
+        for statement, records in (
+            ("COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN", rows),
+            ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN", officers),
+            ("COPY interaction_resident (iid, resident) FROM STDIN", links),
+        ):
+            with cursor.copy(statement) as copy:  # type: ignore[arg-type]
+                for record in records:
+                    copy.write_row(record)
+        conn.execute(
+            "INSERT INTO touched SELECT DISTINCT io.nrp, ir.resident FROM interaction_officer io"
+            " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.iid > %s ON CONFLICT DO NOTHING",
+            (mark,),
+        )
+
+    def _write_waiting(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        self.apply(Batch(interactions=tuple(waiting)), check=False)  # their references were noted already
