@@ -92,13 +92,18 @@ def test_the_builtin_plugin_provides_memory_sqlite_and_new_friends_through_the_h
     registry = in_process()
     assert set(registry.store_backends) == {"memory", "sqlite"}
     assert set(registry.rule_kinds) == {"new_friends"}
-    assert registry.notifiers == {}
+    assert set(registry.notifiers) == {"file", "log", "memory"}
     assert registry.problems == ()
     [info] = registry.plugins
     assert info.name == "builtin"
     assert info.builtin
     assert info.module == "community_policing.builtin"
-    assert info.hooks == ("community_policing_rule_kinds", "community_policing_store_backends")
+    assert info.notifiers == ("file", "log", "memory")
+    assert info.hooks == (
+        "community_policing_notifiers",
+        "community_policing_rule_kinds",
+        "community_policing_store_backends",
+    )
 
 
 def test_every_load_builds_a_new_registry_and_shares_nothing() -> None:
@@ -485,6 +490,7 @@ def test_there_are_hookspecs() -> None:
     assert {name for name, _ in hookspec_functions()} >= {
         "community_policing_store_backends",
         "community_policing_rule_kinds",
+        "community_policing_notifiers",
     }
 
 

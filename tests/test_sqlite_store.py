@@ -263,14 +263,22 @@ def test_store_one_version_behind_is_migrated(tmp_path: Path, monkeypatch: pytes
 def downgrade(path: Path, version: int) -> None:
     """Turn a file of this version holding only timeless records back into what `version` (1 or 2) wrote.
 
-    Version 2 had no version tables and no ``meta``, and keyed absences without ``recorded``; version 1 also had no
+    Version 2 had no version tables, no ``meta`` and no outbox (version 4), and keyed absences without ``recorded``; version 1 also had no
     ``maintained_scope`` (it maintained every scope).
     """
     (absence_v2,) = [sql for sql in schema.MIGRATIONS[0] if sql.startswith("CREATE TABLE absence ")]
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
         assert conn.execute("SELECT count(*) FROM absence WHERE recorded <> ?", (schema.TIMELESS,)).fetchone() == (0,)
         conn.execute("BEGIN")
-        for table in ("unit_version", "officer_version", "team_version", "meta"):
+        for table in (
+            "outbox_attempt",
+            "outbox_claim",
+            "outbox",
+            "unit_version",
+            "officer_version",
+            "team_version",
+            "meta",
+        ):
             conn.execute(f"DROP TABLE {table}")
         conn.execute(absence_v2.replace("CREATE TABLE absence ", "CREATE TABLE old_absence "))
         conn.execute("INSERT INTO old_absence SELECT nrp, first_day, last_day, reason, doc FROM absence")

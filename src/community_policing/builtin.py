@@ -1,16 +1,17 @@
-"""The built-in plugin: memory and SQLite store backends and the built-in rule kinds, through the public hooks."""
+"""The built-in plugin: memory and SQLite stores, the built-in rule kinds and notifiers, through the public hooks."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from community_policing.hookspecs import RuleKind, StoreBackend, hookimpl
+from community_policing.hookspecs import Notifier, RuleKind, StoreBackend, hookimpl
+from community_policing.notifiers import FileNotifier, LogNotifier, MemoryNotifier
 from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Store
 from community_policing.storage.sqlite import SQLiteStore
 
-__all__ = ["community_policing_rule_kinds", "community_policing_store_backends"]
+__all__ = ["community_policing_notifiers", "community_policing_rule_kinds", "community_policing_store_backends"]
 
 
 def _open_memory(url: str) -> Store:
@@ -44,3 +45,9 @@ def community_policing_store_backends() -> Sequence[StoreBackend]:
 def community_policing_rule_kinds() -> Sequence[RuleKind]:
     """The ``new_friends`` rule kind: "no day without a new friend"."""
     return (NEW_FRIENDS,)
+
+
+@hookimpl
+def community_policing_notifiers() -> Sequence[Notifier]:
+    """The ``file://``, ``log://`` and ``memory://`` notifiers."""
+    return (FileNotifier(), LogNotifier(), MemoryNotifier())

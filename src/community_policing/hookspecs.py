@@ -1,4 +1,4 @@
-"""The hook specifications plugins implement, and what they return: store backends by URL scheme, rule kinds.
+"""The hook specifications plugins implement, and what they return: store backends, rule kinds, notifiers.
 
 This is the bottom layer: it imports nothing else of the library at run time. Plugin authors import what they
 need from `community_policing.plugins`, which re-exports these names with the types the hooks talk about.
@@ -13,11 +13,12 @@ import attrs
 import pluggy
 
 if TYPE_CHECKING:
+    from community_policing.routing.notices import Notice
     from community_policing.rules.engine import EvaluationContext, Finding
     from community_policing.rules.spec import Rule
     from community_policing.storage.protocol import Store
 
-__all__ = ["PROJECT", "RuleKind", "StoreBackend", "hookimpl", "hookspec"]
+__all__ = ["PROJECT", "Notifier", "RuleKind", "StoreBackend", "hookimpl", "hookspec"]
 
 PROJECT = "community_policing"
 """The pluggy project name, and the entry-point group plugins register under."""
@@ -59,6 +60,35 @@ class RuleKind(Protocol):
         ...
 
 
+@runtime_checkable
+class Notifier(Protocol):
+    """A notification backend, provided through the ``community_policing_notifiers`` hook: sends one notice.
+
+    A notifier answers the URL schemes in `schemes` (``file``, ``log``, ``apprise+json``, ...): a route's ``via``
+    URL with one of them is handed to it with each notice to deliver.
+    """
+
+    name: str
+    """The notifier's name in messages and in ``community-policing plugins``."""
+
+    schemes: tuple[str, ...]
+    """The URL schemes it answers, lower case."""
+
+    description: str
+    """One line for ``community-policing plugins`` and the docs."""
+
+    requires: tuple[str, ...]
+    """Distributions it needs, shown by ``community-policing plugins``."""
+
+    def send(self, notice: Notice, url: str, *, timeout: float) -> str | None:
+        """Deliver `notice` to `url` within about `timeout` seconds: None when delivered, else what went wrong.
+
+        The error is one sentence a person can act on, without secrets. Raising counts as a failed attempt too,
+        and so does running past `timeout` (the dispatcher stops waiting for the send).
+        """
+        ...
+
+
 @hookspec
 def community_policing_store_backends() -> Sequence[StoreBackend]:
     """Return the storage backends this plugin provides.
@@ -82,5 +112,18 @@ def community_policing_rule_kinds() -> Sequence[RuleKind]:
     registry is built.
 
     :return: the plugin's rule kinds (an empty sequence for none).
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def community_policing_notifiers() -> Sequence[Notifier]:
+    """Return the notifiers this plugin provides.
+
+    Each notifier answers one or more URL schemes (``file``, ``log``, ``memory``, ``apprise+mailto``, ...); a
+    route's ``via`` URL picks the notifier by its scheme. When two plugins claim the same scheme, neither answers
+    it and the registry reports the clash, naming both. Called once per plugin each time a registry is built.
+
+    :return: the plugin's notifiers (an empty sequence for none).
     """
     raise NotImplementedError

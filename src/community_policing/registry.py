@@ -1,4 +1,4 @@
-"""The registry: what the loaded plugins provide (store backends, rule kinds), and opening a store by URL.
+"""The registry: what the loaded plugins provide (store backends, rule kinds, notifiers), and opening a store by URL.
 
 A `Registry` is plain data, built once by `community_policing.plugins.load_registry` (the composition root) and
 passed to whatever needs it; nothing in the library reaches for a global plugin manager.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from community_policing.errors import StoreUnavailable, suggest
-from community_policing.hookspecs import RuleKind, StoreBackend
+from community_policing.hookspecs import Notifier, RuleKind, StoreBackend
 from community_policing.urls import mask_url, scrub_secrets
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ class PluginInfo:
     hooks: tuple[str, ...] = ()
     schemes: tuple[str, ...] = ()
     rule_kinds: tuple[str, ...] = ()
+    notifiers: tuple[str, ...] = ()
+    """The URL schemes of the notifiers it provides."""
     requires: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     left_out: bool = False
@@ -70,8 +72,8 @@ class Registry:
     """Store backends by URL scheme, lower case."""
     rule_kinds: Mapping[str, RuleKind] = attrs.field(factory=dict)
     """Rule kinds by name (the ``kind`` of a rule declaration)."""
-    notifiers: Mapping[str, object] = attrs.field(factory=dict)
-    """Notifiers by URL scheme; none yet (room for the notifier hook)."""
+    notifiers: Mapping[str, Notifier] = attrs.field(factory=dict)
+    """Notifiers by URL scheme, lower case (a route's ``via`` picks one)."""
     plugins: tuple[PluginInfo, ...] = ()
     """Every plugin, loaded or not: built-ins first, then the others by name."""
     problems: tuple[str, ...] = ()
@@ -80,6 +82,8 @@ class Registry:
     """URL schemes no backend answers because of a problem, and why (a clash, a plugin left out)."""
     disabled_rule_kinds: Mapping[str, str] = attrs.field(factory=dict)
     """Rule kinds left out because of a problem, and why."""
+    disabled_notifier_schemes: Mapping[str, str] = attrs.field(factory=dict)
+    """Notifier URL schemes no notifier answers because of a problem, and why."""
     skipped: Mapping[str, str] = attrs.field(factory=dict)
     """Installed entry points not loaded on purpose (block-list, allow-list), by name, and why."""
 

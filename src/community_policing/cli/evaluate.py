@@ -19,8 +19,10 @@ from community_policing.cli._common import (
     store_url,
     write_output,
 )
+from community_policing.delivery import enqueue
 from community_policing.registry import Registry
 from community_policing.report import FORMATS, render
+from community_policing.routing import read_routes
 from community_policing.rules.engine import evaluate
 from community_policing.rules.spec import builtin_rules, read_rules
 
@@ -31,6 +33,7 @@ EXAMPLES = """examples:
   community-policing evaluate --from 2023-06-01 --to 2023-06-30 --status missed,pending --format csv
   community-policing evaluate --from 2023-06-08 --to 2023-06-30 --as-of 2023-07-01T00:00:00+07:00 \\
       --rules rules.toml --format json --output june.json
+  community-policing evaluate --from 2023-06-08 --to 2023-06-09 --routes routes.toml --status missed
 
 A period has at most 3,660 days. Without --as-of the evaluation is as of now."""
 
@@ -59,6 +62,11 @@ def add_parser(commands: Any) -> None:
         help="only findings with these statuses, e.g. missed,pending",
     )
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    parser.add_argument(
+        "--routes",
+        metavar="FILE",
+        help="a TOML routes file: queue the routed notices in the store's outbox (deliver them with notify)",
+    )
     parser.add_argument("--store", metavar="URL", help=STORE_HELP)
 
 
@@ -66,12 +74,18 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     check_period(args.start, args.end)
     kinds = registry.rule_kinds
     rules = read_rules(args.rules, kinds=kinds) if args.rules else builtin_rules(kinds=kinds)
+    routes = None
+    if args.routes:
+        routes = read_routes(args.routes, notifiers=registry.notifiers, rules={rule.id for rule in rules})
     as_of = args.as_of or dt.datetime.now(dt.UTC).replace(microsecond=0)
     store = open_with_data(registry, store_url(args))
     try:
         evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
         officers = {o.nrp: o for o in store.officers()}
         teams = {t.id: t for t in store.teams()}
+        if routes is not None:
+            summary = enqueue(store, evaluation, routes, rules=rules)
+            print(f"community-policing evaluate: {summary}", file=sys.stderr)
     finally:
         store.close()
     text = render(evaluation, args.format, args.status, officers=officers, teams=teams)

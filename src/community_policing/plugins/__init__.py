@@ -1,18 +1,19 @@
 """Plugins: `load_registry`, the composition root, and everything a plugin author needs, in one place.
 
 Write a plugin against the names in `__all__`: the hook marker, the records the hooks return, the store
-protocol and its query types, and what a rule kind evaluates against. The hook specifications themselves are in
-`community_policing.hookspecs`; docs/plugins.md describes them.
+protocol and its query types, what a rule kind evaluates against, and what a notifier sends. The hook
+specifications themselves are in `community_policing.hookspecs`; docs/plugins.md describes them.
 """
 
 from __future__ import annotations
 
 from community_policing.batch import Batch, WriteReport
-from community_policing.hookspecs import PROJECT, RuleKind, StoreBackend, hookimpl
+from community_policing.hookspecs import PROJECT, Notifier, RuleKind, StoreBackend, hookimpl
 from community_policing.plugins.build import BUILTIN_PLUGINS, load_registry
 from community_policing.plugins.listing import format_plugins
 from community_policing.plugins.manager import BLOCK_ENV, PLUGINS_ENV
 from community_policing.registry import PluginInfo, Registry
+from community_policing.routing.notices import Notice, NoticeFinding, Recipient
 from community_policing.rules.engine import EvaluationContext, Finding, Status
 from community_policing.rules.spec import Rule, Subject
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Store
@@ -28,8 +29,12 @@ __all__ = [
     "Finding",
     "NewFriendDay",
     "NewFriendQuery",
+    "Notice",
+    "NoticeFinding",
+    "Notifier",
     "Novelty",
     "PluginInfo",
+    "Recipient",
     "Registry",
     "Rule",
     "RuleKind",

@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 import attrs
 
 from community_policing import builtin
-from community_policing.hookspecs import RuleKind, StoreBackend
+from community_policing.hookspecs import Notifier, RuleKind, StoreBackend
 from community_policing.plugins.listing import plugin_infos
 from community_policing.plugins.manager import BLOCK_ENV, PluginManager
 from community_policing.registry import SCHEME, Registry
@@ -25,6 +25,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, object], ...] = (("builtin", builtin),)
 
 STORE_HOOK = "community_policing_store_backends"
 RULE_KINDS_HOOK = "community_policing_rule_kinds"
+NOTIFIERS_HOOK = "community_policing_notifiers"
 
 _T = TypeVar("_T")
 
@@ -44,7 +45,8 @@ def load_registry(
 
     Never raises because of a plugin: one that fails to import or register, implements an unknown hook, raises
     in a hook or returns something else than it should is left out; a URL scheme or rule kind that two plugins
-    claim is left out for both. Each is reported in `Registry.problems` and in the plugin's `PluginInfo`.
+    claim is left out for both (a notifier's URL scheme too). Each is reported in `Registry.problems` and in the
+    plugin's `PluginInfo`.
     """
     pm = PluginManager()
     for name, plugin in BUILTIN_PLUGINS:
@@ -106,6 +108,22 @@ def _kinds(pm: PluginManager, name: str) -> list[RuleKind]:
     return kinds
 
 
+def _notifiers(pm: PluginManager, name: str) -> list[Notifier]:
+    notifiers: list[Notifier] = []
+    for notifier in _ask(pm, name, NOTIFIERS_HOOK):
+        if not isinstance(notifier, Notifier):
+            raise _HookProblem(f"{NOTIFIERS_HOOK} must return Notifier items, not {type(notifier).__name__}")
+        if not notifier.schemes or isinstance(notifier.schemes, str):
+            raise _HookProblem(f"notifier {notifier.name!r} must answer a tuple of URL schemes")
+        for scheme in notifier.schemes:
+            if not isinstance(scheme, str) or not SCHEME.fullmatch(scheme.lower()):
+                raise _HookProblem(f"notifier {notifier.name!r} has an invalid URL scheme {scheme!r}")
+        if not callable(getattr(notifier, "send", None)):
+            raise _HookProblem(f"notifier {notifier.name!r} has no send method")
+        notifiers.append(notifier)
+    return notifiers
+
+
 @attrs.frozen
 class _Claim(Generic[_T]):
     """A plugin's claim on a URL scheme or rule kind: the plugin, how the item is named in messages, the item."""
@@ -153,16 +171,21 @@ def _registry(pm: PluginManager) -> Registry:
     names = _ordered_names(pm)
     backends: dict[str, list[StoreBackend]] = {}
     kinds: dict[str, list[RuleKind]] = {}
+    senders: dict[str, list[Notifier]] = {}
     problems: dict[str, list[str]] = {name: [] for name in names}
     left_out: set[str] = set()
     for name in names:
-        backends[name], kinds[name] = [], []
+        backends[name], kinds[name], senders[name] = [], [], []
         try:
             backends[name] = _backends(pm, name)
         except _HookProblem as exc:
             problems[name].append(f"{pm.describe(name)} is left out: {exc}")
         try:
             kinds[name] = _kinds(pm, name)
+        except _HookProblem as exc:
+            problems[name].append(f"{pm.describe(name)} is left out: {exc}")
+        try:
+            senders[name] = _notifiers(pm, name)
         except _HookProblem as exc:
             problems[name].append(f"{pm.describe(name)} is left out: {exc}")
         if problems[name]:
@@ -172,6 +195,7 @@ def _registry(pm: PluginManager) -> Registry:
     report += [problem for name in names for problem in problems[name]]
     scheme_claims: dict[str, list[_Claim[StoreBackend]]] = {}
     kind_claims: dict[str, list[_Claim[RuleKind]]] = {}
+    notifier_claims: dict[str, list[_Claim[Notifier]]] = {}
     for name in names:
         if name in left_out:
             continue
@@ -180,8 +204,12 @@ def _registry(pm: PluginManager) -> Registry:
                 scheme_claims.setdefault(scheme, []).append(_Claim(name, f"store backend {backend.name!r}", backend))
         for kind in kinds[name]:
             kind_claims.setdefault(kind.name, []).append(_Claim(name, f"rule kind {type(kind).__qualname__}", kind))
+        for notifier in senders[name]:
+            for scheme in dict.fromkeys(s.lower() for s in notifier.schemes):
+                notifier_claims.setdefault(scheme, []).append(_Claim(name, f"notifier {notifier.name!r}", notifier))
     store_backends, disabled_schemes = _settle(pm, "URL scheme", scheme_claims, problems, report)
     rule_kinds, disabled_kinds = _settle(pm, "rule kind", kind_claims, problems, report)
+    notifiers, disabled_notifiers = _settle(pm, "notifier URL scheme", notifier_claims, problems, report)
     for name in sorted(left_out):
         why = f"{pm.describe(name)}, which provides it, is left out because of a problem"
         for backend in backends[name]:
@@ -191,13 +219,21 @@ def _registry(pm: PluginManager) -> Registry:
         for kind in kinds[name]:
             if kind.name not in rule_kinds:
                 disabled_kinds.setdefault(kind.name, why)
+        for notifier in senders[name]:
+            for scheme in notifier.schemes:
+                if scheme.lower() not in notifiers:
+                    disabled_notifiers.setdefault(scheme.lower(), why)
 
     return Registry(
         store_backends=store_backends,
         rule_kinds=rule_kinds,
-        plugins=plugin_infos(pm, names, backends=backends, kinds=kinds, problems=problems, left_out=left_out),
+        notifiers=notifiers,
+        plugins=plugin_infos(
+            pm, names, backends=backends, kinds=kinds, notifiers=senders, problems=problems, left_out=left_out
+        ),
         problems=tuple(report),
         disabled_schemes=disabled_schemes,
         disabled_rule_kinds=disabled_kinds,
+        disabled_notifier_schemes=disabled_notifiers,
         skipped=dict(pm.skipped),
     )

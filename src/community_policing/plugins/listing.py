@@ -6,7 +6,7 @@ import importlib.metadata
 import types
 from collections.abc import Collection, Mapping, Sequence
 
-from community_policing.hookspecs import PROJECT, RuleKind, StoreBackend
+from community_policing.hookspecs import PROJECT, Notifier, RuleKind, StoreBackend
 from community_policing.plugins.manager import PluginManager
 from community_policing.registry import PluginInfo
 
@@ -35,6 +35,7 @@ def plugin_infos(
     *,
     backends: Mapping[str, Sequence[StoreBackend]],
     kinds: Mapping[str, Sequence[RuleKind]],
+    notifiers: Mapping[str, Sequence[Notifier]] | None = None,
     problems: Mapping[str, Sequence[str]],
     left_out: Collection[str],
 ) -> tuple[PluginInfo, ...]:
@@ -49,6 +50,7 @@ def plugin_infos(
         source = pm.sources.get(name)
         builtin = name in pm.builtins
         given = () if name in left_out else backends.get(name, ())
+        senders = () if name in left_out else (notifiers or {}).get(name, ())
         infos.append(
             PluginInfo(
                 name=name,
@@ -60,7 +62,10 @@ def plugin_infos(
                 hooks=tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])),
                 schemes=tuple(sorted({s.lower() for b in given for s in b.schemes})),
                 rule_kinds=() if name in left_out else tuple(sorted({k.name for k in kinds.get(name, ())})),
-                requires=tuple(sorted({r for b in given for r in b.requires})),
+                notifiers=tuple(sorted({s.lower() for n in senders for s in n.schemes})),
+                requires=tuple(
+                    sorted({*(r for b in given for r in b.requires), *(r for n in senders for r in n.requires)})
+                ),
                 problems=tuple(problems.get(name, ())),
                 left_out=name in left_out,
             )
@@ -89,6 +94,8 @@ def _provides(info: PluginInfo) -> str:
         parts.append(", ".join(f"{scheme}://" for scheme in info.schemes))
     if info.rule_kinds:
         parts.append("rule kinds: " + ", ".join(info.rule_kinds))
+    if info.notifiers:
+        parts.append("notifiers: " + ", ".join(f"{scheme}://" for scheme in info.notifiers))
     if info.requires:
         parts.append("requires: " + ", ".join(info.requires))
     if info.left_out:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from community_policing.batch import ENTITY_KINDS, VERSIONED_KINDS, in_force, missing_references, version_key
@@ -18,6 +18,14 @@ from community_policing.convert import dumps
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
 from community_policing.storage.first_contacts import Placements, new_friend_days
+from community_policing.storage.outbox import (
+    Attempt,
+    EnqueueReport,
+    OutboxEntry,
+    OutboxState,
+    OutboxTables,
+    QueuedNotice,
+)
 from community_policing.storage.protocol import (
     Batch,
     EntityKind,
@@ -76,7 +84,7 @@ class _State:
 class MemoryStore:
     """A store that lives in this process's memory and is lost when it ends."""
 
-    capabilities: frozenset[str] = frozenset({"transactions"})
+    capabilities: frozenset[str] = frozenset({"transactions", "outbox"})
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
@@ -84,6 +92,7 @@ class MemoryStore:
         self._staged: _State | None = None  # the copy a write_stream is writing, read by its own thread
         self._writer: int | None = None
         self._lock = threading.RLock()
+        self._outbox = OutboxTables()
 
     # --- writing ---------------------------------------------------------------------------------------------
 
@@ -230,6 +239,43 @@ class MemoryStore:
             state.in_force("team", query.as_of),
         )
         return new_friend_days(state.interactions.values(), placements, query)
+
+    # --- outbox (`storage.outbox.Outbox`) ------------------------------------------------------------------------
+
+    def claimed_findings(self, claims: Iterable[str]) -> frozenset[str]:
+        """The subset of `claims` that a queued notice holds already."""
+        with self._lock:
+            return self._outbox.claimed_findings(claims)
+
+    def enqueue_notices(self, notices: Sequence[QueuedNotice]) -> EnqueueReport:
+        """Queue `notices` all or nothing: applied to a copy of the outbox, swapped in."""
+        with self._lock:
+            new = self._outbox.copy()
+            report = new.enqueue_notices(notices)
+            self._outbox = new
+            return report
+
+    def due_notices(self, now: dt.datetime, limit: int | None = None) -> tuple[OutboxEntry, ...]:
+        """The pending notices due by `now`, by due time then id."""
+        with self._lock:
+            return self._outbox.due_notices(now, limit)
+
+    def record_attempt(
+        self, notice: str, *, at: dt.datetime, error: str | None, retry_at: dt.datetime | None = None
+    ) -> OutboxEntry:
+        """Record an attempt of a pending notice (see `Outbox.record_attempt`)."""
+        with self._lock:
+            return self._outbox.record_attempt(notice, at=at, error=error, retry_at=retry_at)
+
+    def outbox_entries(self, states: Collection[OutboxState] | None = None) -> tuple[OutboxEntry, ...]:
+        """Every queued notice (in `states`, when given), by id."""
+        with self._lock:
+            return self._outbox.outbox_entries(states)
+
+    def outbox_attempts(self, notice: str) -> tuple[Attempt, ...]:
+        """The attempts of `notice`, in order."""
+        with self._lock:
+            return self._outbox.outbox_attempts(notice)
 
     def close(self) -> None:
         """Nothing to release."""

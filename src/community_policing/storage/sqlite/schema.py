@@ -122,6 +122,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE absence_version RENAME TO absence",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     ),
+    (  # 4: the outbox: queued notices, the (route, recipient, finding) claims they hold, every delivery attempt
+        "CREATE TABLE outbox (id TEXT PRIMARY KEY, route TEXT NOT NULL, via TEXT NOT NULL, due INTEGER NOT NULL,"
+        " notice TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT) WITHOUT ROWID",
+        "CREATE INDEX outbox_due ON outbox (state, due, id)",
+        "CREATE TABLE outbox_claim (claim TEXT PRIMARY KEY, notice TEXT NOT NULL REFERENCES outbox (id)) WITHOUT ROWID",
+        "CREATE TABLE outbox_attempt (notice TEXT NOT NULL REFERENCES outbox (id), number INTEGER NOT NULL,"
+        " at INTEGER NOT NULL, error TEXT, PRIMARY KEY (notice, number)) WITHOUT ROWID",
+    ),
 )
 """Forward migrations: entry n-1 takes a database from `user_version` n-1 to n. Append, never edit."""
 

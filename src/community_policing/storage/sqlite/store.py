@@ -9,7 +9,7 @@ import sqlite3
 import tempfile
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +19,9 @@ from community_policing.convert import converter
 from community_policing.errors import StoreError, StoreUnavailable
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
 from community_policing.storage.copying import batches_of
+from community_policing.storage.outbox import Attempt, EnqueueReport, OutboxEntry, OutboxState, QueuedNotice
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
+from community_policing.storage.sqlite import outbox
 from community_policing.storage.sqlite.connection import (
     URL_PREFIX,
     connect,
@@ -74,7 +76,7 @@ class SQLiteStore:
     """
 
     capabilities: frozenset[str] = frozenset(
-        {"transactions", "persistent", "concurrent-writers", "sql-aggregation", "lazy-scopes"}
+        {"transactions", "persistent", "concurrent-writers", "sql-aggregation", "lazy-scopes", "outbox"}
     )
 
     def __init__(self, url: str) -> None:
@@ -86,7 +88,7 @@ class SQLiteStore:
         # the store reads as empty from a database in memory, and a failed load leaves no file behind.
         self._absent: Path | None = None
         if path == ":memory:":
-            self.capabilities = frozenset({"transactions", "sql-aggregation", "lazy-scopes"})
+            self.capabilities = frozenset({"transactions", "sql-aggregation", "lazy-scopes", "outbox"})
         elif not os.path.lexists(path):
             self._absent = Path(path)
             folder = self._absent.absolute().parent
@@ -348,6 +350,48 @@ class SQLiteStore:
         )
         with self._lock, driver_errors(self.url, "read"):
             return sorted(self._conn.execute(sql, (self._maintain(scope),)))
+
+    # --- outbox (`storage.outbox.Outbox`) ------------------------------------------------------------------------
+
+    def _outbox_write(self, action: str, work: Callable[[], _T]) -> _T:
+        """`work` in one write transaction; refused while the file does not exist (it holds no findings yet)."""
+        with self._lock:
+            if self._absent is not None and not self._found():
+                raise StoreError(f"{self.url}: {action} failed: the database file does not exist; load a dataset")
+            with driver_errors(self.url, action):
+                return self._transaction(work)
+
+    def claimed_findings(self, claims: Iterable[str]) -> frozenset[str]:
+        """The subset of `claims` that a queued notice holds already."""
+        with self._lock, driver_errors(self.url, "read the outbox"):
+            return outbox.claimed(self._conn, claims)
+
+    def enqueue_notices(self, notices: Sequence[QueuedNotice]) -> EnqueueReport:
+        """Queue `notices` in one ``BEGIN IMMEDIATE`` transaction, all or nothing."""
+        return self._outbox_write("enqueue notices", lambda: outbox.enqueue(self._conn, notices))
+
+    def due_notices(self, now: dt.datetime, limit: int | None = None) -> tuple[OutboxEntry, ...]:
+        """The pending notices due by `now`, by due time then id."""
+        with self._lock, driver_errors(self.url, "read the outbox"):
+            return outbox.due(self._conn, now, limit)
+
+    def record_attempt(
+        self, notice: str, *, at: dt.datetime, error: str | None, retry_at: dt.datetime | None = None
+    ) -> OutboxEntry:
+        """Record an attempt of a pending notice in one transaction (see `Outbox.record_attempt`)."""
+        return self._outbox_write(
+            "record a delivery attempt", lambda: outbox.record(self._conn, notice, at, error, retry_at)
+        )
+
+    def outbox_entries(self, states: Collection[OutboxState] | None = None) -> tuple[OutboxEntry, ...]:
+        """Every queued notice (in `states`, when given), by id."""
+        with self._lock, driver_errors(self.url, "read the outbox"):
+            return outbox.entries(self._conn, states)
+
+    def outbox_attempts(self, notice: str) -> tuple[Attempt, ...]:
+        """The attempts of `notice`, in order."""
+        with self._lock, driver_errors(self.url, "read the outbox"):
+            return outbox.attempts(self._conn, notice)
 
     def close(self) -> None:
         """Close the connection; the store is unusable afterwards."""
