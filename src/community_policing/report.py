@@ -11,7 +11,7 @@ from typing import Any
 from community_policing.model import Officer, Team
 from community_policing.rules.engine import Evaluation, Finding, Status, Summary
 
-__all__ = ["FORMATS", "render", "render_csv", "render_json", "render_table", "to_data"]
+__all__ = ["FORMATS", "finding_json", "render", "render_csv", "render_json", "render_table", "to_data"]
 
 FORMATS = ("table", "json", "csv")
 
@@ -62,20 +62,44 @@ def to_data(evaluation: Evaluation, statuses: Collection[Status] | None = None) 
     }
 
 
+_text = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False) writes a string
+_STATUS_TEXT = {status: _text(status.value) for status in Status}
+
+
+def finding_json(finding: Finding) -> str:
+    """One finding as `render_json` writes it: ``json.dumps`` of `_finding`, written directly (several times faster).
+
+    The output of `evaluate --format json` is mostly these lines; a test holds this to ``json.dumps``.
+    """
+    f = finding
+    reason = "null" if f.reason is None else _text(f.reason)
+    evidence = ", ".join(map(_text, f.evidence))
+    return (
+        f'{{"rule": {_text(f.rule)}, "subject": {{"kind": {_text(f.subject_kind)}, "id": {_text(f.subject_id)}}}, '
+        f'"day": "{f.day.isoformat()}", "status": {_STATUS_TEXT[f.status]}, "new_friends": {f.new_friends}, '
+        f'"required": {f.required}, "reason": {reason}, "evidence": [{evidence}]}}'
+    )
+
+
 def render_json(evaluation: Evaluation, statuses: Collection[Status] | None = None) -> str:
     """JSON as in the interchange spec, one finding or summary per line; byte-identical for the same evaluation."""
-    data = to_data(evaluation, statuses)
 
     def dump(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
-    def items(name: str) -> str:
-        if not data[name]:
+    def items(name: str, lines: list[str]) -> str:
+        if not lines:
             return f'  "{name}": []'
-        return f'  "{name}": [\n' + ",\n".join(f"    {dump(item)}" for item in data[name]) + "\n  ]"
+        return f'  "{name}": [\n    ' + ",\n    ".join(lines) + "\n  ]"
 
-    head = [f'  "{key}": {dump(data[key])}' for key in ("as_of", "from", "to")]
-    return "{\n" + ",\n".join([*head, items("findings"), items("summaries")]) + "\n}\n"
+    head = [
+        f'  "as_of": {dump(evaluation.as_of.isoformat())}',
+        f'  "from": {dump(evaluation.start.isoformat())}',
+        f'  "to": {dump(evaluation.end.isoformat())}',
+    ]
+    findings = [finding_json(f) for f in _selected(evaluation, statuses)]
+    summaries = [dump(_summary(s)) for s in evaluation.summaries]
+    return "{\n" + ",\n".join([*head, items("findings", findings), items("summaries", summaries)]) + "\n}\n"
 
 
 CSV_COLUMNS = ("rule", "subject_kind", "subject_id", "day", "status", "new_friends", "required", "reason", "evidence")
