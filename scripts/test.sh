@@ -25,4 +25,4 @@ fi
 echo "== streaming load benchmark (small size)"; "$venv/bin/python" benchmarks/load_memory.py --officers 20 --days 7 --quiet
 echo "== demo benchmark (small size)"; "$venv/bin/python" benchmarks/demo.py --officers 40 --days 14 --quiet
 echo "== pytest"
-"$venv/bin/python" -m pytest -n 2 -q -p no:cacheprovider "$@"
+"$venv/bin/python" -m pytest -n 2 -q -p no:cacheprovider tests plugins/*/tests "$@"

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from conftest import SchemaUrls
+from community_policing_postgres import PostgresStore
 
 from community_policing.plugins import load_registry
 from community_policing.testing.contract import StoreContract, StoreFactory
-from community_policing_postgres import PostgresStore
 
 
 class TestPostgresStore(StoreContract):
     max_examples = 30  # per property test; every example opens fresh schemas on the server
 
     @pytest.fixture
-    def make_store(self, schema_url: SchemaUrls) -> StoreFactory:
+    def make_store(self, schema_url: Callable[[], str]) -> StoreFactory:
         registry = load_registry()
         assert registry.problems == ()
         assert registry.store_backends["postgresql"].open.__module__ == "community_policing_postgres"
         return lambda: registry.open_store(schema_url())
 
 
-def test_the_entry_point_answers_both_schemes(schema_url: SchemaUrls) -> None:
+def test_the_entry_point_answers_both_schemes(schema_url: Callable[[], str]) -> None:
     registry = load_registry()
     url = schema_url().replace("postgresql://", "postgres://")
     store = registry.open_store(url)

@@ -7,7 +7,7 @@ import importlib.metadata
 import sys
 from collections.abc import Callable, Sequence
 
-from community_policing.cli import demo, evaluate, load, notify, outbox, plugins, report
+from community_policing.cli import copy, demo, evaluate, load, notify, outbox, plugins, report
 from community_policing.cli._common import DEFAULT_STORE, EXIT_BAD_INPUT, STORE_ENV
 from community_policing.errors import CommunityPolicingError
 from community_policing.plugins import load_registry
@@ -16,7 +16,7 @@ from community_policing.registry import Registry
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "main"]
 
 # Each command module has NAME, add_parser(commands) and run(args, registry) -> exit status; listed in help order.
-COMMANDS = (demo, load, evaluate, notify, outbox, report, plugins)
+COMMANDS = (demo, load, evaluate, notify, outbox, report, copy, plugins)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Everything a store holds, read back as batches: for copying one store into another."""
+"""Everything a store holds, read back as batches; and copying one store into another, all or nothing."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import itertools
 from collections.abc import Iterator
 from typing import cast
 
-from community_policing.batch import Batch
+from community_policing.batch import Batch, WriteReport
+from community_policing.errors import SecretMismatch, StoreError
 from community_policing.model import Absence, Officer, Team, Unit
 from community_policing.storage.protocol import Store
 
-__all__ = ["batches_of"]
+__all__ = ["batches_of", "copy_store"]
 
 
 def batches_of(store: Store, *, interactions_per_batch: int = 10_000) -> Iterator[Batch]:
@@ -32,3 +33,22 @@ def batches_of(store: Store, *, interactions_per_batch: int = 10_000) -> Iterato
     interactions = store.interactions()
     while chunk := tuple(itertools.islice(interactions, interactions_per_batch)):
         yield Batch(interactions=chunk)
+
+
+def copy_store(source: Store, target: Store, *, interactions_per_batch: int = 10_000) -> WriteReport:
+    """Copy everything `source` holds into `target` in one transaction of `target`: all of it, or nothing.
+
+    Streams: interactions travel `interactions_per_batch` at a time (`batches_of` into `Store.write_stream`), so
+    memory stays bounded by a batch plus the organisation records. The target may already hold data: the copy
+    then follows the ordinary write semantics (records replaced by key, interactions immutable, so an interaction
+    id stored there with other content is a `ConflictError` and nothing is copied).
+
+    :raises SecretMismatch: both stores hold pseudonyms made with different secrets; nothing is copied.
+    :raises StoreError: `source` and `target` are the same store, or either failed; nothing is copied.
+    """
+    if source is target or source.url == target.url:
+        raise StoreError(f"cannot copy {source.url} into itself; name another target store")
+    theirs, ours = source.secret_fingerprint(), target.secret_fingerprint()
+    if theirs is not None and ours is not None and theirs != ours:
+        raise SecretMismatch(ours, theirs)
+    return target.write_stream(batches_of(source, interactions_per_batch=interactions_per_batch))

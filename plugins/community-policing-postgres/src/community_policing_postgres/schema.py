@@ -56,8 +56,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " ORDER BY id, recorded DESC",
         "CREATE VIEW officer_latest AS SELECT DISTINCT ON (nrp) nrp, unit, doc FROM officer_version"
         " ORDER BY nrp, recorded DESC",
-        "CREATE VIEW team_latest AS SELECT DISTINCT ON (id) id, unit, doc FROM team_version"
-        " ORDER BY id, recorded DESC",
+        "CREATE VIEW team_latest AS SELECT DISTINCT ON (id) id, unit, doc FROM team_version ORDER BY id, recorded DESC",
         "CREATE VIEW placement AS SELECT o.nrp, o.unit, u.timezone FROM officer_latest o"
         " JOIN unit_latest u ON u.id = o.unit",
     ),
@@ -96,7 +95,7 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str, shown: st
             )
         for number in range(version + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[number - 1]:
-                conn.execute(statement)  # type: ignore[arg-type]  # literal statements from this module
+                conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
 
 

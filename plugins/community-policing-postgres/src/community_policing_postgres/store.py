@@ -17,7 +17,7 @@ from community_policing.convert import converter
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
 from community_policing.storage.first_contacts import Placements, new_friend_days
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
-from community_policing_postgres.connection import CONNECT_SECONDS, Location, driver_errors, location_of
+from community_policing_postgres.connection import CONNECT_SECONDS, driver_errors, location_of
 from community_policing_postgres.schema import LATEST, WRITE_LOCK, instant, micros, migrate
 from community_policing_postgres.write import Writing, known_keys
 
@@ -229,12 +229,12 @@ class PostgresStore:
             return
         with self._connection("read") as conn:
             stream = self._streams.get(threading.get_ident()) is conn
-            with contextlib.nullcontext() if stream else conn.transaction():
-                with conn.cursor(name="interactions") as cursor:
-                    cursor.itersize = 5_000
-                    cursor.execute("SELECT doc FROM interaction ORDER BY id")
-                    for (doc,) in cursor:
-                        yield converter.structure(json.loads(doc), Interaction)
+            snapshot = contextlib.nullcontext() if stream else conn.transaction()
+            with snapshot, conn.cursor(name="interactions") as cursor:
+                cursor.itersize = 5_000
+                cursor.execute("SELECT doc FROM interaction ORDER BY id")
+                for (doc,) in cursor:
+                    yield converter.structure(json.loads(doc), Interaction)
 
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         """First contacts per (scope key, officer, local day), sorted by officer, day, key.
@@ -263,7 +263,7 @@ class PostgresStore:
 
     def _placements(self, conn: Connection, scope: Novelty, as_of: int) -> Placements:
         def docs(kind: VersionedKind) -> list[Any]:
-            rows = conn.execute(_IN_FORCE[kind], {"as_of": as_of}).fetchall()  # type: ignore[arg-type]
+            rows = conn.execute(_IN_FORCE[kind], {"as_of": as_of}).fetchall()
             return [converter.structure(json.loads(doc), ENTITY_KINDS[kind].record) for (doc,) in rows]
 
         return Placements.of(docs("unit"), docs("officer"), docs("team") if scope is Novelty.TEAM else ())
@@ -279,7 +279,7 @@ class PostgresStore:
         if query.officers is not None:
             officers = " AND nrp = ANY(%(officers)s)"
             params["officers"] = sorted(query.officers)
-        rows = conn.execute(_NEW_FRIENDS.format(officers=officers), params).fetchall()  # type: ignore[arg-type]
+        rows = conn.execute(_NEW_FRIENDS.format(officers=officers), params).fetchall()
         return [
             NewFriendDay(key=nrp, officer=nrp, day=day, residents=tuple(residents), evidence=tuple(evidence))
             for nrp, day, residents, evidence in rows
@@ -312,7 +312,7 @@ class PostgresStore:
                 "server_version": conn.info.server_version,
             }
             for table in tables:
-                row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[arg-type]
+                row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
                 found[f"rows.{table}"] = None if row is None else row[0]
         return found
 

@@ -63,7 +63,7 @@ def known_keys(conn: Connection, kind: EntityKind, keys: Iterable[str]) -> froze
     if not wanted:
         return frozenset()
     table, column = KEY_COLUMNS[kind]
-    rows = conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} = ANY(%s)", (wanted,))  # type: ignore[arg-type]
+    rows = conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} = ANY(%s)", (wanted,))
     return frozenset(str(key) for (key,) in rows)
 
 
@@ -131,7 +131,7 @@ class Writing:
         moves = self._residents(batch.residents)
         self._interactions(batch.interactions, moves)
         for statement in _REFRESH:
-            self.conn.execute(statement)  # type: ignore[arg-type]
+            self.conn.execute(statement)
 
     def _check_secret(self, batch: Batch) -> None:
         incoming = batch.secret_fingerprint
@@ -145,7 +145,7 @@ class Writing:
 
     def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
         sql = f"SELECT {column}, {value} FROM {table} WHERE {column} = ANY(%s)"
-        return dict(self.conn.execute(sql, (list(set(keys)),)).fetchall())  # type: ignore[arg-type]
+        return dict(self.conn.execute(sql, (list(set(keys)),)).fetchall())
 
     def _replace(
         self, kind: str, column: str, items: Sequence[tuple[str, str, tuple[str, ...]]], extra: tuple[str, ...]
@@ -165,7 +165,7 @@ class Writing:
         columns = (column, "doc", *extra)
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
         self.conn.cursor().executemany(
-            f"INSERT INTO {kind} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # type: ignore[arg-type]
+            f"INSERT INTO {kind} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
             f" ON CONFLICT ({column}) DO UPDATE SET {updates}",
             list(final.values()),
         )
@@ -177,7 +177,7 @@ class Writing:
         column, extra = _VERSIONS[kind]
         sql = f"SELECT {column}, recorded, doc FROM {kind}_version WHERE {column} = ANY(%s)"
         keys = list({key for key, _, _, _ in items})
-        stored = {(key, at): doc for key, at, doc in self.conn.execute(sql, (keys,))}  # type: ignore[arg-type]
+        stored = {(key, at): doc for key, at, doc in self.conn.execute(sql, (keys,))}
         rows: dict[tuple[str, int], tuple[str, int, str, str]] = {}
         for key, moment, doc, value in items:
             at = _recorded(moment)
@@ -188,7 +188,7 @@ class Writing:
                 rows[(key, at)] = (key, at, doc, value)
                 self.written[kind] += 1
         self.conn.cursor().executemany(
-            f"INSERT INTO {kind}_version ({column}, recorded, doc, {extra}) VALUES (%s, %s, %s, %s)"  # type: ignore[arg-type]
+            f"INSERT INTO {kind}_version ({column}, recorded, doc, {extra}) VALUES (%s, %s, %s, %s)"
             f" ON CONFLICT ({column}, recorded) DO UPDATE SET doc = excluded.doc, {extra} = excluded.{extra}",
             list(rows.values()),
         )
@@ -261,7 +261,8 @@ class Writing:
             " WHERE ir.resident = ANY(%s)",
             (list(moves),),
         ).fetchall()
-        docs, links = [], []
+        docs: list[tuple[str, int]] = []
+        links: list[tuple[int, str]] = []
         for iid, doc in found:
             interaction = moved(converter.structure(json.loads(doc), Interaction), moves)
             docs.append((dumps(interaction), iid))
@@ -331,7 +332,7 @@ class Writing:
             ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN", officers),
             ("COPY interaction_resident (iid, resident) FROM STDIN", links),
         ):
-            with cursor.copy(statement) as copy:  # type: ignore[arg-type]
+            with cursor.copy(statement) as copy:
                 for record in records:
                     copy.write_row(record)
         conn.execute(

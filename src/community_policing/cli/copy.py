@@ -1,0 +1,57 @@
+"""``community-policing copy SOURCE TARGET``: everything one store holds into another, all or nothing, streamed."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from typing import Any
+
+from community_policing.cli._common import EXIT_OK, UsageError, open_persistent
+from community_policing.errors import SecretMismatch
+from community_policing.registry import Registry
+from community_policing.storage.copying import copy_store
+
+NAME = "copy"
+
+EXAMPLES = """examples:
+  community-policing copy sqlite:///blitar.db postgresql://polres@db.example/polda?schema=blitar
+  community-policing copy postgresql://polres@db.example/polda?schema=blitar sqlite:///backup.db
+
+The target receives everything in one transaction: all of it, or nothing. Pseudonyms are copied as they are,
+so the target keeps the source's secret; a target holding pseudonyms made with another secret is refused."""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        NAME,
+        help="copy everything stored in one store into another (all or nothing)",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("source", metavar="SOURCE_URL", help="the store to copy from")
+    parser.add_argument("target", metavar="TARGET_URL", help="the store to copy into (created when missing)")
+
+
+def run(args: argparse.Namespace, registry: Registry) -> int:
+    for name, url in (("SOURCE_URL", args.source), ("TARGET_URL", args.target)):
+        if not url.strip():
+            raise UsageError(f"{name} is empty; give a store URL such as sqlite:///community-policing.db")
+    with contextlib.ExitStack() as stores:
+        source = open_persistent(registry, args.source)
+        stores.callback(source.close)
+        if not source.units() and not source.officers():
+            raise UsageError(f"{source.url} holds no units and no officers: nothing to copy (is the URL right?)")
+        target = open_persistent(registry, args.target)
+        stores.callback(target.close)
+        try:
+            report = copy_store(source, target)
+        except SecretMismatch as error:
+            raise UsageError(
+                f"{target.url} holds pseudonyms made with another secret than {source.url}'s (fingerprints"
+                f" {error.stored} and {error.incoming}); copy into an empty store, or one keyed with the same secret;"
+                " nothing was copied"
+            ) from None
+    written = ", ".join(f"{count} {kind}" for kind, count in sorted(report.written.items())) or "nothing"
+    unchanged = sum(report.unchanged.values())
+    print(f"copied {source.url} into {target.url}: {written} written, {unchanged} unchanged")
+    return EXIT_OK
