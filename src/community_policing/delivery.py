@@ -48,7 +48,12 @@ class RetryPolicy:
 
 @attrs.frozen(kw_only=True)
 class EnqueueSummary:
-    """What enqueueing an evaluation's notices did: queued, already queued, and unroutable findings per route."""
+    """What enqueueing an evaluation's notices did.
+
+    `queued` counts notices; `already` counts findings left out because their route already notified their
+    recipient of them (plus notices a concurrent evaluation queued first); `unroutable` counts, per route, the
+    findings it carries that have no recipient.
+    """
 
     queued: int
     already: int
@@ -99,7 +104,7 @@ def enqueue(store: Store, evaluation: Evaluation, routes: Routes, *, rules: Sequ
     )
     routed = route_findings(evaluation, routes, rules=rules, organisation=organisation, claimed=outbox.claimed_findings)
     report = outbox.enqueue_notices(routed.notices)
-    return EnqueueSummary(queued=report.queued, already=report.already, unroutable=routed.unroutable)
+    return EnqueueSummary(queued=report.queued, already=routed.already + report.already, unroutable=routed.unroutable)
 
 
 def _send(notifier: Notifier, notice: Notice, url: str, timeout: float) -> str | None:

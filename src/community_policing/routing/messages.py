@@ -49,7 +49,7 @@ TEMPLATE_KEYS = tuple(PLACEHOLDERS)
 
 TEMPLATES: Mapping[Language, Mapping[str, str]] = {
     Language.ID: {
-        "finding_title": "Teman baru: $subject $status ($day)",
+        "finding_title": "Teman baru: $subject $status — $day",
         "finding_body": "Yth. $recipient,\n\n$subject $status pada $day (aturan $rule).\n\n$action",
         "digest_title": "Rekap $digest_day: $missed tidak tercapai, $pending belum tercatat, $met tercapai",
         "digest_body": "Yth. $recipient,\n\nRekap $scope per $digest_day ($count catatan):\n$lines\n\n$action",
@@ -72,7 +72,7 @@ TEMPLATES: Mapping[Language, Mapping[str, str]] = {
         "action_digest": "Mohon tindak lanjuti anggota yang belum mencapai target.",
     },
     Language.EN: {
-        "finding_title": "New friends: $subject $status ($day)",
+        "finding_title": "New friends: $subject $status — $day",
         "finding_body": "Dear $recipient,\n\n$subject $status on $day (rule $rule).\n\n$action",
         "digest_title": "Summary for $digest_day: $missed missed, $pending pending, $met met",
         "digest_body": "Dear $recipient,\n\nSummary of $scope for $digest_day ($count entries):\n$lines\n\n$action",

@@ -96,6 +96,8 @@ class Routed:
 
     notices: tuple[QueuedNotice, ...]
     unroutable: Mapping[str, int]
+    already: int = 0
+    """Findings left out because their route already notified their recipient of them."""
 
 
 def _notice_finding(finding: Finding, rules: Mapping[str, Rule]) -> NoticeFinding:
@@ -160,7 +162,7 @@ def route_findings(
             if not fresh or recipient is None:
                 continue
             notices.extend(_notices(route, recipient, fresh, evaluation.as_of, routes, organisation))
-    return Routed(notices=tuple(notices), unroutable=dict(sorted(unroutable.items())))
+    return Routed(notices=tuple(notices), unroutable=dict(sorted(unroutable.items())), already=len(taken))
 
 
 def _notices(

@@ -25,6 +25,9 @@ references, re-keying), ``streams`` (many batches in one transaction),
 ``first_contacts`` (hand-written new-friend cases), ``versions`` (the organisation's
 history and the secret's fingerprint), ``evaluation`` (through the engine, as of an instant) and ``properties``
 (random datasets against the reference); ``world`` holds the hand-written world they share.
+
+`OutboxContract` (module ``outbox``) is a suite of its own, for stores with the ``"outbox"`` capability: subclass
+it besides `StoreContract` (``class TestMyStore(StoreContract, OutboxContract)``) once your store keeps an outbox.
 """
 
 from __future__ import annotations
@@ -36,13 +39,14 @@ import pytest
 from community_policing.storage.protocol import Store
 from community_policing.testing.contract.evaluation import EvaluationContract
 from community_policing.testing.contract.first_contacts import FirstContactContract
+from community_policing.testing.contract.outbox import OutboxContract
 from community_policing.testing.contract.properties import PropertyContract
 from community_policing.testing.contract.streams import StreamContract
 from community_policing.testing.contract.versions import SecretContract, StoreReopener, VersionContract
 from community_policing.testing.contract.world import StoreFactory
 from community_policing.testing.contract.writes import WriteContract
 
-__all__ = ["StoreContract", "StoreFactory", "StoreReopener"]
+__all__ = ["OutboxContract", "StoreContract", "StoreFactory", "StoreReopener"]
 
 
 class StoreContract(
