@@ -64,3 +64,23 @@ def test_the_usual_line_takes_the_fast_path() -> None:
     fast = _plain_interaction(dict(data))
     assert fast is not None
     assert fast == structure(dict(data), InteractionRecord)
+
+
+@settings(max_examples=300)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(["ref", "nik", "phone", "name", "territory", "extra"]),
+        st.none() | st.text(max_size=20) | st.sampled_from(["w-1", "3505010506900001", "0812-3456-7890", "\ud800", 7]),
+    )
+)
+def test_the_resident_fast_path_gives_what_the_converter_gives(data: dict[str, Any]) -> None:
+    from community_policing.interchange import ResidentRecord, _plain_resident
+
+    fast = _plain_resident(dict(data))
+    try:
+        slow = structure(dict(data), ResidentRecord)
+    except Exception:
+        assert fast is None
+        return
+    if fast is not None:
+        assert fast == slow

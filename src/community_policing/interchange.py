@@ -328,11 +328,13 @@ class DatasetReader:
                 f"unknown record type {excerpt(kind)}{hint}; expected one of {', '.join(RECORD_TYPES)}",
             )
             return
-        if kind == "interaction":  # the bulk of a file: the fast path, or the converter to say what is wrong
-            fast = _plain_interaction(data)
-            if fast is not None:
-                self._keep(kind, number, fast)
-                return
+        # The bulk of a file: the fast path, or the converter to say what is wrong.
+        fast = (
+            _plain_interaction(data) if kind == "interaction" else _plain_resident(data) if kind == "resident" else None
+        )
+        if fast is not None:
+            self._keep(kind, number, fast)
+            return
         try:
             record: Any = structure(data, RECORD_TYPES[kind])
         except Exception as error:  # cattrs raises ExceptionGroups of many kinds
@@ -546,6 +548,25 @@ def _plain_interaction(data: dict[str, Any]) -> InteractionRecord | None:
         complaint=complaint,
         follows_up=follows_up,
     )
+
+
+_RESIDENT_FIELDS = frozenset(("ref", "nik", "phone", "name", "territory"))
+
+
+def _plain_resident(data: dict[str, Any]) -> ResidentRecord | None:
+    """A resident line of known fields, each a string (or null), structured without the converter; else None.
+
+    The record's own validators run as they would for the converter's record; a line they refuse goes to the
+    converter, which names the problem as before.
+    """
+    if not data.keys() <= _RESIDENT_FIELDS or "ref" not in data:
+        return None
+    if not all(value is None or type(value) is str for value in data.values()) or data["ref"] is None:
+        return None
+    try:
+        return ResidentRecord(**data)
+    except FieldError:
+        return None
 
 
 _PLAIN_KINDS = frozenset({"territory", "resident"})
