@@ -1,0 +1,188 @@
+"""The command line of notifications: evaluate --routes, notify [--now] [--dry-run], outbox [--status] [--format]."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from community_policing.cli import main
+from community_policing.hookspecs import StoreBackend, hookimpl
+from community_policing.plugins import load_registry
+from community_policing.storage.protocol import Store
+from community_policing.storage.sqlite import SQLiteStore
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "blitar-june-2023.jsonl"
+PERIOD = ["--from", "2023-06-08", "--to", "2023-06-12", "--as-of", "2023-06-13T08:00:00+07:00"]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    monkeypatch.setenv("COMMUNITY_POLICING_SECRET", "notify-cli-secret-0123456789")
+    monkeypatch.delenv("COMMUNITY_POLICING_SECRET_FILE", raising=False)
+    monkeypatch.setenv("COMMUNITY_POLICING_STORE", f"sqlite:///{tmp_path / 'blitar.db'}")
+    assert main(["load", str(EXAMPLE)]) == 0
+    (tmp_path / "routes.toml").write_text(
+        f"""
+[[route]]
+id = "missed-day-to-officer"
+statuses = ["missed"]
+to = "subject"
+via = "file://{tmp_path / "notices.jsonl"}"
+
+[[route]]
+id = "commander-digest"
+statuses = ["missed", "pending"]
+to = "commander"
+via = "file://{tmp_path / "digests.jsonl"}"
+digest = true
+at = "09:00"
+language = "en"
+""",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        status = main(list(argv))
+    except SystemExit as exit:
+        status = int(exit.code or 0)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_evaluate_with_routes_queues_once_and_says_so_on_stderr(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "evaluate", *PERIOD, "--routes", str(env / "routes.toml"))
+    assert status == 0
+    assert "Rule tiada-hari-tanpa-teman-baru" in out
+    assert (
+        err == "community-policing evaluate: notices: 8 queued, 0 already queued, 4 unroutable (commander-digest: 4)\n"
+    )
+    status, _, err = run(capsys, "evaluate", *PERIOD, "--routes", str(env / "routes.toml"))
+    assert status == 0
+    assert "notices: 0 queued, 12 already queued" in err  # findings: 7 notified one by one, 5 in the digest
+
+
+def test_notify_delivers_what_is_due_and_a_digest_waits_for_its_hour(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "evaluate", *PERIOD, "--routes", str(env / "routes.toml"))
+    status, out, err = run(capsys, "notify", "--now", "2023-06-13T08:30:00+07:00")
+    assert (status, out) == (0, "")
+    assert err == "community-policing notify: delivered 7, failed 0, dead 0\n"
+    lines = (env / "notices.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 7
+    assert not (env / "digests.jsonl").exists()  # due at 09:00 WIB
+    status, _, err = run(capsys, "notify", "--now", "2023-06-13T09:00:00+07:00")
+    assert err == "community-policing notify: delivered 1, failed 0, dead 0\n"
+    [digest] = [json.loads(line) for line in (env / "digests.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert digest["digest_day"] == "2023-06-13"
+    assert digest["language"] == "en"
+    assert digest["title"].startswith("Summary for Tuesday 13 June 2023")
+    status, _, err = run(capsys, "notify")
+    assert err == "community-policing notify: delivered 0, failed 0, dead 0\n"
+
+
+def test_a_dry_run_shows_what_would_be_sent_and_changes_nothing(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "evaluate", *PERIOD, "--routes", str(env / "routes.toml"))
+    status, out, err = run(capsys, "notify", "--dry-run")
+    assert status == 0
+    assert len(out.splitlines()) == 8
+    assert "missed-day-to-officer" in out
+    assert "8 notice(s) due, nothing sent" in err
+    assert not (env / "notices.jsonl").exists()
+    _, out, _ = run(capsys, "outbox", "--format", "json")
+    assert {n["state"] for n in json.loads(out)["notices"]} == {"pending"}
+
+
+def test_outbox_lists_notices_as_the_spec_says(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "evaluate", *PERIOD, "--routes", str(env / "routes.toml"))
+    run(capsys, "notify", "--now", "2023-06-13T08:30:00+07:00")
+    status, out, _ = run(capsys, "outbox", "--format", "json")
+    assert status == 0
+    notices = json.loads(out)["notices"]
+    assert [n["id"] for n in notices] == sorted(n["id"] for n in notices)
+    assert all(set(n) == {"id", "route", "state", "attempts", "last_error", "notice"} for n in notices)
+    assert Counter_of(notices) == {"delivered": 7, "pending": 1}
+    assert all(n["notice"]["id"] == n["id"] for n in notices)
+    _, out, _ = run(capsys, "outbox", "--status", "PENDING")
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["ID", "ROUTE", "STATE", "ATTEMPTS"]
+    assert len(lines) == 2
+    assert "commander-digest" in lines[1]
+    status, _, err = run(capsys, "outbox", "--status", "pendng")
+    assert status == 2
+    assert "did you mean 'pending'" in err
+
+
+def Counter_of(notices: list[dict[str, object]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for notice in notices:
+        counts[str(notice["state"])] = counts.get(str(notice["state"]), 0) + 1
+    return counts
+
+
+def test_a_failed_delivery_is_recorded_and_still_exits_0(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    routes = env / "bad-routes.toml"
+    routes.write_text(
+        f'[[route]]\nid = "r"\nstatuses = ["missed"]\nto = "subject"\nvia = "file://{env / "no-folder" / "n.jsonl"}"\n',
+        encoding="utf-8",
+    )
+    run(capsys, "evaluate", *PERIOD, "--routes", str(routes))
+    status, _, err = run(capsys, "notify")
+    assert status == 0
+    assert "delivered 0, failed 7, dead 0" in err
+    _, out, _ = run(capsys, "outbox", "--format", "json")
+    notices = json.loads(out)["notices"]
+    assert all(n["attempts"] == 1 and "cannot append" in n["last_error"] for n in notices)
+
+
+def test_bad_routes_exit_2_with_the_path_and_queue_nothing(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    routes = env / "typo.toml"
+    routes.write_text('[[route]]\nid = "r"\nstatuses = ["missed"]\nto = "comander"\nvia = "log://"\n', encoding="utf-8")
+    status, out, err = run(capsys, "evaluate", *PERIOD, "--routes", str(routes))
+    assert status == 2
+    assert out == ""
+    assert "$.route[0].to" in err
+    _, out, _ = run(capsys, "outbox", "--format", "json")
+    assert json.loads(out) == {"notices": []}
+
+
+class _NoOutboxStore(SQLiteStore):
+    capabilities = frozenset({"transactions", "persistent"})
+
+
+class _NoOutboxPlugin:
+    @hookimpl
+    def community_policing_store_backends(self) -> Sequence[StoreBackend]:
+        def open_(url: str) -> Store:
+            return _NoOutboxStore("sqlite:///" + url.removeprefix("plain:///"))
+
+        return (StoreBackend(name="plain", schemes=("plain",), open=open_),)
+
+
+def test_a_store_without_an_outbox_is_refused_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = load_registry(entry_points=False, plugins={"plain": _NoOutboxPlugin()})
+    for command in (["notify"], ["outbox"]):
+        try:
+            status = main([*command, "--store", f"plain:///{tmp_path / 'x.db'}"], registry=registry)
+        except SystemExit as exit:
+            status = int(exit.code or 0)
+        err = capsys.readouterr().err
+        assert status == 2
+        assert "keeps no outbox" in err
+        assert "'outbox' capability" in err
+
+
+def test_notify_refuses_a_store_that_keeps_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "notify", "--store", "memory://")
+    assert status == 2
+    assert "keeps nothing once this command ends" in err
