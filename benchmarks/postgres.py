@@ -1,0 +1,284 @@
+"""Load and evaluation benchmark for the PostgreSQL store, with baselines measured in the same run.
+
+Builds a synthetic dataset (officers x days, one new contact per officer per day plus repeat contacts, as
+``bench.py`` does for SQLite) and prints:
+
+- load throughput through the library (`PostgresStore.write_stream` of batches, one transaction, what
+  ``community-policing load`` does) as a ratio to a bare ``COPY`` of the same rows into an equivalent table
+  (the interaction with its document, and one row per officer x resident with the local day; target >= 0.5);
+- evaluation of the built-in rule for all officers over the whole period as a ratio to one hand-written SQL
+  query computing the same per-officer, per-day new-friend counts from the bare table (target <= 2);
+- peak memory (peak RSS) of the client process of each phase (each runs in a fresh process).
+
+Every run works in schemas of its own (``cp_bench_<hex>_...``) and drops them at the end.
+
+Usage: python benchmarks/postgres.py --store postgresql://postgres@127.0.0.1:5432/test --officers 2000 --days 365
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing
+import random
+import resource
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+from community_policing_postgres import PostgresStore
+from psycopg import sql
+
+from community_policing.convert import dumps
+from community_policing.model import Interaction, InteractionKind, Officer, Rank, Territory, Unit, UnitLevel
+from community_policing.plugins import load_registry
+from community_policing.rules.engine import evaluate
+from community_policing.storage.protocol import Batch
+
+WIB = dt.timezone(dt.timedelta(hours=7))
+START = dt.date(2023, 1, 1)
+KINDS = list(InteractionKind)
+
+
+def organisation(officers: int) -> Batch:
+    """One Polres with a Polsek per 50 officers, a village per officer."""
+    polsek_count = max(1, officers // 50)
+    units = [Unit(id="polres", name="Polres", level=UnitLevel.POLRES)]
+    units += [
+        Unit(id=f"polsek-{n}", name=f"Polsek {n}", level=UnitLevel.POLSEK, parent="polres") for n in range(polsek_count)
+    ]
+    territories = [Territory(code=village(n), name=f"Desa {n}") for n in range(officers)]
+    staff = [
+        Officer(nrp=f"{80000000 + n:08d}", name=f"Officer {n}", rank=Rank.BRIPKA, unit=f"polsek-{n % polsek_count}")
+        for n in range(officers)
+    ]
+    return Batch(units=tuple(units), territories=tuple(territories), officers=tuple(staff))
+
+
+def village(n: int) -> str:
+    return f"35.05.{n % 22 + 1:02d}.{2001 + n // 22:04d}"
+
+
+def interactions(officers: int, days: int, repeats: float, seed: int = 1) -> Iterator[Interaction]:
+    """Day by day: each officer meets one new resident, and with probability `repeats` (per unit) old ones."""
+    rng = random.Random(seed)
+    counter = 0
+    for day_number in range(days):
+        day = START + dt.timedelta(days=day_number)
+        for n in range(officers):
+            nrp = f"{80000000 + n:08d}"
+            visits = 1 + int(repeats) + (1 if rng.random() < repeats - int(repeats) else 0)
+            for visit in range(visits):
+                counter += 1
+                occurred = dt.datetime.combine(day, dt.time(8 + visit % 12, rng.randrange(60)), WIB)
+                known = visit == 0 or day_number == 0
+                resident = f"ref:r-{n}-{day_number if known else rng.randrange(day_number)}"
+                yield Interaction(
+                    id=f"i-{counter}",
+                    occurred_at=occurred,
+                    recorded_at=occurred + dt.timedelta(minutes=rng.randrange(5, 180)),
+                    territory=village(n),
+                    kind=KINDS[counter % len(KINDS)],
+                    officers=(nrp,),
+                    residents=(resident,),
+                )
+
+
+def chunks(items: Iterator[Interaction], size: int) -> Iterator[list[Interaction]]:
+    chunk: list[Interaction] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def in_child(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """`function(*args)` in a fresh (spawned) process, with that process's peak RSS in MiB."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        result: dict[str, Any] = pool.apply(_measured, (function, *args))
+    return result
+
+
+def _measured(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    result = function(*args)
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def server_of(url: str) -> str:
+    return url.partition("?")[0]
+
+
+BARE_SCHEMA = (
+    'CREATE TABLE interaction (iid bigint PRIMARY KEY, id text COLLATE "C" NOT NULL UNIQUE, occurred bigint NOT NULL,'
+    " recorded bigint NOT NULL, doc text NOT NULL)",
+    'CREATE TABLE contact (iid bigint NOT NULL, officer text COLLATE "C" NOT NULL,'
+    ' resident text COLLATE "C" NOT NULL, day date NOT NULL, day_end bigint NOT NULL)',
+    "CREATE INDEX contact_officer ON contact (officer, resident)",
+)
+
+
+def _micros(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+def bare_load(url: str, schema: str, officers: int, days: int, repeats: float, chunk_size: int) -> dict[str, Any]:
+    """Baseline: a bare ``COPY`` of the same rows, prepared outside the timing (as the library's objects are)."""
+    spent, count = 0.0, 0
+    with psycopg.connect(server_of(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        for statement in BARE_SCHEMA:
+            conn.execute(statement)  # type: ignore[arg-type]
+        cursor = conn.cursor()
+        with conn.transaction():
+            for chunk in chunks(interactions(officers, days, repeats), chunk_size):
+                rows, contacts = [], []
+                for n, i in enumerate(chunk, start=count + 1):
+                    rows.append((n, i.id, _micros(i.occurred_at), _micros(i.recorded_at), dumps(i)))
+                    day = i.occurred_at.astimezone(WIB).date()
+                    end = _micros(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), WIB))
+                    contacts.extend((n, o, r, day, end) for o in i.officers for r in i.residents)
+                began = time.perf_counter()
+                with cursor.copy("COPY interaction FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                with cursor.copy("COPY contact FROM STDIN") as copy:
+                    for contact in contacts:
+                        copy.write_row(contact)
+                spent += time.perf_counter() - began
+                count += len(chunk)
+        conn.execute("ANALYZE interaction")  # what the library's schema gets from autovacuum, given the time
+        conn.execute("ANALYZE contact")
+    return {"seconds": spent, "interactions": count}
+
+
+def library_load(url: str, officers: int, days: int, repeats: float, chunk_size: int) -> dict[str, Any]:
+    """Through the library: one `write_stream` of batches of Interaction objects (what the loader does)."""
+    making = 0.0  # time spent building the Interaction objects, not the library's: taken off, as bare_load does
+
+    def batches() -> Iterator[Batch]:
+        nonlocal making
+        made = chunks(interactions(officers, days, repeats), chunk_size)
+        while True:
+            began = time.perf_counter()
+            chunk = next(made, None)
+            making += time.perf_counter() - began
+            if chunk is None:
+                return
+            yield Batch(interactions=tuple(chunk))
+
+    with PostgresStore(url) as store:
+        store.write(organisation(officers))
+        began = time.perf_counter()
+        store.write_stream(batches())
+        spent = time.perf_counter() - began - making
+    with psycopg.connect(server_of(url), autocommit=True) as conn:
+        schema = url.rpartition("schema=")[2]
+        conn.execute(sql.SQL("ANALYZE {}.first_contact").format(sql.Identifier(schema)))
+    return {"seconds": spent}
+
+
+def library_evaluation(url: str, days: int) -> dict[str, Any]:
+    """The built-in rule for all officers over the whole period."""
+    end = START + dt.timedelta(days=days - 1)
+    as_of = dt.datetime.combine(end + dt.timedelta(days=3), dt.time(0), WIB)
+    kinds = load_registry(entry_points=False).rule_kinds
+    with PostgresStore(url) as store:
+        began = time.perf_counter()
+        evaluation = evaluate(store, kinds=kinds, start=START, end=end, as_of=as_of)
+        spent = time.perf_counter() - began
+    friends = sum(f.new_friends for f in evaluation.findings)
+    return {"seconds": spent, "findings": len(evaluation.findings), "new_friends": friends}
+
+
+HAND_WRITTEN_QUERY = """
+    SELECT c.officer, c.day, count(DISTINCT c.resident) FROM contact c JOIN interaction i ON i.iid = c.iid
+    JOIN (SELECT c.officer, c.resident, min(i.occurred) AS first FROM contact c JOIN interaction i ON i.iid = c.iid
+          WHERE i.recorded <= %(as_of)s GROUP BY c.officer, c.resident) f
+      ON f.officer = c.officer AND f.resident = c.resident AND f.first = i.occurred
+    WHERE i.recorded <= %(as_of)s AND i.recorded <= c.day_end + 86400000000
+    GROUP BY c.officer, c.day
+"""
+
+
+def hand_written_query(url: str, schema: str, days: int) -> dict[str, Any]:
+    """One hand-written SQL query over the bare tables: new friends per officer and day (24 h grace)."""
+    end = START + dt.timedelta(days=days - 1)
+    as_of = _micros(dt.datetime.combine(end + dt.timedelta(days=3), dt.time(0), WIB))
+    with psycopg.connect(server_of(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        began = time.perf_counter()
+        counts = conn.execute(HAND_WRITTEN_QUERY, {"as_of": as_of}).fetchall()
+        spent = time.perf_counter() - began
+    return {"seconds": spent, "officer_days": len(counts), "new_friends": sum(n for _, _, n in counts)}
+
+
+def run(url: str, officers: int, days: int, repeats: float, chunk_size: int, quiet: bool) -> dict[str, float]:
+    log = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    prefix = f"cp_bench_{secrets.token_hex(4)}"
+    bare_schema, library_url = f"{prefix}_bare", f"{server_of(url)}?schema={prefix}_library"
+    try:
+        bare = in_child(bare_load, url, bare_schema, officers, days, repeats, chunk_size)
+        log(
+            f"bare COPY: {bare['interactions']} interactions in {bare['seconds']:.2f}s, peak {bare['peak_mib']:.0f} MiB"
+        )
+        load = in_child(library_load, library_url, officers, days, repeats, chunk_size)
+        log(f"library load: {load['seconds']:.2f}s, peak {load['peak_mib']:.0f} MiB")
+        evaluation = in_child(library_evaluation, library_url, days)
+        log(f"evaluation: {evaluation['findings']} findings in {evaluation['seconds']:.2f}s")
+        query = in_child(hand_written_query, url, bare_schema, days)
+        log(f"hand-written query: {query['officer_days']} officer-days in {query['seconds']:.2f}s")
+    finally:
+        with psycopg.connect(server_of(url), autocommit=True) as conn:
+            for schema in (bare_schema, f"{prefix}_library"):
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    if evaluation["new_friends"] != query["new_friends"]:
+        raise SystemExit(
+            f"the library and the hand-written query disagree: {evaluation['new_friends']} vs"
+            f" {query['new_friends']} new friends"
+        )
+    count = bare["interactions"]
+    return {
+        "interactions": count,
+        "load_ratio": bare["seconds"] / load["seconds"],
+        "library_rate": count / load["seconds"],
+        "bare_rate": count / bare["seconds"],
+        "eval_ratio": evaluation["seconds"] / query["seconds"],
+        "eval_seconds": evaluation["seconds"],
+        "query_seconds": query["seconds"],
+        "load_peak_mb": load["peak_mib"],
+        "eval_peak_mb": evaluation["peak_mib"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default="postgresql://postgres@127.0.0.1:5432/test", help="postgresql:// URL")
+    parser.add_argument("--officers", type=int, default=2000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--repeats", type=float, default=0.5, help="repeat contacts per officer per day (average)")
+    parser.add_argument("--chunk", type=int, default=20000, help="interactions per batch of the stream")
+    parser.add_argument("--quiet", action="store_true", help="print only the result lines")
+    args = parser.parse_args()
+    result = run(args.store, args.officers, args.days, args.repeats, args.chunk, args.quiet)
+    print(f"dataset: {args.officers} officers x {args.days} days, {result['interactions']:.0f} interactions")
+    print(
+        f"load: {result['library_rate']:,.0f} interactions/s through the library, {result['bare_rate']:,.0f}/s bare"
+        f" COPY: ratio {result['load_ratio']:.2f} (target >= 0.5)"
+    )
+    print(
+        f"evaluation: {result['eval_seconds']:.2f}s, hand-written query {result['query_seconds']:.2f}s:"
+        f" ratio {result['eval_ratio']:.2f} (target <= 2)"
+    )
+    print(f"peak client memory: load {result['load_peak_mb']:.0f} MiB, evaluation {result['eval_peak_mb']:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
