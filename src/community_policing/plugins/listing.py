@@ -13,6 +13,8 @@ from community_policing.registry import PluginInfo
 __all__ = ["format_plugins", "plugin_infos"]
 
 _DISTRIBUTION = "community-policing"
+_MAX_SCHEMES = 6
+"""Notifier schemes named in the table; a plugin answering more (Apprise answers hundreds) says how many more."""
 
 
 def _own_version() -> str:
@@ -95,7 +97,9 @@ def _provides(info: PluginInfo) -> str:
     if info.rule_kinds:
         parts.append("rule kinds: " + ", ".join(info.rule_kinds))
     if info.notifiers:
-        parts.append("notifiers: " + ", ".join(f"{scheme}://" for scheme in info.notifiers))
+        shown = ", ".join(f"{scheme}://" for scheme in info.notifiers[:_MAX_SCHEMES])
+        more = len(info.notifiers) - _MAX_SCHEMES
+        parts.append(f"notifiers: {shown}" + (f" and {more} more" if more > 0 else ""))
     if info.requires:
         parts.append("requires: " + ", ".join(info.requires))
     if info.left_out:
