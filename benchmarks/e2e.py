@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _process import command
+from _process import measured as run_measured
 
 HERE = Path(__file__).resolve().parent
 WALL: dict[tuple[str, ...], float] = {}  # the wall time of each command measured, for the record
-SECRET = "e2e-benchmark-secret-0123456789abcdef"
 
 _WRITE = """
 import json, sys
@@ -49,29 +49,15 @@ print(json.dumps({"start": dataset.start.isoformat(), "end": last, "as_of": data
 """
 
 
-def command() -> list[str]:
-    script = Path(sys.executable).with_name("community-policing")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "community_policing.cli"]
-
-
 def measured(argv: list[str]) -> tuple[float, float]:
-    """CPU seconds (user + system) and peak RSS (MiB) of `argv` as a fresh process; stops the benchmark if it fails.
+    """CPU seconds and peak RSS (MiB) of `argv` as a fresh process; its wall seconds kept in `WALL`.
 
-    CPU time, not wall time: on a machine other work shares it is what the command costs, and the wall time of a
+    CPU time, not wall time: on a machine other work shares, it is what the command costs, and the wall time of a
     command that waits for nothing (these do not) is its CPU time when it has a core of its own. Both are printed.
     """
-    environment = {**os.environ, "COMMUNITY_POLICING_SECRET": SECRET}
-    environment.pop("COMMUNITY_POLICING_SECRET_FILE", None)
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    error = process.stderr.read().decode() if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv[:3])} failed: {error}")
-    cpu = usage.ru_utime + usage.ru_stime
+    wall, cpu, peak = run_measured(argv)
     WALL[tuple(argv)] = wall
-    return cpu, usage.ru_maxrss / 1024
+    return cpu, peak
 
 
 def main() -> None:

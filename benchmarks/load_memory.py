@@ -12,21 +12,15 @@ Usage: python benchmarks/load_memory.py                          (300 officers, 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from _process import command, measured
+
 TARGET_PEAK_RATIO = 1.25
-
-
-def command() -> list[str]:
-    """The console script next to this Python, else the module."""
-    script = Path(sys.executable).with_name("community-policing")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "community_policing.cli"]
 
 
 _WRITE = """
@@ -53,18 +47,8 @@ def write_dataset(path: Path, officers: int, days: int) -> int:
 
 def measured_load(path: Path, folder: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of ``community-policing load`` of `path` into a new SQLite file."""
-    environment = {**os.environ, "COMMUNITY_POLICING_SECRET": "benchmark-secret-0123456789abcdef"}
-    environment.pop("COMMUNITY_POLICING_SECRET_FILE", None)
-    argv = [*command(), "load", str(path), "--store", f"sqlite:///{folder / (path.stem + '.db')}"]
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    error = process.stderr.read().decode() if process.stderr else ""
-    if process.returncode != 0:
-        raise SystemExit(f"load of {path.name} failed ({process.returncode}): {error}")
-    return wall, usage.ru_maxrss / 1024  # KiB on Linux
+    wall, _cpu, peak = measured([*command(), "load", str(path), "--store", f"sqlite:///{folder / (path.stem + '.db')}"])
+    return wall, peak
 
 
 def main() -> None:

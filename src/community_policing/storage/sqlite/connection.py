@@ -101,6 +101,17 @@ def retry_while_busy(attempt: Callable[[], _T], *, seconds: float = 2 * BUSY_SEC
         pause = min(pause * 2, _LONGEST_PAUSE)
 
 
+def _committed(conn: sqlite3.Connection, action: Callable[[], _T]) -> _T:
+    """`action` inside the transaction just begun, then ``COMMIT``; rolled back on any error."""
+    try:
+        result = action()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
+    return result
+
+
 def transaction(conn: sqlite3.Connection, action: Callable[[], _T]) -> _T:
     """`action` in one ``BEGIN IMMEDIATE`` transaction, the whole of it retried while the file is busy.
 
@@ -109,13 +120,7 @@ def transaction(conn: sqlite3.Connection, action: Callable[[], _T]) -> _T:
 
     def attempt() -> _T:
         conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = action()
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.rollback()
-            raise
-        return result
+        return _committed(conn, action)
 
     return retry_while_busy(attempt)
 
@@ -127,13 +132,7 @@ def stream_transaction(conn: sqlite3.Connection, action: Callable[[], _T]) -> _T
     else can make it busy.
     """
     retry_while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
-    try:
-        result = action()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.rollback()
-        raise
-    return result
+    return _committed(conn, action)
 
 
 def translated(error: sqlite3.Error, url: str, action: str) -> StoreError:
