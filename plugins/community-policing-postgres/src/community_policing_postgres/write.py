@@ -14,13 +14,14 @@ from typing import Any
 
 import psycopg
 
-from community_policing.batch import Batch, EntityKind, WriteReport, missing_references
+from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import zone as time_zone
 from community_policing.convert import converter, dumps
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident
 from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
+from community_policing.storage.sqlite.write import interaction_json
 from community_policing_postgres.schema import EPOCH, TIMELESS, day_end_micros, micros
 
 __all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]
@@ -40,21 +41,25 @@ _VERSIONS = {"unit": ("id", "timezone"), "officer": ("nrp", "unit"), "team": ("i
 
 # The frontier of every (officer, resident) pair listed in `touched`, recomputed from the pair's participations.
 _REFRESH = (
-    "DELETE FROM first_contact f USING touched t WHERE f.nrp = t.nrp AND f.resident = t.resident",
+    "DELETE FROM first_contact f USING (SELECT DISTINCT nrp, resident FROM touched_pair) t"
+    " WHERE f.nrp = t.nrp AND f.resident = t.resident",
     "INSERT INTO first_contact (day, nrp, resident, iid, interaction_id, occurred, recorded, day_end, superseded)"
     " SELECT day, nrp, resident, iid, id, occurred, recorded, day_end, superseded FROM ("
     " SELECT io.day, t.nrp, t.resident, i.iid, i.id, i.occurred, i.recorded, io.day_end,"
     " min(i.recorded) OVER (PARTITION BY t.nrp, t.resident ORDER BY i.occurred"
     " RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS superseded"
-    " FROM touched t JOIN interaction_resident ir ON ir.resident = t.resident"
+    " FROM (SELECT DISTINCT nrp, resident FROM touched_pair) t JOIN interaction_resident ir ON ir.resident = t.resident"
     " JOIN interaction_officer io ON io.iid = ir.iid AND io.nrp = t.nrp JOIN interaction i ON i.iid = ir.iid) p"
     " WHERE superseded IS NULL OR recorded < superseded",
-    "TRUNCATE touched",
+    "TRUNCATE touched_pair",
 )
+# The pairs whose frontier a write must recompute; filled by COPY and by INSERT ... SELECT, so duplicates happen.
 _TOUCHED = (
-    'CREATE TEMP TABLE IF NOT EXISTS touched (nrp text COLLATE "C" NOT NULL, resident text COLLATE "C" NOT NULL,'
-    " PRIMARY KEY (nrp, resident)) ON COMMIT DELETE ROWS"
+    'CREATE TEMP TABLE IF NOT EXISTS touched_pair (nrp text COLLATE "C" NOT NULL, resident text COLLATE "C" NOT NULL)'
+    " ON COMMIT DELETE ROWS"
 )
+_ANALYZED = ("interaction", "interaction_officer", "interaction_resident", "first_contact")
+_FIRST_ANALYZE = 50_000
 
 
 def known_keys(conn: Connection, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
@@ -89,6 +94,8 @@ class Writing:
         self.unchanged: dict[str, int] = defaultdict(int)
         self.unmet: list[ReferenceProblem] = []
         self.waiting: list[Interaction] = []  # interactions whose officers (or their units) come later
+        self.copied = 0  # interactions written by this transaction
+        self.next_analyze = _FIRST_ANALYZE
         conn.execute(_TOUCHED)
 
     def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
@@ -118,7 +125,7 @@ class Writing:
     def apply(self, batch: Batch, *, check: bool = True) -> None:
         """Write one batch as `MemoryStore` would after the ones before it; references are left for the end."""
         self._check_secret(batch)
-        if check:
+        if check and not all_references_known(batch, self.known):
             self.unmet.extend(missing_references(batch, self.known))
         before = placements(self.conn, (o.nrp for o in batch.officers), (u.id for u in batch.units))
         self._versions("unit", [(u.id, u.recorded_at, dumps(u), u.timezone) for u in batch.units])
@@ -234,8 +241,8 @@ class Writing:
             "UPDATE interaction_officer SET day = %s, day_end = %s WHERE iid = %s AND nrp = %s", updates
         )
         self.conn.execute(
-            "INSERT INTO touched SELECT DISTINCT io.nrp, ir.resident FROM interaction_officer io"
-            " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%s) ON CONFLICT DO NOTHING",
+            "INSERT INTO touched_pair SELECT DISTINCT io.nrp, ir.resident FROM interaction_officer io"
+            " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%s)",
             (officers,),
         )
 
@@ -273,8 +280,8 @@ class Writing:
         cursor.executemany("DELETE FROM interaction_resident WHERE iid = %s", [(iid,) for _, iid in docs])
         cursor.executemany("INSERT INTO interaction_resident (iid, resident) VALUES (%s, %s)", links)
         conn.execute(
-            "INSERT INTO touched SELECT DISTINCT io.nrp, ir.resident FROM interaction_resident ir"
-            " JOIN interaction_officer io ON io.iid = ir.iid WHERE ir.resident = ANY(%s) ON CONFLICT DO NOTHING",
+            "INSERT INTO touched_pair SELECT DISTINCT io.nrp, ir.resident FROM interaction_resident ir"
+            " JOIN interaction_officer io ON io.iid = ir.iid WHERE ir.resident = ANY(%s)",
             (list(set(moves.values())),),
         )
 
@@ -300,7 +307,7 @@ class Writing:
         conflicts = []
         iid = mark
         for interaction in batch:
-            doc = dumps(interaction)
+            doc = interaction_json(interaction)
             previous = stored.get(interaction.id)
             if previous is not None:
                 if previous == doc:
@@ -326,20 +333,64 @@ class Writing:
         if not rows:
             return
         self.written["interaction"] += len(rows)
+        first, touched = self._frontier_rows(rows, officers, links)
         cursor = conn.cursor()
         for statement, records in (
             ("COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN", rows),
             ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN", officers),
             ("COPY interaction_resident (iid, resident) FROM STDIN", links),
+            (
+                "COPY first_contact (day, nrp, resident, iid, interaction_id, occurred, recorded, day_end) FROM STDIN",
+                first,
+            ),
+            ("COPY touched_pair (nrp, resident) FROM STDIN", touched),
         ):
             with cursor.copy(statement) as copy:
                 for record in records:
                     copy.write_row(record)
-        conn.execute(
-            "INSERT INTO touched SELECT DISTINCT io.nrp, ir.resident FROM interaction_officer io"
-            " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.iid > %s ON CONFLICT DO NOTHING",
-            (mark,),
-        )
+        self.copied += len(rows)
+        if self.copied >= self.next_analyze:
+            # A long stream grows the tables inside one transaction, where autovacuum cannot see them; the
+            # planner would keep planning the maintenance for the tables as they were. ANALYZE counts our own rows.
+            for table in _ANALYZED:
+                conn.execute(f"ANALYZE {table}")
+            self.next_analyze = self.copied * 2
+
+    def _frontier_rows(
+        self,
+        rows: list[tuple[int, str, int, int, str]],
+        officers: list[tuple[int, str, dt.date, int]],
+        links: list[tuple[int, str]],
+    ) -> tuple[list[tuple[Any, ...]], set[tuple[str, str]]]:
+        """First-contact rows of the residents new to the store and met at one instant here; the other pairs.
+
+        A resident no stored interaction names, met at a single instant in this batch, has every participation
+        on its pairs' frontiers and nothing supersedes them: those rows are written as they are (most of a load).
+        Every other (officer, resident) pair is listed for the recomputation of its frontier.
+        """
+        instants = {iid: (ident, occurred, recorded) for iid, ident, occurred, recorded, _ in rows}
+        keys = list({key for _, key in links})
+        seen = self.conn.execute(
+            "SELECT DISTINCT resident FROM interaction_resident WHERE resident = ANY(%s)", (keys,)
+        ).fetchall()
+        met: dict[str, int] = {}
+        complex_ = {key for (key,) in seen}
+        for iid, key in links:
+            if met.setdefault(key, instants[iid][1]) != instants[iid][1]:
+                complex_.add(key)
+        residents: dict[int, list[str]] = defaultdict(list)
+        for iid, key in links:
+            residents[iid].append(key)
+        first: list[tuple[Any, ...]] = []
+        touched: set[tuple[str, str]] = set()
+        for iid, nrp, day, end in officers:
+            ident, occurred, recorded = instants[iid]
+            for key in residents[iid]:
+                if key in complex_:
+                    touched.add((nrp, key))
+                else:
+                    first.append((day, nrp, key, iid, ident, occurred, recorded, end))
+        return first, touched
 
     def _write_waiting(self) -> None:
         waiting, self.waiting = self.waiting, []
