@@ -184,7 +184,11 @@ class OutboxContract:
             again.close()
         assert after == before
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
     @given(operations=_OPERATIONS)
     def test_random_operations_agree_with_the_reference(self, make_store: StoreFactory, operations: list) -> None:  # type: ignore[type-arg]
         store = make_store()
