@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from community_policing.hookspecs import Notifier
+from community_policing.hookspecs import Notifier, hookimpl
 from community_policing.notifiers import LOGGER, FileNotifier, LogNotifier, MemoryNotifier
+from community_policing.plugins import PluginInfo, format_plugins, load_registry
 from community_policing.testing.notifiers import NotifierContract, sample_notice
 
 
@@ -122,3 +123,62 @@ def test_a_file_url_with_a_host_is_refused() -> None:
     error = FileNotifier().send(sample_notice(1), "file://server/share/n.jsonl", timeout=1)
     assert error is not None
     assert "not a file URL" in error
+
+
+# --- the notifier hook ---------------------------------------------------------------------------------------------
+
+
+class _Pager:
+    name = "pager"
+    schemes: tuple[str, ...] = ("pager", "file")
+    description = "claims file:// too"
+    requires: tuple[str, ...] = ("pager-driver>=2",)
+
+    def send(self, notice: object, url: str, *, timeout: float) -> str | None:
+        return None
+
+
+class _ClashingPlugin:
+    @hookimpl
+    def community_policing_notifiers(self) -> Sequence[object]:
+        return (_Pager(),)
+
+
+class _WrongPlugin:
+    @hookimpl
+    def community_policing_notifiers(self) -> Sequence[object]:
+        return ("pager://",)
+
+
+def test_notifiers_come_through_the_hook_and_plugins_lists_them() -> None:
+    registry = load_registry(entry_points=False)
+    assert set(registry.notifiers) == {"file", "log", "memory"}
+    assert isinstance(registry.notifiers["file"], FileNotifier)
+    text = format_plugins(registry.plugins)
+    assert "notifiers: file://, log://, memory://" in text
+    assert "notifiers, rule_kinds, store_backends" in text
+
+
+def test_a_notifier_scheme_claimed_twice_is_left_out_for_both_and_named() -> None:
+    registry = load_registry(entry_points=False, plugins={"pager": _ClashingPlugin()})
+    assert "file" not in registry.notifiers
+    assert isinstance(registry.notifiers["pager"], _Pager)
+    assert "file" in registry.disabled_notifier_schemes
+    [problem] = registry.problems
+    assert "notifier URL scheme 'file' is claimed by notifier 'file' of built-in plugin 'builtin'" in problem
+    assert "notifier 'pager' of plugin 'pager'" in problem
+    info = registry.plugin("pager")
+    assert info.notifiers == ("file", "pager")
+    assert info.requires == ("pager-driver>=2",)
+
+
+def test_a_plugin_returning_something_else_than_notifiers_is_left_out() -> None:
+    registry = load_registry(entry_points=False, plugins={"wrong": _WrongPlugin()})
+    assert registry.plugin("wrong").left_out
+    assert "community_policing_notifiers must return Notifier items, not str" in registry.problems[0]
+    assert set(registry.notifiers) == {"file", "log", "memory"}
+
+
+def test_plugins_shows_at_most_six_notifier_schemes_and_how_many_more() -> None:
+    info = PluginInfo(name="many", notifiers=tuple(f"x{n}" for n in range(10)))
+    assert "notifiers: x0://, x1://, x2://, x3://, x4://, x5:// and 4 more" in format_plugins([info])

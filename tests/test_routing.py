@@ -280,7 +280,7 @@ def _with_marked_resident_names(dataset: Batch) -> Batch:
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
-def test_no_notice_in_either_language_carries_anything_of_a_resident_or_an_interaction_id(
+def test_no_notice_in_either_language_carries_anything_of_a_resident_or_an_interaction_id_and_ids_are_stable(
     registry: Registry, data: st.DataObject
 ) -> None:
     dataset = _with_marked_resident_names(data.draw(datasets(max_officers=4, max_interactions=15, max_days=6)))
@@ -299,6 +299,11 @@ def test_no_notice_in_either_language_carries_anything_of_a_resident_or_an_inter
     routed = route_findings(
         evaluation, parse_routes(ALL_ROUTES, notifiers=NOTIFIERS), rules=rules, organisation=organisation
     )
+    again = route_findings(
+        evaluation, parse_routes(ALL_ROUTES, notifiers=NOTIFIERS), rules=rules, organisation=organisation
+    )
+    assert again == routed  # deterministic: the same ids, texts, due times and claims
+    assert len({q.id for q in routed.notices}) == len(routed.notices)
     # What may legitimately be in a notice: the organisation's names. Take them out, then look for residents.
     names = sorted(
         {o.name for o in dataset.officers} | {t.name for t in dataset.teams} | {u.name for u in dataset.units},

@@ -107,6 +107,12 @@ def enqueue(store: Store, evaluation: Evaluation, routes: Routes, *, rules: Sequ
     return EnqueueSummary(queued=report.queued, already=routed.already + report.already, unroutable=routed.unroutable)
 
 
+class _TimedOut(str):
+    """The error of a send that ran past its timeout (a `str`, so it is recorded like any other error)."""
+
+    __slots__ = ()
+
+
 def _send(notifier: Notifier, notice: Notice, url: str, timeout: float) -> str | None:
     """One send in a daemon thread, waited for at most `timeout`: None when delivered, else the error."""
     outcome: list[str | None] = []
@@ -123,7 +129,7 @@ def _send(notifier: Notifier, notice: Notice, url: str, timeout: float) -> str |
     worker.start()
     worker.join(timeout)
     if not outcome:
-        return f"timed out after {timeout:g} s"
+        return _TimedOut(f"timed out after {timeout:g} s")
     result = outcome[0]
     return None if result is None else str(result) or "failed"
 
@@ -164,7 +170,7 @@ def dispatch(
                     else:
                         error = _send(notifier, notice, via, policy.timeout)
                 results.put((entry, None if error is None else scrub_secrets(error, via)[:1000]))
-                if error is not None and error.startswith("timed out"):
+                if isinstance(error, _TimedOut):
                     break
         finally:
             results.put(None)
