@@ -74,19 +74,19 @@ def test_notify_delivers_what_is_due_and_a_digest_waits_for_its_hour(
 ) -> None:
     run(capsys, "evaluate", *PERIOD, "--routes", str(env / "routes.toml"))
     status, out, err = run(capsys, "notify", "--now", "2023-06-13T08:30:00+07:00")
-    assert (status, out) == (0, "")
-    assert err == "community-policing notify: delivered 7, failed 0, dead 0\n"
+    assert (status, err) == (0, "")
+    assert out == "delivered 7, failed 0, dead 0\n"
     lines = (env / "notices.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 7
     assert not (env / "digests.jsonl").exists()  # due at 09:00 WIB
-    status, _, err = run(capsys, "notify", "--now", "2023-06-13T09:00:00+07:00")
-    assert err == "community-policing notify: delivered 1, failed 0, dead 0\n"
+    status, out, _ = run(capsys, "notify", "--now", "2023-06-13T09:00:00+07:00")
+    assert out == "delivered 1, failed 0, dead 0\n"
     [digest] = [json.loads(line) for line in (env / "digests.jsonl").read_text(encoding="utf-8").splitlines()]
     assert digest["digest_day"] == "2023-06-13"
     assert digest["language"] == "en"
     assert digest["title"].startswith("Summary for Tuesday 13 June 2023")
-    status, _, err = run(capsys, "notify")
-    assert err == "community-policing notify: delivered 0, failed 0, dead 0\n"
+    status, out, _ = run(capsys, "notify")
+    assert out == "delivered 0, failed 0, dead 0\n"
 
 
 def test_a_dry_run_shows_what_would_be_sent_and_changes_nothing(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,9 +135,9 @@ def test_a_failed_delivery_is_recorded_and_still_exits_0(env: Path, capsys: pyte
         encoding="utf-8",
     )
     run(capsys, "evaluate", *PERIOD, "--routes", str(routes))
-    status, _, err = run(capsys, "notify")
+    status, out, _ = run(capsys, "notify")
     assert status == 0
-    assert "delivered 0, failed 7, dead 0" in err
+    assert out == "delivered 0, failed 7, dead 0\n"
     _, out, _ = run(capsys, "outbox", "--format", "json")
     notices = json.loads(out)["notices"]
     assert all(n["attempts"] == 1 and "cannot append" in n["last_error"] for n in notices)

@@ -235,3 +235,19 @@ def test_dispatchers_killed_at_random_moments_lose_nothing_and_repeat_only_unack
         f"0 acknowledged notices sent again"
     )
     assert len(notifiers(log)) == 4
+
+
+def test_a_slow_notifier_does_not_hold_back_the_others_acknowledgements() -> None:
+    class Slow(Scripted):
+        def send(self, notice: Notice, url: str, *, timeout: float) -> str | None:
+            time.sleep(0.2)
+            return super().send(notice, url, timeout=timeout)
+
+    store = MemoryStore()
+    store.enqueue_notices([queued(n, "slow://x") for n in (1, 2, 3)] + [queued(n, "ok://y") for n in range(4, 14)])
+    report = dispatch(store, {"slow": Slow("slow"), "ok": Scripted("ok")})
+    assert report.delivered == 13
+    acknowledged = {e.id: store.outbox_attempts(e.id)[-1].at for e in store.outbox_entries()}
+    slow = [acknowledged[sample_notice(n).id] for n in (1, 2, 3)]
+    fast = [acknowledged[sample_notice(n).id] for n in range(4, 14)]
+    assert max(fast) < slow[1]  # every fast notice was acknowledged while the slow notifier was still sending

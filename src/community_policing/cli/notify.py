@@ -66,5 +66,5 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         report = dispatch(store, registry.notifiers, now=now)
     finally:
         store.close()
-    print(f"community-policing notify: {report}", file=sys.stderr)
+    print(report)
     return EXIT_OK
