@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,31 @@ def test_enqueueing_into_a_file_that_does_not_exist_is_refused_and_creates_nothi
     with SQLiteStore.at(tmp_path / "missing.db") as store, pytest.raises(StoreError, match="does not exist"):
         store.enqueue_notices([queued(1)])
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_evaluations_racing_on_one_file_queue_each_claim_once(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    with SQLiteStore.at(path) as store:
+        store.write(world())
+    stores = [SQLiteStore.at(path) for _ in range(4)]
+    reports = []
+    barrier = threading.Barrier(len(stores))
+
+    def race(store: SQLiteStore, offset: int) -> None:
+        barrier.wait()
+        # Each racer makes other notices (other ids) of the same findings: only the claims can keep them apart.
+        batch = [queued(100 * offset + n, claims=(f"finding-{n}",)) for n in range(30)]
+        reports.append(store.enqueue_notices(batch))
+
+    threads = [threading.Thread(target=race, args=(store, k)) for k, store in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    assert sum(r.queued for r in reports) == 30
+    assert sum(r.already for r in reports) == 90
+    with SQLiteStore.at(path) as store:
+        assert len(store.outbox_entries()) == 30
+        assert store.claimed_findings(f"finding-{n}" for n in range(30)) == {f"finding-{n}" for n in range(30)}
