@@ -19,7 +19,7 @@ from community_policing.rules.engine import evaluate
 from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import parse_rules
 from community_policing.storage.memory import MemoryStore
-from community_policing.storage.protocol import Store
+from community_policing.storage.protocol import NewFriendQuery, Novelty, Store
 from community_policing.testing.strategies import as_of_instants, datasets, split_batches
 
 KINDS = {"new_friends": NEW_FRIENDS}
@@ -97,3 +97,29 @@ def test_postgres_and_memory_evaluate_identically_with_versions_as_of_instants_a
             store.write(batch)
         for as_of in moments:
             assert run(store, rules, *span, as_of) == run(memory, rules, *span, as_of)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_every_scope_maintained_from_the_first_write_agrees_with_the_reference_after_each_batch(
+    schema_url: Callable[[], str], data: st.DataObject
+) -> None:
+    """Team and unit first contacts maintained by writes (transfers, memberships, re-keying) stay exact."""
+    dataset = data.draw(datasets(max_officers=4, max_days=6, max_versions=2, secret_fingerprint=True), label="dataset")
+    batches = data.draw(split_batches(dataset, min_size=2), label="batches")
+    memory = MemoryStore()
+    with contextlib.closing(PostgresStore(schema_url())) as store:
+        for scope in Novelty:  # asking once makes every later write maintain the scope
+            assert list(store.new_friend_days(everything(scope))) == []
+        assert store.diagnostics()["maintained_scopes"] == ["officer", "team", "unit"]
+        for batch in batches:
+            store.write(batch)
+            memory.write(batch)
+            for scope in Novelty:
+                assert list(store.new_friend_days(everything(scope))) == list(memory.new_friend_days(everything(scope)))
+
+
+def everything(scope: Novelty) -> NewFriendQuery:
+    return NewFriendQuery(
+        scope=scope, start=dt.date(2000, 1, 1), end=dt.date(2099, 12, 31), as_of=dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+    )

@@ -18,10 +18,13 @@ __all__ = ["EPOCH", "LATEST", "MIGRATIONS", "SCHEMA_VERSION", "TIMELESS", "day_e
 # COLLATE "C": PostgreSQL's default collation follows the locale, the library sorts by code point, and the
 # contract wants the same order from every backend.
 #
-# `first_contact` holds, per (officer, resident), the Pareto frontier of their participations: a participation
-# is dropped when another interaction of the pair occurred strictly earlier and was recorded no later.
-# `superseded` is the least `recorded` among the pair's participations that occurred strictly earlier, so a row
-# is the first contact as of T exactly when recorded <= T < superseded (the SQLite store's idea).
+# `first_contact` holds, per novelty scope (0 officer, 1 team, 2 unit), scope key and resident (a "group"), the
+# Pareto frontier of the group's participations (interaction, credited officer): a participation is dropped when
+# another interaction of the group occurred strictly earlier and was recorded no later. `superseded` is the least
+# `recorded` among the group's participations that occurred strictly earlier, so a row is the first contact as of
+# T exactly when recorded <= T < superseded (the SQLite store's idea). Only the scopes listed in
+# `maintained_scope` have rows: officer from the start, team and unit from the first evaluation that asks.
+# `credit` lists every participation with the key it counts for in each scope, by the latest organisation.
 _K = 'text COLLATE "C" NOT NULL'
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: everything
@@ -47,10 +50,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX interaction_officer_nrp ON interaction_officer (nrp)",
         f"CREATE TABLE interaction_resident (iid bigint NOT NULL, resident {_K}, PRIMARY KEY (iid, resident))",
         "CREATE INDEX interaction_resident_resident ON interaction_resident (resident)",
-        f"CREATE TABLE first_contact (day date NOT NULL, nrp {_K}, resident {_K}, iid bigint NOT NULL,"
-        f" interaction_id {_K}, occurred bigint NOT NULL, recorded bigint NOT NULL, day_end bigint NOT NULL,"
-        " superseded bigint, PRIMARY KEY (day, nrp, resident, iid))",
-        "CREATE INDEX first_contact_pair ON first_contact (nrp, resident)",
+        f"CREATE TABLE first_contact (scope smallint NOT NULL, day date NOT NULL, nrp {_K}, key {_K},"
+        f" resident {_K}, iid bigint NOT NULL, interaction_id {_K}, occurred bigint NOT NULL,"
+        " recorded bigint NOT NULL, day_end bigint NOT NULL, superseded bigint,"
+        " PRIMARY KEY (scope, day, nrp, key, resident, iid))",
+        "CREATE INDEX first_contact_resident ON first_contact (resident)",
+        "CREATE TABLE maintained_scope (scope smallint PRIMARY KEY)",
+        "INSERT INTO maintained_scope (scope) VALUES (0)",
+        f"CREATE TABLE team_member (team {_K}, position integer NOT NULL, nrp {_K}, first_day date, last_day date,"
+        " PRIMARY KEY (team, position))",
+        "CREATE INDEX team_member_nrp ON team_member (nrp)",
         # The latest version of each key (the organisation "now"), and where each officer stands in it.
         "CREATE VIEW unit_latest AS SELECT DISTINCT ON (id) id, timezone, doc FROM unit_version"
         " ORDER BY id, recorded DESC",
@@ -59,6 +68,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE VIEW team_latest AS SELECT DISTINCT ON (id) id, unit, doc FROM team_version ORDER BY id, recorded DESC",
         "CREATE VIEW placement AS SELECT o.nrp, o.unit, u.timezone FROM officer_latest o"
         " JOIN unit_latest u ON u.id = o.unit",
+        "CREATE VIEW credit AS"
+        " SELECT 0::smallint AS scope, io.nrp AS key, io.nrp, ir.resident, io.iid, io.day, io.day_end"
+        " FROM interaction_officer io JOIN interaction_resident ir ON ir.iid = io.iid"
+        " UNION ALL SELECT 2::smallint, p.unit, io.nrp, ir.resident, io.iid, io.day, io.day_end"
+        " FROM interaction_officer io JOIN placement p ON p.nrp = io.nrp"
+        " JOIN interaction_resident ir ON ir.iid = io.iid"
+        " UNION ALL SELECT DISTINCT 1::smallint, m.team, io.nrp, ir.resident, io.iid, io.day, io.day_end"
+        " FROM interaction_officer io JOIN team_member m ON m.nrp = io.nrp"
+        " AND (m.first_day IS NULL OR m.first_day <= io.day) AND (m.last_day IS NULL OR io.day <= m.last_day)"
+        " JOIN interaction_resident ir ON ir.iid = io.iid",
     ),
 )
 """Forward migrations: entry n-1 takes a schema from version n-1 to n. Append, never edit."""
@@ -70,6 +89,9 @@ TIMELESS = -(2**63)
 """The `recorded` of a timeless version: below every instant."""
 LATEST = 2**63 - 1
 """An as-of bound above every stored `recorded`."""
+
+SCOPES = {"officer": 0, "team": 1, "unit": 2}
+"""The number that stands for each novelty scope in ``first_contact`` and ``maintained_scope``."""
 
 MIGRATION_LOCK = 0
 WRITE_LOCK = 1

@@ -18,8 +18,8 @@ from community_policing.model import Absence, Interaction, Officer, Resident, Te
 from community_policing.storage.first_contacts import Placements, new_friend_days
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
 from community_policing_postgres.connection import CONNECT_SECONDS, driver_errors, location_of
-from community_policing_postgres.schema import LATEST, WRITE_LOCK, instant, micros, migrate
-from community_policing_postgres.write import Writing, known_keys
+from community_policing_postgres.schema import LATEST, SCOPES, WRITE_LOCK, instant, micros, migrate
+from community_policing_postgres.write import Writing, known_keys, maintained_scopes, materialise
 
 __all__ = ["PostgresStore"]
 
@@ -53,12 +53,12 @@ _RECORDED_LATER = (
     " OR EXISTS (SELECT 1 FROM team_version WHERE recorded > %(as_of)s)"
 )
 
-# Officer scope, from the maintained frontier: one row per (officer, day), aggregated in SQL.
+# From the maintained frontier: one row per (officer, day, scope key), aggregated in SQL.
 _NEW_FRIENDS = (
-    "SELECT nrp, day, array_agg(DISTINCT resident ORDER BY resident), array_agg(DISTINCT interaction_id"
-    " ORDER BY interaction_id) FROM first_contact WHERE day BETWEEN %(start)s AND %(end)s{officers}"
-    " AND recorded <= %(as_of)s AND recorded <= day_end + %(grace)s"
-    " AND (superseded IS NULL OR superseded > %(as_of)s) GROUP BY nrp, day ORDER BY nrp, day"
+    "SELECT nrp, day, key, array_agg(DISTINCT resident ORDER BY resident), array_agg(DISTINCT interaction_id"
+    " ORDER BY interaction_id) FROM first_contact WHERE scope = %(scope)s AND day BETWEEN %(start)s AND %(end)s"
+    "{officers} AND recorded <= %(as_of)s AND recorded <= day_end + %(grace)s"
+    " AND (superseded IS NULL OR superseded > %(as_of)s) GROUP BY nrp, day, key ORDER BY nrp, day, key"
 )
 
 # Residents met around the days asked for (two days' margin covers every time zone's local day), then every
@@ -120,6 +120,7 @@ class PostgresStore:
             name=location.shown,
         )
         self._streams: dict[int, Connection] = {}  # thread -> the connection of the write_stream it is in
+        self._maintained: set[int] = set()  # scopes known to be maintained (a scope never stops being maintained)
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url!r})"
@@ -239,27 +240,43 @@ class PostgresStore:
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         """First contacts per (scope key, officer, local day), sorted by officer, day, key.
 
-        Scope officer, with the organisation placing officers as it does now: read from the maintained frontier
-        and aggregated in SQL. Otherwise (scope team or unit, or officers placed elsewhere as of `query.as_of`):
-        the shared reference computation, fed from SQL with the history of the residents met around the period.
+        With the organisation placing officers as it does now (as far as the scope can tell): read from the
+        maintained frontier and aggregated in SQL; the first query for a scope that writes do not maintain yet
+        builds its frontier first, in a write transaction, and from then on every write maintains it. Otherwise
+        (officers placed elsewhere as of `query.as_of`): the shared reference computation, fed from SQL with the
+        history of the residents met around the period.
         """
         with self._connection("evaluate") as conn:
             then = self._placements_if_not_latest(conn, query)
-            if then is None:
-                return iter(self._frontier(conn, query))
-            return new_friend_days(self._history(conn, query), then, query)
+            if then is not None:
+                return new_friend_days(self._history(conn, query), then, query)
+        number = self._maintain(query.scope)
+        with self._connection("evaluate") as conn:
+            return iter(self._frontier(conn, query, number))
+
+    def _maintain(self, scope: Novelty) -> int:
+        """`scope`'s number, once writes maintain it: the first time, build its frontier under the write lock."""
+        number = SCOPES[scope.value]
+        if number in self._maintained:
+            return number
+        with self._connection("evaluate") as conn:
+            if number not in maintained_scopes(conn):
+                stream = self._streams.get(threading.get_ident()) is conn
+                with contextlib.nullcontext() if stream else conn.transaction():
+                    if not stream:
+                        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (self.schema, WRITE_LOCK))
+                    materialise(conn, number)
+        self._maintained.add(number)
+        return number
 
     def _placements_if_not_latest(self, conn: Connection, query: NewFriendQuery) -> Placements | None:
         """None when the frontier answers `query`; else the placements as of its instant, for the reference."""
         as_of = micros(query.as_of)
         row = conn.execute(_RECORDED_LATER, {"as_of": as_of}).fetchone()
-        later = bool(row and row[0])
-        if query.scope is Novelty.OFFICER and not later:
-            return None
+        if not (row and row[0]):
+            return None  # nothing recorded after as_of: every key's version in force is its latest
         then = self._placements(conn, query.scope, as_of)
-        if query.scope is Novelty.OFFICER and then.agree(self._placements(conn, query.scope, LATEST), query.scope):
-            return None
-        return then
+        return None if then.agree(self._placements(conn, query.scope, LATEST), query.scope) else then
 
     def _placements(self, conn: Connection, scope: Novelty, as_of: int) -> Placements:
         def docs(kind: VersionedKind) -> list[Any]:
@@ -268,8 +285,9 @@ class PostgresStore:
 
         return Placements.of(docs("unit"), docs("officer"), docs("team") if scope is Novelty.TEAM else ())
 
-    def _frontier(self, conn: Connection, query: NewFriendQuery) -> list[NewFriendDay]:
+    def _frontier(self, conn: Connection, query: NewFriendQuery, number: int) -> list[NewFriendDay]:
         params: dict[str, Any] = {
+            "scope": number,
             "start": query.start,
             "end": query.end,
             "as_of": micros(query.as_of),
@@ -281,8 +299,8 @@ class PostgresStore:
             params["officers"] = sorted(query.officers)
         rows = conn.execute(_NEW_FRIENDS.format(officers=officers), params).fetchall()
         return [
-            NewFriendDay(key=nrp, officer=nrp, day=day, residents=tuple(residents), evidence=tuple(evidence))
-            for nrp, day, residents, evidence in rows
+            NewFriendDay(key=key, officer=nrp, day=day, residents=tuple(residents), evidence=tuple(evidence))
+            for nrp, day, key, residents, evidence in rows
         ]
 
     def _history(self, conn: Connection, query: NewFriendQuery) -> list[_Participation]:
@@ -303,13 +321,21 @@ class PostgresStore:
 
     def diagnostics(self) -> dict[str, object]:
         """Schema version, server version, isolation level and row counts, for ``info`` commands and tests."""
-        tables = ("interaction", "interaction_officer", "interaction_resident", "first_contact", "resident")
+        tables = (
+            "interaction",
+            "interaction_officer",
+            "interaction_resident",
+            "first_contact",
+            "resident",
+            "team_member",
+        )
         with self._connection("read") as conn:
             version = conn.execute("SELECT max(version) FROM schema_version").fetchone()
             found: dict[str, object] = {
                 "schema": self.schema,
                 "schema_version": None if version is None else version[0],
                 "server_version": conn.info.server_version,
+                "maintained_scopes": [scope for scope, n in SCOPES.items() if n in maintained_scopes(conn)],
             }
             for table in tables:
                 row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()

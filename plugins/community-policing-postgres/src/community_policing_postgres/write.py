@@ -18,7 +18,7 @@ from community_policing.batch import Batch, EntityKind, WriteReport, all_referen
 from community_policing.calendar import zone as time_zone
 from community_policing.convert import converter, dumps
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
-from community_policing.model import Interaction, Resident
+from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 from community_policing.storage.sqlite.write import interaction_json
@@ -39,25 +39,22 @@ KEY_COLUMNS: dict[str, tuple[str, str]] = {  # kind -> (table holding it, its ke
 }
 _VERSIONS = {"unit": ("id", "timezone"), "officer": ("nrp", "unit"), "team": ("id", "unit")}  # key, placement column
 
-# The frontier of every (officer, resident) pair listed in `touched`, recomputed from the pair's participations.
+# The frontiers of every group (scope, key, resident) of the residents listed in `touched_resident`, in the
+# scopes `%(scopes)s`, recomputed from their participations (`credit`, by the latest organisation).
 _REFRESH = (
-    "DELETE FROM first_contact f USING (SELECT DISTINCT nrp, resident FROM touched_pair) t"
-    " WHERE f.nrp = t.nrp AND f.resident = t.resident",
-    "INSERT INTO first_contact (day, nrp, resident, iid, interaction_id, occurred, recorded, day_end, superseded)"
-    " SELECT day, nrp, resident, iid, id, occurred, recorded, day_end, superseded FROM ("
-    " SELECT io.day, t.nrp, t.resident, i.iid, i.id, i.occurred, i.recorded, io.day_end,"
-    " min(i.recorded) OVER (PARTITION BY t.nrp, t.resident ORDER BY i.occurred"
+    "DELETE FROM first_contact WHERE scope = ANY(%(scopes)s) AND resident IN (SELECT resident FROM touched_resident)",
+    "INSERT INTO first_contact (scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end,"
+    " superseded) SELECT scope, day, nrp, key, resident, iid, id, occurred, recorded, day_end, superseded FROM ("
+    " SELECT c.scope, c.day, c.nrp, c.key, c.resident, c.iid, i.id, i.occurred, i.recorded, c.day_end,"
+    " min(i.recorded) OVER (PARTITION BY c.scope, c.key, c.resident ORDER BY i.occurred"
     " RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS superseded"
-    " FROM (SELECT DISTINCT nrp, resident FROM touched_pair) t JOIN interaction_resident ir ON ir.resident = t.resident"
-    " JOIN interaction_officer io ON io.iid = ir.iid AND io.nrp = t.nrp JOIN interaction i ON i.iid = ir.iid) p"
+    " FROM (SELECT DISTINCT resident FROM touched_resident) t JOIN credit c ON c.resident = t.resident"
+    " JOIN interaction i ON i.iid = c.iid WHERE c.scope = ANY(%(scopes)s)) p"
     " WHERE superseded IS NULL OR recorded < superseded",
-    "TRUNCATE touched_pair",
+    "TRUNCATE touched_resident",
 )
-# The pairs whose frontier a write must recompute; filled by COPY and by INSERT ... SELECT, so duplicates happen.
-_TOUCHED = (
-    'CREATE TEMP TABLE IF NOT EXISTS touched_pair (nrp text COLLATE "C" NOT NULL, resident text COLLATE "C" NOT NULL)'
-    " ON COMMIT DELETE ROWS"
-)
+# The residents whose first contacts a write must recompute; filled by COPY and by INSERT ... SELECT.
+_TOUCHED = 'CREATE TEMP TABLE IF NOT EXISTS touched_resident (resident text COLLATE "C" NOT NULL) ON COMMIT DELETE ROWS'
 _ANALYZED = ("interaction", "interaction_officer", "interaction_resident", "first_contact")
 _FIRST_ANALYZE = 50_000
 
@@ -81,6 +78,30 @@ def placements(conn: Connection, officers: Iterable[str] = (), units: Iterable[s
     return {nrp: (unit, zone) for nrp, unit, zone in rows}
 
 
+def maintained_scopes(conn: Connection) -> list[int]:
+    """The numbers of the scopes whose first contacts writes maintain, ascending."""
+    return [int(n) for (n,) in conn.execute("SELECT scope FROM maintained_scope ORDER BY scope")]
+
+
+def refresh(conn: Connection, scopes: list[int]) -> None:
+    """Recompute, in `scopes`, the first contacts of the residents listed in ``touched_resident``; empty it."""
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM touched_resident)").fetchone()
+    if row is None or not row[0]:
+        return
+    for statement in _REFRESH:
+        conn.execute(statement, {"scopes": scopes} if "%(scopes)s" in statement else None)
+
+
+def materialise(conn: Connection, number: int) -> None:
+    """Inside a write transaction: scope `number`'s first contacts from every stored participation, and its mark."""
+    if number in maintained_scopes(conn):
+        return  # another process built it while this one waited for the write lock
+    conn.execute(_TOUCHED)
+    conn.execute("INSERT INTO touched_resident SELECT DISTINCT resident FROM interaction_resident")
+    refresh(conn, [number])
+    conn.execute("INSERT INTO maintained_scope (scope) VALUES (%s)", (number,))
+
+
 def _recorded(moment: dt.datetime | None) -> int:
     return TIMELESS if moment is None else micros(moment)
 
@@ -96,6 +117,7 @@ class Writing:
         self.waiting: list[Interaction] = []  # interactions whose officers (or their units) come later
         self.copied = 0  # interactions written by this transaction
         self.next_analyze = _FIRST_ANALYZE
+        self.scopes: list[int] = []  # the scopes writes maintain, read under the write lock
         conn.execute(_TOUCHED)
 
     def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
@@ -127,18 +149,25 @@ class Writing:
         self._check_secret(batch)
         if check and not all_references_known(batch, self.known):
             self.unmet.extend(missing_references(batch, self.known))
+        self.scopes = maintained_scopes(self.conn)
         before = placements(self.conn, (o.nrp for o in batch.officers), (u.id for u in batch.units))
         self._versions("unit", [(u.id, u.recorded_at, dumps(u), u.timezone) for u in batch.units])
         self._replace("territory", "code", [(t.code, dumps(t), ()) for t in batch.territories], ())
         self._versions("officer", [(o.nrp, o.recorded_at, dumps(o), o.unit) for o in batch.officers])
-        self._versions("team", [(t.id, t.recorded_at, dumps(t), t.unit) for t in batch.teams])
+        moved = self._teams(batch)
         self._absences(batch)
         after = placements(self.conn, before)
+        moved.update(nrp for nrp, place in before.items() if after.get(nrp) != place)
         self._rezone([nrp for nrp, (_, zone) in before.items() if after.get(nrp, ("", zone))[1] != zone], after)
+        if moved:  # a unit or a membership changed: the scopes' keys of their contacts may have changed
+            self.conn.execute(
+                "INSERT INTO touched_resident SELECT DISTINCT ir.resident FROM interaction_officer io"
+                " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%s)",
+                (sorted(moved),),
+            )
         moves = self._residents(batch.residents)
         self._interactions(batch.interactions, moves)
-        for statement in _REFRESH:
-            self.conn.execute(statement)
+        refresh(self.conn, self.scopes)
 
     def _check_secret(self, batch: Batch) -> None:
         incoming = batch.secret_fingerprint
@@ -200,6 +229,32 @@ class Writing:
             list(rows.values()),
         )
 
+    def _teams(self, batch: Batch) -> set[str]:
+        """Write team versions and the latest members (``team_member``); the officers whose memberships changed."""
+        before = dict(self.written)
+        self._versions("team", [(t.id, t.recorded_at, dumps(t), t.unit) for t in batch.teams])
+        if self.written.get("team", 0) == before.get("team", 0):
+            return set()
+        ids = sorted({t.id for t in batch.teams})
+        old: dict[str, set[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(set)
+        rows = self.conn.execute("SELECT team, nrp, first_day, last_day FROM team_member WHERE team = ANY(%s)", (ids,))
+        for team, nrp, first, last in rows:
+            old[team].add((nrp, first, last))
+        latest = {
+            key: converter.structure(json.loads(doc), Team)
+            for key, doc in self.conn.execute("SELECT id, doc FROM team_latest WHERE id = ANY(%s)", (ids,))
+        }
+        moved: set[str] = set()
+        for key, team in latest.items():
+            now = {(m.nrp, m.start, m.end) for m in team.members}
+            moved.update(nrp for nrp, _, _ in now ^ old[key])
+        self.conn.execute("DELETE FROM team_member WHERE team = ANY(%s)", (ids,))
+        self.conn.cursor().executemany(
+            "INSERT INTO team_member (team, position, nrp, first_day, last_day) VALUES (%s, %s, %s, %s, %s)",
+            [(t.id, n, m.nrp, m.start, m.end) for t in latest.values() for n, m in enumerate(t.members)],
+        )
+        return moved
+
     def _absences(self, batch: Batch) -> None:
         if not batch.absences:
             return
@@ -241,7 +296,7 @@ class Writing:
             "UPDATE interaction_officer SET day = %s, day_end = %s WHERE iid = %s AND nrp = %s", updates
         )
         self.conn.execute(
-            "INSERT INTO touched_pair SELECT DISTINCT io.nrp, ir.resident FROM interaction_officer io"
+            "INSERT INTO touched_resident SELECT DISTINCT ir.resident FROM interaction_officer io"
             " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%s)",
             (officers,),
         )
@@ -279,10 +334,8 @@ class Writing:
         cursor.executemany("UPDATE interaction SET doc = %s WHERE iid = %s", docs)
         cursor.executemany("DELETE FROM interaction_resident WHERE iid = %s", [(iid,) for _, iid in docs])
         cursor.executemany("INSERT INTO interaction_resident (iid, resident) VALUES (%s, %s)", links)
-        conn.execute(
-            "INSERT INTO touched_pair SELECT DISTINCT io.nrp, ir.resident FROM interaction_resident ir"
-            " JOIN interaction_officer io ON io.iid = ir.iid WHERE ir.resident = ANY(%s)",
-            (list(set(moves.values())),),
+        conn.cursor().executemany(
+            "INSERT INTO touched_resident (resident) VALUES (%s)", [(key,) for key in set(moves.values())]
         )
 
     def _interactions(self, batch: Sequence[Interaction], moves: dict[str, str]) -> None:
@@ -294,7 +347,8 @@ class Writing:
         incoming = {**resolution(ties), **moves}
         if incoming:
             batch = [moved(interaction, incoming) for interaction in batch]
-        zones = {nrp: zone for nrp, (_, zone) in placements(conn, {n for i in batch for n in i.officers}).items()}
+        places = placements(conn, {n for i in batch for n in i.officers})
+        zones = {nrp: zone for nrp, (_, zone) in places.items()}
         if any(nrp not in zones for i in batch for nrp in i.officers):  # placed later in the stream, or never
             self.waiting.extend(i for i in batch if any(nrp not in zones for nrp in i.officers))
             batch = [i for i in batch if all(nrp in zones for nrp in i.officers)]
@@ -333,17 +387,18 @@ class Writing:
         if not rows:
             return
         self.written["interaction"] += len(rows)
-        first, touched = self._frontier_rows(rows, officers, links)
+        first, touched = self._frontier_rows(rows, officers, links, places)
         cursor = conn.cursor()
         for statement, records in (
             ("COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN", rows),
             ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN", officers),
             ("COPY interaction_resident (iid, resident) FROM STDIN", links),
             (
-                "COPY first_contact (day, nrp, resident, iid, interaction_id, occurred, recorded, day_end) FROM STDIN",
+                "COPY first_contact (scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end)"
+                " FROM STDIN",
                 first,
             ),
-            ("COPY touched_pair (nrp, resident) FROM STDIN", touched),
+            ("COPY touched_resident (resident) FROM STDIN", [(key,) for key in touched]),
         ):
             with cursor.copy(statement) as copy:
                 for record in records:
@@ -361,12 +416,13 @@ class Writing:
         rows: list[tuple[int, str, int, int, str]],
         officers: list[tuple[int, str, dt.date, int]],
         links: list[tuple[int, str]],
-    ) -> tuple[list[tuple[Any, ...]], set[tuple[str, str]]]:
-        """First-contact rows of the residents new to the store and met at one instant here; the other pairs.
+        places: dict[str, tuple[str, str]],
+    ) -> tuple[list[tuple[Any, ...]], set[str]]:
+        """First-contact rows of the residents new to the store and met at one instant here; the other residents.
 
         A resident no stored interaction names, met at a single instant in this batch, has every participation
-        on its pairs' frontiers and nothing supersedes them: those rows are written as they are (most of a load).
-        Every other (officer, resident) pair is listed for the recomputation of its frontier.
+        on its groups' frontiers, in every scope, and nothing supersedes them: those rows are written as they are
+        (most of a load). Every other resident is listed for the recomputation of its first contacts.
         """
         instants = {iid: (ident, occurred, recorded) for iid, ident, occurred, recorded, _ in rows}
         keys = list({key for _, key in links})
@@ -381,16 +437,30 @@ class Writing:
         residents: dict[int, list[str]] = defaultdict(list)
         for iid, key in links:
             residents[iid].append(key)
+        teams: dict[str, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
+        if 1 in self.scopes:
+            found = self.conn.execute(
+                "SELECT nrp, team, first_day, last_day FROM team_member WHERE nrp = ANY(%s)",
+                (sorted({nrp for _, nrp, _, _ in officers}),),
+            )
+            for nrp, team, start, end in found:
+                teams[nrp].append((team, start, end))
         first: list[tuple[Any, ...]] = []
-        touched: set[tuple[str, str]] = set()
         for iid, nrp, day, end in officers:
             ident, occurred, recorded = instants[iid]
-            for key in residents[iid]:
-                if key in complex_:
-                    touched.add((nrp, key))
-                else:
-                    first.append((day, nrp, key, iid, ident, occurred, recorded, end))
-        return first, touched
+            simple = [key for key in residents[iid] if key not in complex_]
+            if not simple:
+                continue
+            groups: list[tuple[int, str]] = [(0, nrp)] if 0 in self.scopes else []
+            if 2 in self.scopes:
+                groups.append((2, places[nrp][0]))
+            if teams:
+                on_day = {t for t, a, b in teams.get(nrp, ()) if (a is None or a <= day) and (b is None or day <= b)}
+                groups.extend((1, team) for team in sorted(on_day))
+            for scope, scope_key in groups:
+                for key in simple:
+                    first.append((scope, day, nrp, scope_key, key, iid, ident, occurred, recorded, end))
+        return first, complex_ & {key for _, key in links}
 
     def _write_waiting(self) -> None:
         waiting, self.waiting = self.waiting, []
