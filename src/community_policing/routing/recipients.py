@@ -32,6 +32,13 @@ class Organisation:
     units: Mapping[str, Unit]
     officers: Mapping[str, Officer]
     teams: Mapping[str, Team]
+    _teams_of: dict[str, list[Team]] = attrs.field(init=False, factory=dict, eq=False, repr=False)
+    """The teams each officer is ever a member of (built once: a lead is looked up per finding)."""
+
+    def __attrs_post_init__(self) -> None:
+        for team in self.teams.values():
+            for nrp in dict.fromkeys(m.nrp for m in team.members):
+                self._teams_of.setdefault(nrp, []).append(team)
 
     def name_of(self, kind: str, key: str) -> str:
         """How a subject is named in a notice: ``Bripka Agus Setiawan (NRP 87050123)``, or a team's name."""
@@ -57,7 +64,7 @@ class Organisation:
             if role is Role.TEAM_LEAD:
                 return [
                     (team.lead, team.name)
-                    for team in self.teams.values()
+                    for team in self._teams_of.get(officer.nrp, ())
                     if team.lead and officer.nrp in team.members_on(finding.day)
                 ]
         else:
