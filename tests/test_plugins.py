@@ -394,7 +394,7 @@ def test_a_plugin_failing_at_import_is_reported_by_name_and_the_others_keep_work
 def test_a_scheme_no_one_answers_mentions_the_plugins_left_out(install: Install) -> None:
     install("cp-broken", "0.3.0", broken="cp_broken_plugin")
     with pytest.raises(StoreUnavailable, match=r"plugins left out because of a problem: plugin 'broken' \(cp-broken"):
-        load().open_store("postgresql://db/blitar")
+        load().open_store("mysql://db/blitar")  # a scheme no installed plugin answers
 
 
 def test_a_misspelt_hook_leaves_the_plugin_out_with_a_suggestion(install: Install, tmp_path: Path) -> None:
