@@ -14,6 +14,7 @@ from community_policing.errors import CommunityPolicingError, excerpt, suggest
 from community_policing.model import EARLIEST_INSTANT, LATEST_INSTANT
 from community_policing.registry import Registry
 from community_policing.rules.engine import Status
+from community_policing.rules.spec import Rule, builtin_rules, read_rules
 from community_policing.storage.protocol import Store
 
 STORE_ENV = "COMMUNITY_POLICING_STORE"
@@ -83,6 +84,27 @@ def date_argument(text: str) -> dt.date:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise argparse.ArgumentTypeError(f"{day} is outside the years 1900 to 2199")
     return day
+
+
+def add_period_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--from``, ``--to``, ``--as-of`` and ``--rules``: what every command that evaluates takes."""
+    parser.add_argument("--from", dest="start", required=True, type=date_argument, metavar="DATE", help="first day")
+    parser.add_argument("--to", dest="end", required=True, type=date_argument, metavar="DATE", help="last day")
+    parser.add_argument(
+        "--as-of",
+        type=instant_argument,
+        metavar="INSTANT",
+        help="evaluate as of this instant, with an offset (default: now)",
+    )
+    parser.add_argument("--rules", metavar="FILE", help="a TOML rules file (default: the built-in rule)")
+
+
+def period_rules(args: argparse.Namespace, registry: Registry) -> tuple[tuple[Rule, ...], dt.datetime]:
+    """The period checked, the rules (the file's or the built-in ones) and the as-of instant (default: now)."""
+    check_period(args.start, args.end)
+    kinds = registry.rule_kinds
+    rules = read_rules(args.rules, kinds=kinds) if args.rules else builtin_rules(kinds=kinds)
+    return rules, args.as_of or dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def check_period(start: dt.date, end: dt.date) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,9 @@ from typing import Any
 from community_policing.cli._common import (
     EXIT_OK,
     STORE_HELP,
-    check_period,
-    date_argument,
-    instant_argument,
+    add_period_arguments,
     open_with_data,
+    period_rules,
     statuses_argument,
     store_url,
     write_output,
@@ -24,7 +22,6 @@ from community_policing.registry import Registry
 from community_policing.report import FORMATS, render
 from community_policing.routing import read_routes
 from community_policing.rules.engine import evaluate
-from community_policing.rules.spec import builtin_rules, read_rules
 
 NAME = "evaluate"
 
@@ -45,15 +42,7 @@ def add_parser(commands: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--from", dest="start", required=True, type=date_argument, metavar="DATE", help="first day")
-    parser.add_argument("--to", dest="end", required=True, type=date_argument, metavar="DATE", help="last day")
-    parser.add_argument(
-        "--as-of",
-        type=instant_argument,
-        metavar="INSTANT",
-        help="evaluate as of this instant, with an offset (default: now)",
-    )
-    parser.add_argument("--rules", metavar="FILE", help="a TOML rules file (default: the built-in rule)")
+    add_period_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.add_argument(
         "--status",
@@ -71,13 +60,11 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    check_period(args.start, args.end)
+    rules, as_of = period_rules(args, registry)
     kinds = registry.rule_kinds
-    rules = read_rules(args.rules, kinds=kinds) if args.rules else builtin_rules(kinds=kinds)
     routes = None
     if args.routes:
         routes = read_routes(args.routes, notifiers=registry.notifiers, rules={rule.id for rule in rules})
-    as_of = args.as_of or dt.datetime.now(dt.UTC).replace(microsecond=0)
     store = open_with_data(registry, store_url(args))
     try:
         evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
