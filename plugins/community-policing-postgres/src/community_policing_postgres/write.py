@@ -65,14 +65,14 @@ def known_keys(conn: Connection, kind: EntityKind, keys: Iterable[str]) -> froze
     if not wanted:
         return frozenset()
     table, column = KEY_COLUMNS[kind]
-    rows = conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} = ANY(%s)", (wanted,))
+    rows = conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} = ANY(%b)", (wanted,))
     return frozenset(str(key) for (key,) in rows)
 
 
 def placements(conn: Connection, officers: Iterable[str] = (), units: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
     """(unit, time zone) in the latest view of each officer among `officers`, or serving in one of `units`."""
     rows = conn.execute(
-        "SELECT nrp, unit, timezone FROM placement WHERE nrp = ANY(%s) OR unit = ANY(%s)",
+        "SELECT nrp, unit, timezone FROM placement WHERE nrp = ANY(%b) OR unit = ANY(%b)",
         (list(set(officers)), list(set(units))),
     )
     return {nrp: (unit, zone) for nrp, unit, zone in rows}
@@ -162,7 +162,7 @@ class Writing:
         if moved:  # a unit or a membership changed: the scopes' keys of their contacts may have changed
             self.conn.execute(
                 "INSERT INTO touched_resident SELECT DISTINCT ir.resident FROM interaction_officer io"
-                " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%s)",
+                " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%b)",
                 (sorted(moved),),
             )
         moves = self._residents(batch.residents)
@@ -180,7 +180,7 @@ class Writing:
             raise SecretMismatch(row[0], incoming)
 
     def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
-        sql = f"SELECT {column}, {value} FROM {table} WHERE {column} = ANY(%s)"
+        sql = f"SELECT {column}, {value} FROM {table} WHERE {column} = ANY(%b)"
         return dict(self.conn.execute(sql, (list(set(keys)),)).fetchall())
 
     def _replace(
@@ -211,7 +211,7 @@ class Writing:
         if not items:
             return
         column, extra = _VERSIONS[kind]
-        sql = f"SELECT {column}, recorded, doc FROM {kind}_version WHERE {column} = ANY(%s)"
+        sql = f"SELECT {column}, recorded, doc FROM {kind}_version WHERE {column} = ANY(%b)"
         keys = list({key for key, _, _, _ in items})
         stored = {(key, at): doc for key, at, doc in self.conn.execute(sql, (keys,))}
         rows: dict[tuple[str, int], tuple[str, int, str, str]] = {}
@@ -237,18 +237,18 @@ class Writing:
             return set()
         ids = sorted({t.id for t in batch.teams})
         old: dict[str, set[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(set)
-        rows = self.conn.execute("SELECT team, nrp, first_day, last_day FROM team_member WHERE team = ANY(%s)", (ids,))
+        rows = self.conn.execute("SELECT team, nrp, first_day, last_day FROM team_member WHERE team = ANY(%b)", (ids,))
         for team, nrp, first, last in rows:
             old[team].add((nrp, first, last))
         latest = {
             key: converter.structure(json.loads(doc), Team)
-            for key, doc in self.conn.execute("SELECT id, doc FROM team_latest WHERE id = ANY(%s)", (ids,))
+            for key, doc in self.conn.execute("SELECT id, doc FROM team_latest WHERE id = ANY(%b)", (ids,))
         }
         moved: set[str] = set()
         for key, team in latest.items():
             now = {(m.nrp, m.start, m.end) for m in team.members}
             moved.update(nrp for nrp, _, _ in now ^ old[key])
-        self.conn.execute("DELETE FROM team_member WHERE team = ANY(%s)", (ids,))
+        self.conn.execute("DELETE FROM team_member WHERE team = ANY(%b)", (ids,))
         self.conn.cursor().executemany(
             "INSERT INTO team_member (team, position, nrp, first_day, last_day) VALUES (%s, %s, %s, %s, %s)",
             [(t.id, n, m.nrp, m.start, m.end) for t in latest.values() for n, m in enumerate(t.members)],
@@ -258,7 +258,7 @@ class Writing:
     def _absences(self, batch: Batch) -> None:
         if not batch.absences:
             return
-        sql = "SELECT nrp, first_day, last_day, reason, recorded, doc FROM absence WHERE nrp = ANY(%s)"
+        sql = "SELECT nrp, first_day, last_day, reason, recorded, doc FROM absence WHERE nrp = ANY(%b)"
         found = self.conn.execute(sql, (list({a.nrp for a in batch.absences}),))
         stored = {tuple(row[:5]): row[5] for row in found}
         rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -284,7 +284,7 @@ class Writing:
             return
         rows = self.conn.execute(
             "SELECT io.iid, io.nrp, i.occurred FROM interaction_officer io JOIN interaction i ON i.iid = io.iid"
-            " WHERE io.nrp = ANY(%s)",
+            " WHERE io.nrp = ANY(%b)",
             (officers,),
         ).fetchall()
         updates = []
@@ -297,7 +297,7 @@ class Writing:
         )
         self.conn.execute(
             "INSERT INTO touched_resident SELECT DISTINCT ir.resident FROM interaction_officer io"
-            " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%s)",
+            " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%b)",
             (officers,),
         )
 
@@ -308,7 +308,7 @@ class Writing:
         stored = self._stored("resident", "ref", (r.ref for r in incoming))
         records = {ref: converter.structure(json.loads(doc), Resident) for ref, doc in stored.items()}
         candidates = list({records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming})
-        for ref, doc in self.conn.execute("SELECT ref, doc FROM resident WHERE key = ANY(%s)", (candidates,)):
+        for ref, doc in self.conn.execute("SELECT ref, doc FROM resident WHERE key = ANY(%b)", (candidates,)):
             records.setdefault(ref, converter.structure(json.loads(doc), Resident))
         moves = rekeys(records, incoming)
         if moves:
@@ -320,7 +320,7 @@ class Writing:
         conn = self.conn
         found = conn.execute(
             "SELECT DISTINCT i.iid, i.doc FROM interaction_resident ir JOIN interaction i ON i.iid = ir.iid"
-            " WHERE ir.resident = ANY(%s)",
+            " WHERE ir.resident = ANY(%b)",
             (list(moves),),
         ).fetchall()
         docs: list[tuple[str, int]] = []
@@ -329,7 +329,7 @@ class Writing:
             interaction = moved(converter.structure(json.loads(doc), Interaction), moves)
             docs.append((dumps(interaction), iid))
             links.extend((iid, key) for key in interaction.residents)
-        conn.execute("DELETE FROM first_contact WHERE resident = ANY(%s)", (list(moves),))
+        conn.execute("DELETE FROM first_contact WHERE resident = ANY(%b)", (list(moves),))
         cursor = conn.cursor()
         cursor.executemany("UPDATE interaction SET doc = %s WHERE iid = %s", docs)
         cursor.executemany("DELETE FROM interaction_resident WHERE iid = %s", [(iid,) for _, iid in docs])
@@ -427,7 +427,7 @@ class Writing:
         instants = {iid: (ident, occurred, recorded) for iid, ident, occurred, recorded, _ in rows}
         keys = list({key for _, key in links})
         seen = self.conn.execute(
-            "SELECT DISTINCT resident FROM interaction_resident WHERE resident = ANY(%s)", (keys,)
+            "SELECT DISTINCT resident FROM interaction_resident WHERE resident = ANY(%b)", (keys,)
         ).fetchall()
         met: dict[str, int] = {}
         complex_ = {key for (key,) in seen}
@@ -440,7 +440,7 @@ class Writing:
         teams: dict[str, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
         if 1 in self.scopes:
             found = self.conn.execute(
-                "SELECT nrp, team, first_day, last_day FROM team_member WHERE nrp = ANY(%s)",
+                "SELECT nrp, team, first_day, last_day FROM team_member WHERE nrp = ANY(%b)",
                 (sorted({nrp for _, nrp, _, _ in officers}),),
             )
             for nrp, team, start, end in found:
