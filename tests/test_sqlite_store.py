@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from community_policing import convert
 from community_policing.convert import dumps
 from community_policing.errors import StoreError, StoreUnavailable
 from community_policing.model import (
@@ -38,7 +39,7 @@ from community_policing.model import (
 )
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Batch, NewFriendQuery, Novelty, Store, WriteReport
-from community_policing.storage.sqlite import SQLiteStore, schema, write
+from community_policing.storage.sqlite import SQLiteStore, schema
 from community_policing.storage.sqlite.schema import SCHEMA_VERSION
 from community_policing.testing.contract import StoreContract, StoreFactory
 from community_policing.testing.contract.world import snapshot
@@ -395,5 +396,5 @@ _any_interactions = st.builds(
 @settings(max_examples=200, deadline=None)
 @given(interaction=_any_interactions)
 def test_fast_interaction_json_is_the_canonical_json(interaction: Interaction) -> None:
-    assert write.interaction_json is write._fast_interaction_json  # the fast path is in use
-    assert write.interaction_json(interaction) == dumps(interaction)
+    assert convert.interaction_json is convert._fast_interaction_json  # the fast path is in use
+    assert convert.interaction_json(interaction) == dumps(interaction)

@@ -15,10 +15,11 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from community_policing.errors import FieldError, Problem, excerpt, is_identifier_path, suggest
-from community_policing.model import Rank, ResidentMention, parse_enum
+from community_policing.model import Complaint, Interaction, Rank, ResidentMention, parse_enum
 
 __all__ = [
     "dumps",
+    "interaction_json",
     "parse_date",
     "parse_instant",
     "problems_from",
@@ -272,3 +273,43 @@ def problems_from(
 
     walk(error, path)
     return problems
+
+
+_text = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False) writes a string
+
+
+def _fast_interaction_json(interaction: Interaction) -> str:
+    """`dumps(interaction)`, written directly (several times faster on a store's write path); the same text."""
+    i = interaction
+    head = "{"
+    if i.complaint is not None:
+        follow_up = "true" if i.complaint.needs_follow_up else "false"
+        head = f'{{"complaint":{{"needs_follow_up":{follow_up},"topic":{_text(i.complaint.topic)}}},'
+    if i.follows_up is not None:
+        head += f'"follows_up":{_text(i.follows_up)},'
+    summary = "" if i.summary is None else f',"summary":{_text(i.summary)}'
+    return (
+        f'{head}"id":{_text(i.id)},"kind":{_text(i.kind.value)},"occurred_at":"{i.occurred_at.isoformat()}",'
+        f'"officers":[{",".join(map(_text, i.officers))}],"recorded_at":"{i.recorded_at.isoformat()}",'
+        f'"residents":[{",".join(map(_text, i.residents))}]{summary},"territory":{_text(i.territory)}}}'
+    )
+
+
+def _known_shape() -> bool:
+    """Whether the model still has the fields `_fast_interaction_json` writes (else the converter is used)."""
+    optional = {"summary", "complaint", "follows_up"}
+    required = {"id", "occurred_at", "territory", "kind", "officers", "residents"}
+    fields = {a.name: a.default for a in attrs.fields(Interaction)}
+    # recorded_at defaults to occurred_at (a factory that takes the instance), and is always written out.
+    recorded = fields.pop("recorded_at", None)
+    if not (isinstance(recorded, attrs.Factory) and recorded.takes_self):  # type: ignore[arg-type,union-attr]
+        return False
+    complaint = [(a.name, a.default) for a in attrs.fields(Complaint)]
+    return fields == {**dict.fromkeys(required, attrs.NOTHING), **dict.fromkeys(optional)} and complaint == [
+        ("topic", attrs.NOTHING),
+        ("needs_follow_up", attrs.NOTHING),
+    ]
+
+
+interaction_json = _fast_interaction_json if _known_shape() else dumps
+"""The canonical JSON of an interaction, as stored: the fast writer while the model has the shape it knows."""

@@ -16,12 +16,11 @@ import psycopg
 
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import zone as time_zone
-from community_policing.convert import converter, dumps
+from community_policing.convert import converter, dumps, interaction_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
-from community_policing.storage.sqlite.write import interaction_json
 from community_policing_postgres.schema import EPOCH, TIMELESS, day_end_micros, micros
 
 __all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]

@@ -9,14 +9,12 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-import attrs
-
 from community_policing._runtime import paused_gc
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import zone as time_zone
-from community_policing.convert import converter, dumps
+from community_policing.convert import converter, dumps, interaction_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
-from community_policing.model import Complaint, Interaction, Resident, Team, ref_key
+from community_policing.model import Interaction, Resident, Team, ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 from community_policing.storage.sqlite.frontier import maintained_scopes, merge_new_participations, places, refresh
 from community_policing.storage.sqlite.schema import (
@@ -29,47 +27,7 @@ from community_policing.storage.sqlite.schema import (
     recorded,
 )
 
-__all__ = ["WriteStream", "WriteTransaction", "interaction_json"]
-
-_text = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False) writes a string
-
-
-def _fast_interaction_json(interaction: Interaction) -> str:
-    """``convert.dumps(interaction)``, written directly (several times faster on the write path); same text."""
-    i = interaction
-    head = "{"
-    if i.complaint is not None:
-        follow_up = "true" if i.complaint.needs_follow_up else "false"
-        head = f'{{"complaint":{{"needs_follow_up":{follow_up},"topic":{_text(i.complaint.topic)}}},'
-    if i.follows_up is not None:
-        head += f'"follows_up":{_text(i.follows_up)},'
-    summary = "" if i.summary is None else f',"summary":{_text(i.summary)}'
-    return (
-        f'{head}"id":{_text(i.id)},"kind":{_text(i.kind.value)},"occurred_at":"{i.occurred_at.isoformat()}",'
-        f'"officers":[{",".join(map(_text, i.officers))}],"recorded_at":"{i.recorded_at.isoformat()}",'
-        f'"residents":[{",".join(map(_text, i.residents))}]{summary},"territory":{_text(i.territory)}}}'
-    )
-
-
-def _known_shape() -> bool:
-    """Whether the model still has the fields `_fast_interaction_json` writes (else the converter is used)."""
-    optional = {"summary", "complaint", "follows_up"}
-    required = {"id", "occurred_at", "territory", "kind", "officers", "residents"}
-    fields = {a.name: a.default for a in attrs.fields(Interaction)}
-    # recorded_at defaults to occurred_at (a factory that takes the instance), and is always written out.
-    recorded = fields.pop("recorded_at", None)
-    if not (isinstance(recorded, attrs.Factory) and recorded.takes_self):  # type: ignore[arg-type,union-attr]
-        return False
-    complaint = [(a.name, a.default) for a in attrs.fields(Complaint)]
-    return fields == {**dict.fromkeys(required, attrs.NOTHING), **dict.fromkeys(optional)} and complaint == [
-        ("topic", attrs.NOTHING),
-        ("needs_follow_up", attrs.NOTHING),
-    ]
-
-
-interaction_json = _fast_interaction_json if _known_shape() else dumps
-"""The canonical JSON of an interaction, as stored: the fast writer while the model has the shape it knows."""
-
+__all__ = ["WriteStream", "WriteTransaction"]
 
 _LATEST_VIEW = {  # versioned kind -> (latest-view table, its key column, the placement column SQL joins on)
     "unit": ("unit", "id", "timezone"),
