@@ -1,7 +1,7 @@
 """Hostile input, fuzzed: every bad dataset or rules file ends in the library's own error, bounded, naming line and
 field, with the store unchanged, the same through every store, and never echoing a NIK or phone number.
 
-At least 10,000 hostile inputs per run: four dataset tests of 2,200 and two rules tests of 700 (`EXAMPLES` scales
+At least 10,000 hostile inputs per run: four dataset tests of 2,200, two rules tests and a routes test of 700 (`EXAMPLES` scales
 them). Under ``CI`` the inputs are derandomised (the same inputs each run, so that a landing never depends on
 luck); elsewhere each run explores new ones.
 """
@@ -28,6 +28,7 @@ from community_policing.errors import MAX_MESSAGE, DatasetError, RuleError
 from community_policing.interchange import MAX_LINE_BYTES
 from community_policing.plugins import load_registry
 from community_policing.privacy import Pseudonymizer
+from community_policing.routing.routes import RouteError, read_routes
 from community_policing.rules.spec import parse_rules
 from community_policing.services import load
 from community_policing.storage.memory import MemoryStore
@@ -356,22 +357,51 @@ def _toml_value(value: Any) -> str:
     return json.dumps(value)
 
 
-@st.composite
-def hostile_rules(draw: st.DrawFn) -> str | bytes:
-    table = {key: _toml_value(value) for key, value in RULE.items()}
+ROUTE = {
+    "id": "missed-day-to-officer",
+    "statuses": ["missed"],
+    "rules": ["tiada-hari-tanpa-teman-baru"],
+    "severities": ["warning", "critical"],
+    "to": "subject",
+    "via": "file:///tmp/notices.jsonl",
+    "digest": True,
+    "at": "07:00",
+    "language": "id",
+}
+
+
+def _hostile_toml(draw: st.DrawFn, table_name: str, base: dict[str, Any], typos: list[str]) -> str | bytes:
+    table = {key: _toml_value(value) for key, value in base.items()}
     for _ in range(draw(st.integers(1, 3))):
-        key = draw(st.sampled_from([*RULE, "severty", "x" * 200, '"quoted key"', "rule"]))
+        key = draw(st.sampled_from([*base, *typos, "x" * 200, '"quoted key"', table_name]))
         if draw(st.booleans()) and key in table:
             del table[key]
         else:
             table[key] = draw(_toml_values)
-    text = "[[rule]]\n" + "".join(f"{key} = {value}\n" for key, value in table.items())
+    text = f"[[{table_name}]]\n" + "".join(f"{key} = {value}\n" for key, value in table.items())
     how = draw(st.integers(0, 5))
     if how == 0:
         return text.encode() + draw(st.sampled_from([b"\xff", b"\xc3\x28", b"\x00"]))
     if how == 1:
-        return text + draw(st.sampled_from(["[[rule]]\n", "rule = 1\n", "[rule]\n", "[[rule]]\nid = 'x'\n", "="]))
+        extra = [
+            f"[[{table_name}]]\n",
+            f"{table_name} = 1\n",
+            f"[{table_name}]\n",
+            f"[[{table_name}]]\nid = 'x'\n",
+            "=",
+        ]
+        return text + draw(st.sampled_from(extra))
     return text
+
+
+@st.composite
+def hostile_rules(draw: st.DrawFn) -> str | bytes:
+    return _hostile_toml(draw, "rule", RULE, ["severty"])
+
+
+@st.composite
+def hostile_routes(draw: st.DrawFn) -> str | bytes:
+    return _hostile_toml(draw, "route", ROUTE, ["statuses_", "lang", "templates"])
 
 
 @RULES_FUZZ
@@ -407,7 +437,21 @@ def test_hostile_rules_texts_end_in_rule_errors(document: str | bytes) -> None:
         _check_rule_error(error)
 
 
-def _check_rule_error(error: RuleError) -> None:
+@RULES_FUZZ
+@given(document=hostile_routes())
+def test_hostile_routes_files_end_in_route_errors(
+    document: str | bytes, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    registry = load_registry(entry_points=False)
+    path = tmp_path_factory.mktemp("routes") / "routes.toml"
+    path.write_bytes(document if isinstance(document, bytes) else document.encode("utf-8", "surrogatepass"))
+    try:
+        read_routes(path, notifiers=registry.notifiers, rules={"tiada-hari-tanpa-teman-baru"})
+    except RouteError as error:
+        _check_rule_error(error)
+
+
+def _check_rule_error(error: RuleError | RouteError) -> None:
     assert error.problems
     for problem in error.problems:
         assert problem.path.startswith("$")
@@ -417,8 +461,8 @@ def _check_rule_error(error: RuleError) -> None:
 
 def test_the_fuzzers_see_at_least_ten_thousand_inputs_per_run() -> None:
     datasets = 4 * FUZZ.max_examples
-    rules = 2 * RULES_FUZZ.max_examples
-    assert datasets + rules >= 10_000
+    rules_and_routes = 3 * RULES_FUZZ.max_examples
+    assert datasets + rules_and_routes >= 10_000
 
 
 def test_a_sqlite_store_survives_the_raw_sqlite_view_of_a_hostile_load(stores: _Stores) -> None:
