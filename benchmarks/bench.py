@@ -19,113 +19,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import multiprocessing
-import random
-import resource
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from _synthetic import START, WIB, chunks, in_child, interactions, organisation
+
 from community_policing.convert import dumps
-from community_policing.model import Interaction, InteractionKind, Officer, Rank, Territory, Unit, UnitLevel
+from community_policing.model import Interaction
 from community_policing.plugins import load_registry
 from community_policing.rules.engine import evaluate
 from community_policing.storage.protocol import Batch
 from community_policing.storage.sqlite import SQLiteStore
-
-WIB = dt.timezone(dt.timedelta(hours=7))
-START = dt.date(2023, 1, 1)
-KINDS = list(InteractionKind)
-
-
-def organisation(officers: int) -> Batch:
-    """One Polres with a Polsek per 50 officers, a village per officer."""
-    polsek_count = max(1, officers // 50)
-    units = [Unit(id="polres", name="Polres", level=UnitLevel.POLRES)]
-    units += [
-        Unit(id=f"polsek-{n}", name=f"Polsek {n}", level=UnitLevel.POLSEK, parent="polres") for n in range(polsek_count)
-    ]
-    territories = [Territory(code="35", name="Jawa Timur"), Territory(code="35.05", name="Kabupaten Blitar")]
-    territories += [Territory(code=f"35.05.{d + 1:02d}", name=f"Kecamatan {d + 1}") for d in range(22)]
-    territories += [
-        Territory(code=f"35.05.{n % 22 + 1:02d}.{2001 + n // 22:04d}", name=f"Desa {n}") for n in range(officers)
-    ]
-    staff = [
-        Officer(
-            nrp=f"{80000000 + n:08d}",
-            name=f"Officer {n}",
-            rank=Rank.BRIPKA,
-            unit=f"polsek-{n % polsek_count}",
-        )
-        for n in range(officers)
-    ]
-    return Batch(units=tuple(units), territories=tuple(territories), officers=tuple(staff))
-
-
-def interactions(
-    officers: int, days: int, repeats: float, seed: int, village: Callable[[int], str]
-) -> Iterator[Interaction]:
-    """Day by day: each officer meets one new resident, and with probability `repeats` (per unit) old ones."""
-    rng = random.Random(seed)
-    counter = 0
-    for day_number in range(days):
-        day = START + dt.timedelta(days=day_number)
-        for n in range(officers):
-            nrp = f"{80000000 + n:08d}"
-            visits = 1 + int(repeats) + (1 if rng.random() < repeats - int(repeats) else 0)
-            for visit in range(visits):
-                counter += 1
-                occurred = dt.datetime.combine(day, dt.time(8 + visit % 12, rng.randrange(60)), WIB)
-                if visit == 0 or day_number == 0:
-                    resident = f"ref:r-{n}-{day_number}"
-                else:
-                    resident = f"ref:r-{n}-{rng.randrange(day_number)}"
-                yield Interaction(
-                    id=f"i-{counter}",
-                    occurred_at=occurred,
-                    recorded_at=occurred + dt.timedelta(minutes=rng.randrange(5, 180)),
-                    territory=village(n),
-                    kind=KINDS[counter % len(KINDS)],
-                    officers=(nrp,),
-                    residents=(resident,),
-                )
-
-
-def chunks(items: Iterator[Interaction], size: int) -> Iterator[list[Interaction]]:
-    chunk: list[Interaction] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def village_of(officers: int) -> Callable[[int], str]:
-    return lambda n: f"35.05.{n % 22 + 1:02d}.{2001 + n // 22:04d}"
-
-
-def in_child(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """Run `function(*args)` in a fresh process and return its result with the process's peak RSS (MiB).
-
-    A fresh (spawned) process per phase gives each phase's own peak memory, without tracemalloc's slowdown.
-    """
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        result: dict[str, Any] = pool.apply(_measured, (function, *args))
-    return result
-
-
-def _measured(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    result = function(*args)
-    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result
-
 
 BARE_SCHEMA = """
 CREATE TABLE interaction (iid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, occurred INTEGER NOT NULL,
@@ -156,7 +64,7 @@ def bare_load(officers: int, days: int, repeats: float, chunk_size: int, path: s
     bare.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + BARE_SCHEMA)
     spent = 0.0
     count = 0
-    for chunk in chunks(interactions(officers, days, repeats, 1, village_of(officers)), chunk_size):
+    for chunk in chunks(interactions(officers, days, repeats), chunk_size):
         rows, contacts = bare_rows(chunk, count + 1)
         began = time.perf_counter()
         bare.execute("BEGIN")
@@ -174,7 +82,7 @@ def library_load(officers: int, days: int, repeats: float, chunk_size: int, path
     store = SQLiteStore(f"sqlite:///{path}")
     store.write(organisation(officers))
     spent = 0.0
-    for chunk in chunks(interactions(officers, days, repeats, 1, village_of(officers)), chunk_size):
+    for chunk in chunks(interactions(officers, days, repeats), chunk_size):
         batch = Batch(interactions=tuple(chunk))
         began = time.perf_counter()
         store.write(batch)
