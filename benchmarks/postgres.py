@@ -203,6 +203,8 @@ def main() -> None:
         f" ratio {result['eval_ratio']:.2f} (target <= 2)"
     )
     print(f"peak client memory: load {result['load_peak_mb']:.0f} MiB, evaluation {result['eval_peak_mb']:.0f} MiB")
+    if result["interactions"] < 100_000:
+        print("  (at this size fixed costs dominate and the ratios mean nothing: measure at the default size)")
 
 
 if __name__ == "__main__":
