@@ -43,7 +43,7 @@ from community_policing.storage.sqlite import SQLiteStore, schema
 from community_policing.storage.sqlite.schema import SCHEMA_VERSION
 from community_policing.testing.contract import StoreContract, StoreFactory
 from community_policing.testing.contract.world import snapshot
-from community_policing.testing.strategies import interactions
+from community_policing.testing.strategies import interactions, residents
 
 WIB = dt.timezone(dt.timedelta(hours=7))
 UTC = dt.UTC
@@ -391,6 +391,14 @@ _any_interactions = st.builds(
     _zones,
     st.none() | st.lists(_texts, min_size=1, max_size=3, unique=True),
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(resident=residents(), name=st.none() | st.text(st.characters(exclude_categories=("Cs",)), max_size=12))
+def test_fast_resident_json_is_the_canonical_json(resident: Resident, name: str | None) -> None:
+    assert convert.resident_json is convert._fast_resident_json  # the fast path is in use
+    resident = attrs.evolve(resident, name=name)
+    assert convert.resident_json(resident) == dumps(resident)
 
 
 @settings(max_examples=200, deadline=None)

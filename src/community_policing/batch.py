@@ -245,14 +245,15 @@ def all_references_known(batch: Batch, known: Callable[[EntityKind, Iterable[str
     The interactions' references (the bulk of a load) are checked as plain sets, without a `Reference` per
     reference; only when this says no is `missing_references` needed, to name what is missing.
     """
-    interactions = batch.interactions
+    interactions, residents = batch.interactions, batch.residents
+    territories = {i.territory for i in interactions} | {r.territory for r in residents if r.territory is not None}
     wanted: dict[EntityKind, set[str]] = {
-        "territory": {i.territory for i in interactions} - {t.code for t in batch.territories},
+        "territory": territories - {t.code for t in batch.territories},
         "officer": {nrp for i in interactions for nrp in i.officers} - {o.nrp for o in batch.officers},
         "interaction": {i.follows_up for i in interactions if i.follows_up is not None} - {i.id for i in interactions},
     }
-    # Only interactions refer to interactions, so the other records can be checked without them.
-    rest = attrs.evolve(batch, interactions=()) if interactions else batch
+    # Only interactions refer to interactions, and no record to a resident: the rest is checked without them.
+    rest = attrs.evolve(batch, interactions=(), residents=()) if interactions or residents else batch
     return not missing_references(rest, known) and all(
         not keys or len(known(kind, keys)) == len(keys) for kind, keys in wanted.items()
     )

@@ -15,11 +15,12 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from community_policing.errors import FieldError, Problem, excerpt, is_identifier_path, suggest
-from community_policing.model import Complaint, Interaction, Rank, ResidentMention, parse_enum
+from community_policing.model import Complaint, Interaction, Rank, Resident, ResidentMention, parse_enum
 
 __all__ = [
     "dumps",
     "interaction_json",
+    "resident_json",
     "parse_date",
     "parse_instant",
     "problems_from",
@@ -313,3 +314,25 @@ def _known_shape() -> bool:
 
 interaction_json = _fast_interaction_json if _known_shape() else dumps
 """The canonical JSON of an interaction, as stored: the fast writer while the model has the shape it knows."""
+
+
+def _fast_resident_json(resident: Resident) -> str:
+    """`dumps(resident)`, written directly: a load writes one per resident record; the same text."""
+    r = resident
+    name = "" if r.name is None else f',"name":{_text(r.name)}'
+    territory = "" if r.territory is None else f',"territory":{_text(r.territory)}'
+    return f'{{"key":{_text(r.key)}{name},"ref":{_text(r.ref)}{territory}}}'
+
+
+def _resident_shape_known() -> bool:
+    """Whether `Resident` still has exactly the fields `_fast_resident_json` writes, with their defaults."""
+    return [(a.name, a.default) for a in attrs.fields(Resident)] == [
+        ("ref", attrs.NOTHING),
+        ("key", attrs.NOTHING),
+        ("name", None),
+        ("territory", None),
+    ]
+
+
+resident_json = _fast_resident_json if _resident_shape_known() else dumps
+"""The canonical JSON of a resident record, as stored: the fast writer while the model has the shape it knows."""

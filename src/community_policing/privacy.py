@@ -114,7 +114,7 @@ class Pseudonymizer:
     The same identifier and secret always give the same key; without the secret the key reveals nothing.
     """
 
-    __slots__ = ("_secret",)
+    __slots__ = ("_keyed", "_secret")
 
     def __init__(self, secret: bytes | str) -> None:
         # surrogateescape: an environment variable that is not UTF-8 reaches Python with escaped bytes.
@@ -124,12 +124,15 @@ class Pseudonymizer:
         if not raw.strip():
             raise SecretError("the secret is only whitespace; use a long random value")
         self._secret = raw
+        self._keyed = hmac.new(raw, digestmod=hashlib.sha256)  # keyed once; each pseudonym copies it
 
     def __repr__(self) -> str:
         return "Pseudonymizer(<secret hidden>)"
 
     def _key(self, kind: str, value: str) -> str:
-        digest = hmac.new(self._secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        mac = self._keyed.copy()
+        mac.update(f"{kind}:{value}".encode())
+        digest = mac.hexdigest()
         return f"{kind}:{digest[:32]}"
 
     @property

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from community_policing._runtime import paused_gc
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import zone as time_zone
-from community_policing.convert import converter, dumps, interaction_json
+from community_policing.convert import converter, dumps, interaction_json, resident_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident, Team, ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
@@ -250,7 +250,7 @@ class WriteTransaction:
         self.moves = rekeys(records, incoming)
         if self.moves:
             self._rekey(self.moves)
-        self._replace("resident", "resident", "ref", [(r.ref, dumps(r), (r.key,)) for r in incoming], ("key",))
+        self._replace("resident", "resident", "ref", [(r.ref, resident_json(r), (r.key,)) for r in incoming], ("key",))
 
     def _rekey(self, moves: dict[str, str]) -> None:
         """Move stored interactions from old identity keys to new ones, exactly as the memory store does."""
