@@ -11,7 +11,17 @@ from psycopg import sql
 from community_policing.calendar import day_end
 from community_policing.errors import StoreUnavailable
 
-__all__ = ["EPOCH", "LATEST", "MIGRATIONS", "SCHEMA_VERSION", "TIMELESS", "day_end_micros", "micros", "migrate"]
+__all__ = [
+    "EPOCH",
+    "LATEST",
+    "MIGRATIONS",
+    "OUTBOX_LOCK",
+    "SCHEMA_VERSION",
+    "TIMELESS",
+    "day_end_micros",
+    "micros",
+    "migrate",
+]
 
 # Instants are bigint microseconds since the Unix epoch (UTC), exactly as the SQLite store keeps them, so a
 # timeless version (TIMELESS) sorts below every instant. Local days are `date`. Every key column is
@@ -25,6 +35,11 @@ __all__ = ["EPOCH", "LATEST", "MIGRATIONS", "SCHEMA_VERSION", "TIMELESS", "day_e
 # T exactly when recorded <= T < superseded (the SQLite store's idea). Only the scopes listed in
 # `maintained_scope` have rows: officer from the start, team and unit from the first evaluation that asks.
 # `credit` lists every participation with the key it counts for in each scope, by the latest organisation.
+#
+# The outbox (migration 2) is the SQLite store's: `outbox` holds each queued notice and its delivery state (`due`
+# in microseconds, like every instant; the partial index serves the dispatcher's "pending and due by now"),
+# `outbox_claim` the (route, recipient, finding) claims, a claim held by one notice ever (its primary key), and
+# `outbox_attempt` every delivery attempt.
 _K = 'text COLLATE "C" NOT NULL'
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: everything
@@ -79,6 +94,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " AND (m.first_day IS NULL OR m.first_day <= io.day) AND (m.last_day IS NULL OR io.day <= m.last_day)"
         " JOIN interaction_resident ir ON ir.iid = io.iid",
     ),
+    (  # 2: the outbox: queued notices, the (route, recipient, finding) claims they hold, every delivery attempt
+        f"CREATE TABLE outbox (id {_K} PRIMARY KEY, route text NOT NULL, via text NOT NULL, due bigint NOT NULL,"
+        " notice text NOT NULL, state text NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),"
+        " attempts integer NOT NULL, last_error text)",
+        "CREATE INDEX outbox_due ON outbox (due, id) WHERE state = 'pending'",
+        f"CREATE TABLE outbox_claim (claim {_K} PRIMARY KEY, notice {_K} REFERENCES outbox (id))",
+        f"CREATE TABLE outbox_attempt (notice {_K} REFERENCES outbox (id), number integer NOT NULL,"
+        " at bigint NOT NULL, error text, PRIMARY KEY (notice, number))",
+    ),
 )
 """Forward migrations: entry n-1 takes a schema from version n-1 to n. Append, never edit."""
 
@@ -95,7 +119,9 @@ SCOPES = {"officer": 0, "team": 1, "unit": 2}
 
 MIGRATION_LOCK = 0
 WRITE_LOCK = 1
-"""The second half of the advisory-lock keys (the first is ``hashtext(schema)``): migrations, and writes."""
+OUTBOX_LOCK = 2
+"""The second half of the advisory-lock keys (the first is ``hashtext(schema)``): migrations, writes, and
+enqueueing notices (a lock of its own, so that a long load does not hold up the outbox)."""
 
 
 def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str, shown: str) -> None:

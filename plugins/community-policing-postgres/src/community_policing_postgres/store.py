@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import json
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 import psycopg
@@ -16,9 +16,11 @@ from community_policing.batch import ENTITY_KINDS, Batch, EntityKind, VersionedK
 from community_policing.convert import converter
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
 from community_policing.storage.first_contacts import Placements, new_friend_days
+from community_policing.storage.outbox import Attempt, EnqueueReport, OutboxEntry, OutboxState, QueuedNotice
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
+from community_policing_postgres import outbox
 from community_policing_postgres.connection import CONNECT_SECONDS, driver_errors, location_of
-from community_policing_postgres.schema import LATEST, SCOPES, WRITE_LOCK, instant, micros, migrate
+from community_policing_postgres.schema import LATEST, OUTBOX_LOCK, SCOPES, WRITE_LOCK, instant, micros, migrate
 from community_policing_postgres.write import Writing, known_keys, maintained_scopes, materialise
 
 __all__ = ["PostgresStore"]
@@ -89,9 +91,15 @@ class PostgresStore:
     Writes take the schema's write lock (a transaction-level advisory lock) so that concurrent writers apply
     their batches one after another, each seeing what the previous ones committed: two writers can never both
     credit one first contact, and none loses a write. Readers never wait for writers.
+
+    It keeps an outbox (`community_policing.storage.outbox.Outbox`): an evaluation's notices are queued in one
+    transaction under the schema's outbox lock, and each delivery attempt is recorded in one transaction with
+    the notice's row locked, so concurrent evaluations and dispatchers in any number of processes keep its rules.
     """
 
-    capabilities: frozenset[str] = frozenset({"transactions", "persistent", "concurrent-writers", "sql-aggregation"})
+    capabilities: frozenset[str] = frozenset(
+        {"transactions", "persistent", "concurrent-writers", "sql-aggregation", "outbox"}
+    )
 
     def __init__(self, url: str, *, max_connections: int = 4) -> None:
         self._location = location = location_of(url)
@@ -319,6 +327,49 @@ class PostgresStore:
             for ident, occurred, recorded, nrps, residents in found.values()
         ]
 
+    # --- outbox (`storage.outbox.Outbox`) ------------------------------------------------------------------------
+
+    def claimed_findings(self, claims: Iterable[str]) -> frozenset[str]:
+        """The subset of `claims` that a queued notice holds already."""
+        with self._connection("read the outbox") as conn:
+            return outbox.claimed(conn, claims)
+
+    def enqueue_notices(self, notices: Sequence[QueuedNotice]) -> EnqueueReport:
+        """Queue `notices` in one transaction under the schema's outbox lock, all or nothing.
+
+        Concurrent enqueues (evaluations in other processes) wait for the lock, then see what the previous ones
+        committed: a claim another notice holds leaves its notice out. Writes of data do not take this lock.
+        """
+        with self._connection("enqueue notices") as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (self.schema, OUTBOX_LOCK))
+            return outbox.enqueue(conn, notices)
+
+    def due_notices(self, now: dt.datetime, limit: int | None = None) -> tuple[OutboxEntry, ...]:
+        """The pending notices due by `now`, by due time then id."""
+        with self._connection("read the outbox") as conn:
+            return outbox.due(conn, now, limit)
+
+    def record_attempt(
+        self, notice: str, *, at: dt.datetime, error: str | None, retry_at: dt.datetime | None = None
+    ) -> OutboxEntry:
+        """Record an attempt of a pending notice in one transaction, its row locked (see `Outbox.record_attempt`).
+
+        An error text is stored with NUL characters and lone surrogates (which PostgreSQL text cannot hold)
+        replaced by U+FFFD.
+        """
+        with self._connection("record a delivery attempt") as conn, conn.transaction():
+            return outbox.record(conn, notice, at, error, retry_at)
+
+    def outbox_entries(self, states: Collection[OutboxState] | None = None) -> tuple[OutboxEntry, ...]:
+        """Every queued notice (in `states`, when given), by id."""
+        with self._connection("read the outbox") as conn:
+            return outbox.entries(conn, states)
+
+    def outbox_attempts(self, notice: str) -> tuple[Attempt, ...]:
+        """The attempts of `notice`, in order."""
+        with self._connection("read the outbox") as conn:
+            return outbox.attempts(conn, notice)
+
     def diagnostics(self) -> dict[str, object]:
         """Schema version, server version, isolation level and row counts, for ``info`` commands and tests."""
         tables = (
@@ -328,6 +379,7 @@ class PostgresStore:
             "first_contact",
             "resident",
             "team_member",
+            "outbox",
         )
         with self._connection("read") as conn:
             version = conn.execute("SELECT max(version) FROM schema_version").fetchone()
