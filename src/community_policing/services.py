@@ -149,19 +149,19 @@ class _Loading:
     def _check_deferred(self) -> None:
         """References and follow-ups that named records further down the file: are they satisfied now?"""
         if self.failed:
-            # The store holds nothing of this load: only the organisation records read can still be told apart.
+            # Writing stopped at the first problem, so the store may lack this file's later records: only the
+            # organisation records the reader remembers can still tell a forward reference from a dangling one.
             self._problems(
                 problem
                 for kind, key, problem in self.deferred
                 if kind != "interaction" and key not in self.reader.defined.get(kind, set())
             )
             return
-        unmet = [(kind, key, problem) for kind, key, problem in self.deferred]
         by_kind: dict[str, set[str]] = {}
-        for kind, key, _problem in unmet:
+        for kind, key, _problem in self.deferred:
             by_kind.setdefault(kind, set()).add(key)
         found = {kind: self._known(kind, keys) for kind, keys in by_kind.items()}
-        self._problems(problem for kind, key, problem in unmet if key not in found[kind])
+        self._problems(problem for kind, key, problem in self.deferred if key not in found[kind])
         if self.follow_ups:
             later = {i.id: i for i in self.store.interactions({target for target, _, _ in self.follow_ups})}
             for target_id, occurred_at, line in self.follow_ups:
