@@ -211,6 +211,11 @@ class DatasetReader:
         self._unkeyed_count = 0
         self._records: dict[str, dict[Any, tuple[int, Any]]] = defaultdict(dict)
 
+    @property
+    def has_problems(self) -> bool:
+        """Whether anything was wrong so far (identifiers met without a secret included, reported by `finish`)."""
+        return bool(self.problem_count or self._unkeyed_count)
+
     def problem(self, line: int | None, path: str, message: str) -> None:
         """Count a problem; keep it while fewer than `max_problems` are kept."""
         self.problem_count += 1

@@ -79,7 +79,7 @@ class _Loading:
 
     @property
     def failed(self) -> bool:
-        return bool(self.reader.problem_count or self.extra_count)
+        return self.reader.has_problems or bool(self.extra_count)
 
     def _problems(self, problems: Iterable[Problem]) -> None:
         for problem in problems:
