@@ -326,10 +326,12 @@ def test_the_first_hour_rough_edges(env: Path, capsys: pytest.CaptureFixture[str
     status, _, err = run(capsys, "evaluate", "--from", "1900-01-01", "--to", "2100-12-31", "--store", "sqlite:///b.db")
     assert status == 2
     assert "at most 3,660" in err
-    for command in ("load", "evaluate"):
+    from community_policing.cli import COMMANDS
+
+    for command in COMMANDS:
         with pytest.raises(SystemExit):
-            main([command, "--help"])
-        assert "examples:" in capsys.readouterr().out
+            main([command.NAME, "--help"])
+        assert "examples:\n  community-policing" in capsys.readouterr().out, command.NAME
 
 
 def test_a_byte_order_mark_is_read_and_another_encoding_is_named_with_its_line(

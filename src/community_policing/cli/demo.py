@@ -40,6 +40,10 @@ def add_parser(commands: Any) -> None:
         help="build a realistic Polres Blitar dataset, evaluate it, print a summary and write an HTML report",
         description="Builds a realistic Polres Blitar dataset in its own directory (never the default store, with "
         "a secret of its own), evaluates it, prints a summary and writes DIR/report.html.",
+        epilog="""examples:
+  community-policing demo
+  community-policing demo --officers 40 --days 14 --seed 7 --output-dir /tmp/small-demo""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--output-dir",

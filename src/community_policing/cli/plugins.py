@@ -14,7 +14,14 @@ NAME = "plugins"
 
 
 def add_parser(commands: Any) -> None:
-    commands.add_parser(NAME, help="list the installed plugins, their versions and what each provides")
+    commands.add_parser(
+        NAME,
+        help="list the installed plugins, their versions and what each provides",
+        epilog="""examples:
+  community-policing plugins
+  COMMUNITY_POLICING_PLUGINS=postgresql community-policing plugins   (load only the plugins named)""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def run(_args: argparse.Namespace, registry: Registry) -> int:

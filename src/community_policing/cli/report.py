@@ -27,6 +27,11 @@ def add_parser(commands: Any) -> None:
         NAME,
         help="write one self-contained HTML report (charts, coverage, missed days)",
         description="Evaluates the rules and writes one HTML file that opens without network access.",
+        epilog="""examples:
+  community-policing report --from 2023-06-08 --to 2023-06-30 --store sqlite:///blitar.db --output june.html
+  community-policing report --from 2023-06-08 --to 2023-06-30 --as-of 2023-07-01T00:00:00+07:00 \\
+      --rules rules.toml --output june.html""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_period_arguments(parser)
     parser.add_argument("--output", required=True, metavar="FILE.html", help="the HTML file to write")
