@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +20,7 @@ import pytest
 from community_policing_postgres import PostgresStore
 from community_policing_postgres.schema import MIGRATIONS, SCHEMA_VERSION
 from psycopg import sql
+from tests.notify_faults import POLICY, sends  # the core's fault-injection notifiers, also run by the child
 
 from community_policing.cli import main
 from community_policing.delivery import dispatch
@@ -32,15 +39,43 @@ Admin = psycopg.Connection[tuple[object, ...]]
 
 
 class TestPostgresOutbox(OutboxContract):
-    """The library's outbox contract, its random operations against `OutboxTables` included."""
+    """The library's outbox contract, its random operations against `OutboxTables` included.
+
+    A test's first store gets a new schema; each later one (an example of the random-operations test) gets the
+    same schema emptied with ``DELETE``, back to what a new schema holds: creating a schema is some thirty DDL
+    statements, each synced to disk, and forty of them per test cost more than the test itself.
+    """
 
     @pytest.fixture
-    def make_store(self, schema_url: Callable[[], str]) -> StoreFactory:
-        return lambda: PostgresStore(schema_url())
+    def make_store(self, schema_url: Callable[[], str], admin: Admin) -> StoreFactory:
+        url = schema_url()
+        opened: list[PostgresStore] = []
+
+        def fresh() -> PostgresStore:
+            if opened:
+                _empty(admin, _schema_of(url))
+            opened.append(PostgresStore(url))
+            return opened[-1]
+
+        return fresh
 
 
 def _schema_of(url: str) -> str:
     return url.rpartition("schema=")[2]
+
+
+def _empty(admin: Admin, schema: str) -> None:
+    """Delete every row of `schema` (its schema version kept), leaving what a new schema holds."""
+    rows = admin.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE'"
+        " AND table_name <> 'schema_version' ORDER BY table_name = 'outbox', table_name",
+        (schema,),
+    ).fetchall()
+    assert {"outbox", "outbox_claim", "outbox_attempt", "interaction", "first_contact"} <= {t for (t,) in rows}
+    with admin.transaction():
+        for (table,) in rows:
+            admin.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(schema, str(table))))
+        admin.execute(sql.SQL("INSERT INTO {} (scope) VALUES (0)").format(sql.Identifier(schema, "maintained_scope")))
 
 
 def _racing(stores: list[PostgresStore], work: Callable[[PostgresStore, int], object]) -> list[object]:
@@ -192,6 +227,84 @@ def test_concurrent_dispatchers_deliver_everything_once_acknowledged(schema_url:
         again = dispatch(store, {"counting": notifier}, now=minutes(10**6))
     assert (again.delivered, again.failed, again.dead) == (0, 0, 0)
     assert sum(notifier.sent.values()) == before  # acknowledged notices are never sent again
+
+
+# A dispatcher process to kill: it delivers until nothing is pending, with the core's misbehaving notifiers (each
+# send logged and fsynced before it returns) and their short backoff (dead after 5 attempts).
+_DISPATCHER = textwrap.dedent(
+    """
+    import datetime as dt, sys, time
+    from community_policing.delivery import dispatch
+    from community_policing.storage.outbox import OutboxState
+    from community_policing_postgres import PostgresStore
+    from tests.notify_faults import POLICY, notifiers
+
+    store = PostgresStore(sys.argv[1])
+    while store.outbox_entries({OutboxState.PENDING}):
+        dispatch(store, notifiers(sys.argv[2]), policy=POLICY, now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
+        time.sleep(0.005)
+    store.close()
+    print("done", flush=True)
+    """
+)
+
+
+def test_dispatchers_killed_at_random_moments_lose_nothing_and_never_resend_an_acknowledged_notice(
+    schema_url: Callable[[], str], tmp_path: Path
+) -> None:
+    url, log = schema_url(), str(tmp_path / "sends.log")
+    vias = ["ok://a"] * 16 + ["flaky://b"] * 6 + ["raise://c"] * 2 + ["hang://d"]
+    notices = [sample_notice(n) for n in range(len(vias))]
+    with PostgresStore(url) as store:
+        store.write(world())
+        store.enqueue_notices(
+            [
+                QueuedNotice(id=n.id, route=n.route, via=via, due=T0, notice=n.dumps(), claims=(n.id,))
+                for n, via in zip(notices, vias, strict=True)
+            ]
+        )
+    rng = random.Random(20261201)
+    command = [sys.executable, "-c", _DISPATCHER, url, log]
+    kills = 0
+    for _ in range(8):
+        child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0.3, 0.8))  # the child takes some 0.3 s to import and connect
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            kills += 1
+        child.wait()
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert finished.stdout.strip() == "done", finished.stderr
+    assert kills >= 4  # the test killed dispatchers at work, not only finished ones
+
+    sent = sends(log)
+    with PostgresStore(url) as store:
+        entries = store.outbox_entries()
+        attempts = {e.id: store.outbox_attempts(e.id) for e in entries}
+    repeats = 0
+    for entry in entries:
+        recorded = attempts[entry.id]
+        assert [a.number for a in recorded] == list(range(1, entry.attempts + 1))
+        successes = [when for when, ident, outcome in sent if ident == entry.id and outcome == "sent"]
+        if entry.state is OutboxState.DELIVERED:
+            assert recorded[-1].error is None
+            assert all(a.error is not None for a in recorded[:-1])
+            acknowledged = recorded[-1].at.timestamp()
+            assert all(when <= acknowledged for when in successes), f"{entry.id} sent after its acknowledgement"
+            assert successes
+            repeats += len(successes) - 1
+        else:
+            assert entry.state is OutboxState.DEAD, "every notice ends delivered or dead"
+            assert (entry.attempts, successes) == (POLICY.max_attempts, [])
+            assert all(a.error for a in recorded)
+    assert repeats <= kills, "a repeat needs a dispatcher killed between sending and acknowledging"
+    by_state = Counter((e.state, e.via.split(":")[0]) for e in entries)
+    assert by_state == {
+        (OutboxState.DELIVERED, "ok"): 16,
+        (OutboxState.DELIVERED, "flaky"): 6,
+        (OutboxState.DEAD, "raise"): 2,
+        (OutboxState.DEAD, "hang"): 1,
+    }
 
 
 def test_an_error_text_postgresql_cannot_hold_is_recorded_readably(schema_url: Callable[[], str]) -> None:
