@@ -24,6 +24,7 @@ __all__ = [
     "OutboxState",
     "OutboxTables",
     "QueuedNotice",
+    "after_attempt",
     "has_outbox",
 ]
 
@@ -64,6 +65,20 @@ class OutboxEntry:
     state: OutboxState = OutboxState.PENDING
     attempts: int = 0
     last_error: str | None = None
+
+
+def after_attempt(entry: OutboxEntry, error: str | None, retry_at: dt.datetime | None) -> OutboxEntry:
+    """`entry` after one more attempt: delivered when `error` is None, else due again at `retry_at`, or dead.
+
+    The one statement of the rule, which every outbox (memory, SQLite, a plugin's) applies and then stores.
+    """
+    if error is None:
+        state, due = OutboxState.DELIVERED, entry.due
+    elif retry_at is None:
+        state, due = OutboxState.DEAD, entry.due
+    else:
+        state, due = OutboxState.PENDING, retry_at
+    return attrs.evolve(entry, state=state, due=due, attempts=entry.attempts + 1, last_error=error)
 
 
 @attrs.frozen(kw_only=True)
@@ -175,15 +190,8 @@ class OutboxTables:
             raise StoreError(f"no queued notice {notice!r}")
         if entry.state is not OutboxState.PENDING:
             return entry
-        number = entry.attempts + 1
-        self.attempts.setdefault(notice, []).append(Attempt(number=number, at=at, error=error))
-        if error is None:
-            state, due = OutboxState.DELIVERED, entry.due
-        elif retry_at is None:
-            state, due = OutboxState.DEAD, entry.due
-        else:
-            state, due = OutboxState.PENDING, retry_at
-        entry = attrs.evolve(entry, state=state, due=due, attempts=number, last_error=error)
+        entry = after_attempt(entry, error, retry_at)
+        self.attempts.setdefault(notice, []).append(Attempt(number=entry.attempts, at=at, error=error))
         self.entries[notice] = entry
         return entry
 

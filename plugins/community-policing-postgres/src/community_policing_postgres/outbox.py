@@ -18,7 +18,14 @@ from typing import Any
 import psycopg
 
 from community_policing.errors import StoreError
-from community_policing.storage.outbox import Attempt, EnqueueReport, OutboxEntry, OutboxState, QueuedNotice
+from community_policing.storage.outbox import (
+    Attempt,
+    EnqueueReport,
+    OutboxEntry,
+    OutboxState,
+    QueuedNotice,
+    after_attempt,
+)
 from community_policing_postgres.schema import instant, micros
 
 __all__ = ["attempts", "claimed", "due", "enqueue", "entries", "record"]
@@ -112,32 +119,17 @@ def record(
     entry = _entry(row)
     if entry.state is not OutboxState.PENDING:
         return entry
-    number = entry.attempts + 1
     text = None if error is None else storable(error)
+    after = after_attempt(entry, text, retry_at)
     conn.execute(
         "INSERT INTO outbox_attempt (notice, number, at, error) VALUES (%s, %s, %s, %s)",
-        (notice, number, micros(at), text),
+        (notice, after.attempts, micros(at), text),
     )
-    if error is None:
-        state, due_ = OutboxState.DELIVERED, entry.due
-    elif retry_at is None:
-        state, due_ = OutboxState.DEAD, entry.due
-    else:
-        state, due_ = OutboxState.PENDING, retry_at
     conn.execute(
         "UPDATE outbox SET state = %s, due = %s, attempts = %s, last_error = %s WHERE id = %s",
-        (state.value, micros(due_), number, text, notice),
+        (after.state.value, micros(after.due), after.attempts, text, notice),
     )
-    return OutboxEntry(
-        id=entry.id,
-        route=entry.route,
-        via=entry.via,
-        due=due_,
-        notice=entry.notice,
-        state=state,
-        attempts=number,
-        last_error=text,
-    )
+    return after
 
 
 def entries(conn: Connection, states: Collection[OutboxState] | None) -> tuple[OutboxEntry, ...]:

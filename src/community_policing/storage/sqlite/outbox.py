@@ -12,7 +12,14 @@ import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 
 from community_policing.errors import StoreError
-from community_policing.storage.outbox import Attempt, EnqueueReport, OutboxEntry, OutboxState, QueuedNotice
+from community_policing.storage.outbox import (
+    Attempt,
+    EnqueueReport,
+    OutboxEntry,
+    OutboxState,
+    QueuedNotice,
+    after_attempt,
+)
 from community_policing.storage.sqlite.schema import IN, instant, json_keys, micros
 
 __all__ = ["claimed", "due", "enqueue", "entries", "attempts", "record"]
@@ -78,31 +85,16 @@ def record(
     entry = _entry(row)
     if entry.state is not OutboxState.PENDING:
         return entry
-    number = entry.attempts + 1
+    after = after_attempt(entry, error, retry_at)
     conn.execute(
         "INSERT INTO outbox_attempt (notice, number, at, error) VALUES (?, ?, ?, ?)",
-        (notice, number, micros(at), error),
+        (notice, after.attempts, micros(at), error),
     )
-    if error is None:
-        state, due_ = OutboxState.DELIVERED, entry.due
-    elif retry_at is None:
-        state, due_ = OutboxState.DEAD, entry.due
-    else:
-        state, due_ = OutboxState.PENDING, retry_at
     conn.execute(
         "UPDATE outbox SET state = ?, due = ?, attempts = ?, last_error = ? WHERE id = ?",
-        (state.value, micros(due_), number, error, notice),
+        (after.state.value, micros(after.due), after.attempts, error, notice),
     )
-    return OutboxEntry(
-        id=entry.id,
-        route=entry.route,
-        via=entry.via,
-        due=due_,
-        notice=entry.notice,
-        state=state,
-        attempts=number,
-        last_error=error,
-    )
+    return after
 
 
 def entries(conn: sqlite3.Connection, states: Collection[OutboxState] | None) -> tuple[OutboxEntry, ...]:
