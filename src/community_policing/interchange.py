@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, BinaryIO, NamedTuple
 
 import attrs
+import msgspec
 
 from community_policing.batch import ENTITY_KINDS, Batch, EntityKind, missing_references, version_key
 from community_policing.convert import dumps, parse_instant, problems_from, structure
@@ -29,6 +30,8 @@ from community_policing.model import (
     Team,
     Territory,
     Unit,
+    checked_interaction,
+    checked_resident,
     key_problem,
     ref_key,
     text_problem,
@@ -231,6 +234,12 @@ class DatasetReader:
         self._records = defaultdict(dict)
         for number, line in lines:
             self.lines_read = max(self.lines_read, number)
+            if type(line) is bytes or (type(line) is str and len(line) <= MAX_LINE_BYTES):
+                plain = _plain(line)  # the bulk of a file, in one call
+                if plain is not None:
+                    self.records_read += 1
+                    self._keep(plain[0], number, plain[1])
+                    continue
             text = self._text(number, line)
             if text is not None and text.strip():
                 self._parse(number, text)
@@ -333,13 +342,6 @@ class DatasetReader:
                 f"unknown record type {excerpt(kind)}{hint}; expected one of {', '.join(RECORD_TYPES)}",
             )
             return
-        # The bulk of a file: the fast path, or the converter to say what is wrong.
-        fast = (
-            _plain_interaction(data) if kind == "interaction" else _plain_resident(data) if kind == "resident" else None
-        )
-        if fast is not None:
-            self._keep(kind, number, fast)
-            return
         try:
             record: Any = structure(data, RECORD_TYPES[kind])
         except Exception as error:  # cattrs raises ExceptionGroups of many kinds
@@ -410,7 +412,8 @@ class DatasetReader:
             if key is None:
                 continue
             try:
-                tied[ref] = (line, Resident(ref=ref, key=key, name=record.name, territory=record.territory))
+                fields = {"ref": ref, "key": key, "name": record.name, "territory": record.territory}
+                tied[ref] = (line, checked_resident(**fields) or Resident(**fields))
             except FieldError as error:
                 self.problem(line, f"$.{error.field}", f"{error.reason} (got {excerpt(error.value)})")
                 continue
@@ -470,108 +473,106 @@ class DatasetReader:
                     keys.append(key)
             if self.problem_count + self._unkeyed_count > before:
                 continue  # a resident of this line could not be keyed: said so already
-            try:
-                resolved.append(
-                    (
-                        line,
-                        Interaction(
-                            id=record.id,
-                            occurred_at=record.occurred_at,
-                            recorded_at=record.recorded_at if record.recorded_at is not None else record.occurred_at,
-                            territory=record.territory,
-                            kind=record.kind,
-                            officers=record.officers,
-                            residents=tuple(keys),
-                            summary=record.summary,
-                            complaint=record.complaint,
-                            follows_up=record.follows_up,
-                        ),
-                    )
-                )
+            fields = {
+                "id": record.id,
+                "occurred_at": record.occurred_at,
+                "recorded_at": record.recorded_at if record.recorded_at is not None else record.occurred_at,
+                "territory": record.territory,
+                "kind": record.kind,
+                "officers": record.officers,
+                "residents": keys,
+                "summary": record.summary,
+                "complaint": record.complaint,
+                "follows_up": record.follows_up,
+            }
+            try:  # the usual, clean interaction is built at once; the constructor names what is wrong otherwise
+                resolved.append((line, checked_interaction(**fields) or Interaction(**fields)))
             except FieldError as error:
                 self.problem(line, f"$.{error.field}", f"{error.reason} (got {excerpt(error.value)})")
         return resolved
 
 
-_INTERACTION_FIELDS = frozenset(a.name for a in attrs.fields(InteractionRecord))
-_INTERACTION_REQUIRED = frozenset({"id", "occurred_at", "territory", "kind", "officers", "residents"})
+class _ComplaintLine(msgspec.Struct, forbid_unknown_fields=True):
+    topic: str
+    needs_follow_up: bool
+
+
+class _InteractionLine(msgspec.Struct, tag_field="type", tag="interaction", forbid_unknown_fields=True):
+    id: str
+    occurred_at: str
+    territory: str
+    kind: str
+    officers: list[str]
+    residents: list[str]
+    recorded_at: str | None = None
+    summary: str | None = None
+    complaint: _ComplaintLine | None = None
+    follows_up: str | None = None
+
+
+class _ResidentLine(msgspec.Struct, tag_field="type", tag="resident", forbid_unknown_fields=True):
+    ref: str
+    nik: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    territory: str | None = None
+
+
+_PLAIN_LINE = msgspec.json.Decoder(_InteractionLine | _ResidentLine)
 _KINDS = {kind.value: kind for kind in InteractionKind}
 
 
-def _text_or_none(value: object) -> bool:
-    return value is None or type(value) is str
+def _plain(line: bytes | str) -> tuple[str, InteractionRecord | ResidentRecord] | None:
+    """An interaction or resident line in its usual shape, decoded in one call (msgspec); None for anything else.
 
-
-def _plain_interaction(data: dict[str, Any]) -> InteractionRecord | None:
-    """An interaction line in its usual shape, structured without the converter; None for anything else.
-
-    The usual shape: only known fields, the required ones present, plain strings and lists of non-empty strings,
-    instants with offsets, a kind spelt as its value, a complaint of exactly a topic and a flag. The converter
-    would structure such a line into the same record; any other line goes to the converter, which says what is
-    wrong with it exactly as before. (The model validates the `Interaction` made from it either way.)
+    The usual shape: one ``type``, only known fields, the required ones present, strings (or null where optional)
+    and lists of non-empty strings, instants with offsets, a kind spelt as its value, a complaint of exactly a
+    topic and a flag. The converter would structure such a line into the same record; any other line (other
+    kinds, other shapes, bad JSON or UTF-8) goes to `json` and the converter, which say what is wrong exactly as
+    before. (The model validates the records made from it either way.)
     """
-    if not data.keys() <= _INTERACTION_FIELDS or not data.keys() >= _INTERACTION_REQUIRED:
+    if line.count(b'"type"' if type(line) is bytes else '"type"') != 1:  # type: ignore[arg-type]
+        return None  # a repeated key: json keeps the last "type", whatever msgspec would do with it
+    try:
+        decoded = _PLAIN_LINE.decode(line)
+    except (msgspec.MsgspecError, UnicodeEncodeError, RecursionError):  # json and the converter say what is wrong
         return None
-    ident, territory, kind = data["id"], data["territory"], data["kind"]
-    officers, residents = data["officers"], data["residents"]
-    if type(ident) is not str or type(territory) is not str or type(kind) is not str or kind not in _KINDS:
-        return None
-    if type(officers) is not list or type(residents) is not list:
-        return None
-    if not all(type(o) is str for o in officers) or not all(type(r) is str and r for r in residents):
-        return None
-    occurred, recorded = data["occurred_at"], data.get("recorded_at")
-    summary, follows_up, complaint = data.get("summary"), data.get("follows_up"), data.get("complaint")
-    if type(occurred) is not str or not _text_or_none(recorded):
-        return None
-    if not _text_or_none(summary) or not _text_or_none(follows_up):
-        return None
-    if complaint is not None:
-        if type(complaint) is not dict or complaint.keys() != {"topic", "needs_follow_up"}:
-            return None
-        topic, needs = complaint["topic"], complaint["needs_follow_up"]
-        if type(topic) is not str or type(needs) is not bool:
-            return None
+    if type(decoded) is _ResidentLine:
         try:
-            complaint = Complaint(topic=topic, needs_follow_up=needs)
+            resident = ResidentRecord(
+                ref=decoded.ref, nik=decoded.nik, phone=decoded.phone, name=decoded.name, territory=decoded.territory
+            )
+        except FieldError:
+            return None
+        return "resident", resident
+    assert type(decoded) is _InteractionLine
+    kind = _KINDS.get(decoded.kind)
+    if kind is None or not all(decoded.residents):
+        return None
+    complaint = None
+    if decoded.complaint is not None:
+        try:
+            complaint = Complaint(topic=decoded.complaint.topic, needs_follow_up=decoded.complaint.needs_follow_up)
         except FieldError:
             return None
     try:
-        occurred_at = parse_instant(occurred)
-        recorded_at = None if recorded is None else parse_instant(recorded)
+        occurred_at = parse_instant(decoded.occurred_at)
+        recorded_at = None if decoded.recorded_at is None else parse_instant(decoded.recorded_at)
     except ValueError:
         return None
-    return InteractionRecord(
-        id=ident,
+    record = InteractionRecord(
+        id=decoded.id,
         occurred_at=occurred_at,
-        territory=territory,
-        kind=_KINDS[kind],
-        officers=tuple(officers),
-        residents=tuple(residents),
+        territory=decoded.territory,
+        kind=kind,
+        officers=tuple(decoded.officers),
+        residents=tuple(decoded.residents),
         recorded_at=recorded_at,
-        summary=summary,
+        summary=decoded.summary,
         complaint=complaint,
-        follows_up=follows_up,
+        follows_up=decoded.follows_up,
     )
-
-
-_RESIDENT_FIELDS = frozenset(("ref", "nik", "phone", "name", "territory"))
-
-
-def _plain_resident(data: dict[str, Any]) -> ResidentRecord | None:
-    """A resident line of known fields, each a string (or null), structured without the converter; else None.
-
-    The record's own validators run as they would for the converter's record; a line they refuse goes to the
-    converter, which names the problem as before.
-    """
-    if not data.keys() <= _RESIDENT_FIELDS or "ref" not in data:
-        return None
-    if not all(value is None or type(value) is str for value in data.values()) or data["ref"] is None:
-        return None
-    try:
-        return ResidentRecord(**data)
-    except FieldError:
-        return None
+    return "interaction", record
 
 
 _PLAIN_KINDS = frozenset({"territory", "resident"})
