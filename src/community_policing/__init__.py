@@ -10,50 +10,56 @@ The public API is what `__all__` lists; everything else is internal and may chan
 What plugin authors need is in `community_policing.plugins`.
 """
 
-from community_policing.batch import Batch, WriteReport
-from community_policing.errors import (
-    CommunityPolicingError,
-    ConflictError,
-    DatasetError,
-    FieldError,
-    IntegrityError,
-    PluginError,
-    Problem,
-    ReferenceProblem,
-    RuleError,
-    SecretError,
-    SecretMismatch,
-    StoreError,
-    StoreUnavailable,
-)
-from community_policing.interchange import read_dataset
-from community_policing.model import (
-    Absence,
-    AbsenceReason,
-    Complaint,
-    Contacts,
-    Interaction,
-    InteractionKind,
-    Membership,
-    Officer,
-    Rank,
-    Resident,
-    ResidentMention,
-    Team,
-    Territory,
-    TerritoryLevel,
-    Unit,
-    UnitLevel,
-    Weekday,
-)
-from community_policing.plugins import load_registry
-from community_policing.privacy import Pseudonymizer, secret_from_env
-from community_policing.registry import Registry
-from community_policing.report import render
-from community_policing.rules.engine import Evaluation, Finding, Status, Summary, evaluate
-from community_policing.rules.spec import Rule, builtin_rules, parse_rules, read_rules
-from community_policing.services import load
-from community_policing.storage.protocol import Novelty, Store
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from community_policing.batch import Batch, WriteReport
+    from community_policing.errors import (
+        CommunityPolicingError,
+        ConflictError,
+        DatasetError,
+        FieldError,
+        IntegrityError,
+        PluginError,
+        Problem,
+        ReferenceProblem,
+        RuleError,
+        SecretError,
+        SecretMismatch,
+        StoreError,
+        StoreUnavailable,
+    )
+    from community_policing.interchange import read_dataset
+    from community_policing.model import (
+        Absence,
+        AbsenceReason,
+        Complaint,
+        Contacts,
+        Interaction,
+        InteractionKind,
+        Membership,
+        Officer,
+        Rank,
+        Resident,
+        ResidentMention,
+        Team,
+        Territory,
+        TerritoryLevel,
+        Unit,
+        UnitLevel,
+        Weekday,
+    )
+    from community_policing.plugins import load_registry
+    from community_policing.privacy import Pseudonymizer, secret_from_env
+    from community_policing.registry import Registry
+    from community_policing.report import render
+    from community_policing.rules.engine import Evaluation, Finding, Status, Summary, evaluate
+    from community_policing.rules.spec import Rule, builtin_rules, parse_rules, read_rules
+    from community_policing.services import load
+    from community_policing.storage.protocol import Novelty, Store
 
 __all__ = [
     "Absence",
@@ -107,3 +113,68 @@ __all__ = [
     "render",
     "secret_from_env",
 ]
+
+# The names above are imported when first used (PEP 562), not when the package is: `import community_policing.cli`
+# imports this module first, and importing every layer here cost each command about half a second before it
+# started (docs/decisions.md, "Start-up imports only what the command uses").
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "community_policing.batch": ("Batch", "WriteReport"),
+    "community_policing.errors": (
+        "CommunityPolicingError",
+        "ConflictError",
+        "DatasetError",
+        "FieldError",
+        "IntegrityError",
+        "PluginError",
+        "Problem",
+        "ReferenceProblem",
+        "RuleError",
+        "SecretError",
+        "SecretMismatch",
+        "StoreError",
+        "StoreUnavailable",
+    ),
+    "community_policing.interchange": ("read_dataset",),
+    "community_policing.model": (
+        "Absence",
+        "AbsenceReason",
+        "Complaint",
+        "Contacts",
+        "Interaction",
+        "InteractionKind",
+        "Membership",
+        "Officer",
+        "Rank",
+        "Resident",
+        "ResidentMention",
+        "Team",
+        "Territory",
+        "TerritoryLevel",
+        "Unit",
+        "UnitLevel",
+        "Weekday",
+    ),
+    "community_policing.plugins": ("load_registry",),
+    "community_policing.privacy": ("Pseudonymizer", "secret_from_env"),
+    "community_policing.registry": ("Registry",),
+    "community_policing.report": ("render",),
+    "community_policing.rules.engine": ("Evaluation", "Finding", "Status", "Summary", "evaluate"),
+    "community_policing.rules.spec": ("Rule", "builtin_rules", "parse_rules", "read_rules"),
+    "community_policing.services": ("load",),
+    "community_policing.storage.protocol": ("Novelty", "Store"),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+if not TYPE_CHECKING:  # mypy sees the imports above, and still reports a misspelt name
+
+    def __getattr__(name: str) -> object:
+        module = _HOME.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})

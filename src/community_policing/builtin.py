@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from community_policing.hookspecs import Notifier, RuleKind, StoreBackend, hookimpl
-from community_policing.notifiers import FileNotifier, LogNotifier, MemoryNotifier
-from community_policing.rules.new_friends import NEW_FRIENDS
-from community_policing.storage.memory import MemoryStore
-from community_policing.storage.protocol import Store
-from community_policing.storage.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from community_policing.storage.protocol import Store
 
 __all__ = ["community_policing_notifiers", "community_policing_rule_kinds", "community_policing_store_backends"]
 
 
+# Each hook imports what it returns, and a store backend imports its store only when it opens one: building the
+# registry is part of every command's start-up, and a command that never opens a SQLite store (or never notifies)
+# need not import it.
+
+
 def _open_memory(url: str) -> Store:
+    from community_policing.storage.memory import MemoryStore
+
     return MemoryStore(url)
 
 
 def _open_sqlite(url: str) -> Store:
+    from community_policing.storage.sqlite import SQLiteStore
+
     return SQLiteStore(url)
 
 
@@ -44,10 +52,14 @@ def community_policing_store_backends() -> Sequence[StoreBackend]:
 @hookimpl
 def community_policing_rule_kinds() -> Sequence[RuleKind]:
     """The ``new_friends`` rule kind: "no day without a new friend"."""
+    from community_policing.rules.new_friends import NEW_FRIENDS
+
     return (NEW_FRIENDS,)
 
 
 @hookimpl
 def community_policing_notifiers() -> Sequence[Notifier]:
     """The ``file://``, ``log://`` and ``memory://`` notifiers."""
+    from community_policing.notifiers import FileNotifier, LogNotifier, MemoryNotifier
+
     return (FileNotifier(), LogNotifier(), MemoryNotifier())

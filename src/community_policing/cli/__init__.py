@@ -3,35 +3,66 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from community_policing.cli import copy, demo, evaluate, load, notify, outbox, plugins, report
 from community_policing.cli._common import DEFAULT_STORE, EXIT_BAD_INPUT, STORE_ENV
 from community_policing.errors import CommunityPolicingError
-from community_policing.plugins import load_registry
-from community_policing.registry import Registry
+
+if TYPE_CHECKING:
+    from community_policing.registry import Registry
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "main"]
 
-# Each command module has NAME, add_parser(commands) and run(args, registry) -> exit status; listed in help order.
+# Each command module has NAME, HELP, add_parser(commands) and run(args, registry) -> exit status; in help order.
+# The modules import what their command needs inside `run` (and their argument types), so that one command does not
+# pay at start-up for the imports of the others (docs/decisions.md, "Start-up imports only what the command uses").
 COMMANDS = (demo, load, evaluate, notify, outbox, report, copy, plugins)
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show program's version number and exit")
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        sys.stdout.write(f"community-policing {_version()}\n")
+        parser.exit()
+
+
+def _parser(command: str | None) -> argparse.ArgumentParser:
+    """The command line's parser, with the arguments of `command` only (the first word of the command line).
+
+    argparse only ever reads the arguments of the command named, so the others are listed with their one-line
+    help alone: the top-level help and the error for an unknown command stay the same, and a command does not
+    import what only another command's arguments need (the demo's defaults, the report formats).
+    """
     parser = argparse.ArgumentParser(
         prog="community-policing",
         description='Records and rules for community policing programmes ("Tiada Hari Tanpa Teman Baru").',
     )
-    parser.add_argument("--version", action="version", version=f"community-policing {_version()}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(commands)
+    for module in COMMANDS:
+        if command == module.NAME:
+            module.add_parser(commands)
+        else:
+            commands.add_parser(module.NAME, help=module.HELP)
     return parser
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The first word of `argv` that is not an option: the command (the top-level options take no values)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def _version() -> str:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("community-policing")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -44,9 +75,11 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
     `registry` defaults to `load_registry()`, built once here. Each of its problems (a plugin left out, a
     contested URL scheme) is printed once as a warning on standard error; a warning does not change the status.
     """
-    parser = _parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(_command(argv)).parse_args(argv)
     if registry is None:
+        from community_policing.plugins.build import load_registry
+
         registry = load_registry()
     for problem in registry.problems:
         print(f"community-policing: warning: {problem}", file=sys.stderr)

@@ -1,4 +1,7 @@
-"""What every command shares: the store URL, argument types, usage errors, writing an output file."""
+"""What every command shares: the store URL, argument types, usage errors, writing an output file.
+
+What only some commands use is imported inside the function that uses it: every command imports this module.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,15 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from community_policing.convert import parse_date, parse_instant
 from community_policing.errors import CommunityPolicingError, excerpt, suggest
-from community_policing.model import EARLIEST_INSTANT, LATEST_INSTANT
-from community_policing.registry import Registry
-from community_policing.rules.engine import Status
-from community_policing.rules.spec import Rule, builtin_rules, read_rules
-from community_policing.storage.protocol import Store
+
+if TYPE_CHECKING:
+    from community_policing.registry import Registry
+    from community_policing.rules.engine import Status
+    from community_policing.rules.spec import Rule
+    from community_policing.storage.protocol import Store
 
 STORE_ENV = "COMMUNITY_POLICING_STORE"
 DEFAULT_STORE = "sqlite:///community-policing.db"
@@ -77,6 +81,8 @@ MAX_PERIOD_DAYS = 3_660
 
 
 def date_argument(text: str) -> dt.date:
+    from community_policing.convert import parse_date
+
     try:
         day = parse_date(text)
     except ValueError as error:
@@ -101,6 +107,8 @@ def add_period_arguments(parser: argparse.ArgumentParser) -> None:
 
 def period_rules(args: argparse.Namespace, registry: Registry) -> tuple[tuple[Rule, ...], dt.datetime]:
     """The period checked, the rules (the file's or the built-in ones) and the as-of instant (default: now)."""
+    from community_policing.rules.spec import builtin_rules, read_rules
+
     check_period(args.start, args.end)
     kinds = registry.rule_kinds
     rules = read_rules(args.rules, kinds=kinds) if args.rules else builtin_rules(kinds=kinds)
@@ -120,6 +128,9 @@ def check_period(start: dt.date, end: dt.date) -> None:
 
 
 def instant_argument(text: str) -> dt.datetime:
+    from community_policing.convert import parse_instant
+    from community_policing.model import EARLIEST_INSTANT, LATEST_INSTANT
+
     try:
         moment = parse_instant(text)
     except ValueError as error:
@@ -130,6 +141,8 @@ def instant_argument(text: str) -> dt.datetime:
 
 
 def statuses_argument(text: str) -> frozenset[Status]:
+    from community_policing.rules.engine import Status
+
     chosen = set()
     for part in (p.strip() for p in text.split(",")):
         if not part:

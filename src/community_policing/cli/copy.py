@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_policing.cli._common import EXIT_OK, UsageError, open_persistent
 from community_policing.errors import SecretMismatch
-from community_policing.registry import Registry
-from community_policing.storage.copying import copy_store
+
+if TYPE_CHECKING:
+    from community_policing.registry import Registry
 
 NAME = "copy"
+HELP = "copy everything stored in one store into another (all or nothing)"
 
 EXAMPLES = """examples:
   community-policing copy sqlite:///blitar.db postgresql://polres@db.example/polda?schema=blitar
@@ -24,7 +26,7 @@ so the target keeps the source's secret; a target holding pseudonyms made with a
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         NAME,
-        help="copy everything stored in one store into another (all or nothing)",
+        help=HELP,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -33,6 +35,8 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
+    from community_policing.storage.copying import copy_store
+
     for name, url in (("SOURCE_URL", args.source), ("TARGET_URL", args.target)):
         if not url.strip():
             raise UsageError(f"{name} is empty; give a store URL such as sqlite:///community-policing.db")

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import shlex
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from community_policing.cli._common import EXIT_OK, UsageError
-from community_policing.demo import DEFAULT_DAYS, DEFAULT_DIRECTORY, DEFAULT_OFFICERS, DEFAULT_SEED, build_demo
-from community_policing.overview import print_summary
-from community_policing.registry import Registry
+
+if TYPE_CHECKING:
+    from community_policing.registry import Registry
 
 NAME = "demo"
+HELP = "build a realistic Polres Blitar dataset, evaluate it, print a summary and write an HTML report"
 
 
 def _positive(text: str) -> int:
@@ -35,9 +34,11 @@ def _seed(text: str) -> int:
 
 
 def add_parser(commands: Any) -> None:
+    from community_policing.demo import DEFAULT_DAYS, DEFAULT_DIRECTORY, DEFAULT_OFFICERS, DEFAULT_SEED
+
     parser = commands.add_parser(
         NAME,
-        help="build a realistic Polres Blitar dataset, evaluate it, print a summary and write an HTML report",
+        help=HELP,
         description="Builds a realistic Polres Blitar dataset in its own directory (never the default store, with "
         "a secret of its own), evaluates it, prints a summary and writes DIR/report.html.",
         epilog="""examples:
@@ -60,6 +61,11 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
+    from rich.console import Console
+
+    from community_policing.demo import build_demo
+    from community_policing.overview import print_summary
+
     directory: Path = args.output_dir
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"--output-dir {directory} is a file, not a directory")

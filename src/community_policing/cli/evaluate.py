@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_policing.cli._common import (
     EXIT_OK,
@@ -17,13 +17,12 @@ from community_policing.cli._common import (
     store_url,
     write_output,
 )
-from community_policing.delivery import enqueue
-from community_policing.registry import Registry
-from community_policing.report import FORMATS, render
-from community_policing.routing import read_routes
-from community_policing.rules.engine import evaluate
+
+if TYPE_CHECKING:
+    from community_policing.registry import Registry
 
 NAME = "evaluate"
+HELP = "evaluate the rules over a period"
 
 EXAMPLES = """examples:
   community-policing evaluate --from 2023-06-08 --to 2023-06-30 --store sqlite:///blitar.db
@@ -36,9 +35,11 @@ A period has at most 3,660 days. Without --as-of the evaluation is as of now."""
 
 
 def add_parser(commands: Any) -> None:
+    from community_policing.report import FORMATS
+
     parser = commands.add_parser(
         NAME,
-        help="evaluate the rules over a period",
+        help=HELP,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -60,10 +61,15 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
+    from community_policing.report import render
+    from community_policing.rules.engine import evaluate
+
     rules, as_of = period_rules(args, registry)
     kinds = registry.rule_kinds
     routes = None
     if args.routes:
+        from community_policing.routing import read_routes
+
         routes = read_routes(args.routes, notifiers=registry.notifiers, rules={rule.id for rule in rules})
     store = open_with_data(registry, store_url(args))
     try:
@@ -71,6 +77,8 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         officers = {o.nrp: o for o in store.officers()}
         teams = {t.id: t for t in store.teams()}
         if routes is not None:
+            from community_policing.delivery import enqueue
+
             summary = enqueue(store, evaluation, routes, rules=rules)
             print(f"community-policing evaluate: {summary}", file=sys.stderr)
     finally:

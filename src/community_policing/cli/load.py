@@ -8,19 +8,17 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-from community_policing.batch import ENTITY_KINDS
 from community_policing.cli._common import EXIT_OK, STORE_HELP, UsageError, open_persistent, store_url
-from community_policing.interchange import read_lines
-from community_policing.privacy import secret_from_env
-from community_policing.registry import Registry
-from community_policing.services import load
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from community_policing.registry import Registry
 
 NAME = "load"
+HELP = "load a JSON Lines dataset into the store (all or nothing)"
 
 EXAMPLES = """examples:
   community-policing load blitar.jsonl --store sqlite:///blitar.db
@@ -34,7 +32,7 @@ on a terminal."""
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         NAME,
-        help="load a JSON Lines dataset into the store (all or nothing)",
+        help=HELP,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -61,6 +59,10 @@ def _opened(name: str) -> Iterator[tuple[BinaryIO, str, int | None]]:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
+    from community_policing.interchange import read_lines
+    from community_policing.privacy import secret_from_env
+    from community_policing.services import load
+
     pseudonymizer = secret_from_env()
     url = store_url(args)
     with _opened(args.file) as (handle, source, size):
@@ -82,10 +84,14 @@ def progress_bar(
 
     When it is not (a pipe, a file, a CI log) nothing is shown: the callback is None.
     """
+    from rich.console import Console
+
     console = console if console is not None else Console(stderr=True)
     if not console.is_terminal:
         yield None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = [TextColumn("loading"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("load", total=size)
@@ -99,6 +105,8 @@ def progress_bar(
 
 def counts(numbers: Mapping[str, int]) -> str:
     """``4 units, 16 territories`` for a WriteReport's counts, in `ENTITY_KINDS` order; ``nothing`` when empty."""
+    from community_policing.batch import ENTITY_KINDS
+
     parts = [
         f"{numbers[kind]} {kind if numbers[kind] == 1 else info.plural}"
         for kind, info in ENTITY_KINDS.items()

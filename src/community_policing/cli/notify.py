@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_policing.cli._common import EXIT_OK, STORE_HELP, UsageError, instant_argument, open_persistent, store_url
-from community_policing.delivery import dispatch
-from community_policing.registry import Registry
-from community_policing.routing import Notice
-from community_policing.storage.outbox import has_outbox
-from community_policing.storage.protocol import Store
-from community_policing.urls import mask_url
+
+if TYPE_CHECKING:
+    from community_policing.registry import Registry
+    from community_policing.storage.protocol import Store
 
 NAME = "notify"
+HELP = "deliver the queued notices that are due"
 
 EXAMPLES = """examples:
   community-policing notify --store sqlite:///blitar.db
@@ -29,7 +28,7 @@ after 8 attempts; see them with community-policing outbox."""
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         NAME,
-        help="deliver the queued notices that are due",
+        help=HELP,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -42,6 +41,8 @@ def add_parser(commands: Any) -> None:
 
 def open_outbox(registry: Registry, url: str) -> Store:
     """The persistent store at `url`, refused when it keeps no outbox."""
+    from community_policing.storage.outbox import has_outbox
+
     store = open_persistent(registry, url)
     if not has_outbox(store):
         store.close()
@@ -53,6 +54,10 @@ def open_outbox(registry: Registry, url: str) -> Store:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
+    from community_policing.delivery import dispatch
+    from community_policing.routing import Notice
+    from community_policing.urls import mask_url
+
     now = args.now or dt.datetime.now(dt.UTC)
     store = open_outbox(registry, store_url(args))
     try:

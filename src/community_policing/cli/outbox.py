@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_policing.cli._common import EXIT_OK, STORE_HELP, store_url
 from community_policing.cli.notify import open_outbox
 from community_policing.errors import excerpt, suggest
-from community_policing.registry import Registry
-from community_policing.routing import Notice
-from community_policing.storage.outbox import OutboxEntry, OutboxState
+
+if TYPE_CHECKING:
+    from community_policing.registry import Registry
+    from community_policing.storage.outbox import OutboxEntry, OutboxState
 
 NAME = "outbox"
+HELP = "list the queued notices, their state, attempts and last error"
 
 EXAMPLES = """examples:
   community-policing outbox --store sqlite:///blitar.db
@@ -22,6 +24,8 @@ EXAMPLES = """examples:
 
 
 def _states(text: str) -> frozenset[OutboxState]:
+    from community_policing.storage.outbox import OutboxState
+
     chosen = set()
     for part in (p.strip().lower() for p in text.split(",")):
         if not part:
@@ -40,7 +44,7 @@ def _states(text: str) -> frozenset[OutboxState]:
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         NAME,
-        help="list the queued notices, their state, attempts and last error",
+        help=HELP,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -65,6 +69,8 @@ def _json(entries: tuple[OutboxEntry, ...]) -> str:
 
 
 def _table(entries: tuple[OutboxEntry, ...]) -> str:
+    from community_policing.routing import Notice
+
     header = ("ID", "ROUTE", "STATE", "ATTEMPTS", "DUE", "TO", "LAST ERROR")
     rows = [header]
     for entry in entries:

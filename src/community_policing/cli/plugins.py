@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_policing.cli._common import EXIT_OK
-from community_policing.plugins import format_plugins
-from community_policing.registry import Registry
+
+if TYPE_CHECKING:
+    from community_policing.registry import Registry
 
 NAME = "plugins"
+HELP = "list the installed plugins, their versions and what each provides"
 
 
 def add_parser(commands: Any) -> None:
     commands.add_parser(
         NAME,
-        help="list the installed plugins, their versions and what each provides",
+        help=HELP,
         epilog="""examples:
   community-policing plugins
   COMMUNITY_POLICING_PLUGINS=postgresql community-policing plugins   (load only the plugins named)""",
@@ -25,5 +27,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(_args: argparse.Namespace, registry: Registry) -> int:
+    from community_policing.plugins.listing import format_plugins
+
     sys.stdout.write(format_plugins(registry.plugins))
     return EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_policing.cli._common import (
     EXIT_OK,
@@ -15,17 +15,18 @@ from community_policing.cli._common import (
     store_url,
     write_output,
 )
-from community_policing.overview import read_overview, render_html
-from community_policing.registry import Registry
-from community_policing.rules.engine import evaluate
+
+if TYPE_CHECKING:
+    from community_policing.registry import Registry
 
 NAME = "report"
+HELP = "write one self-contained HTML report (charts, coverage, missed days)"
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         NAME,
-        help="write one self-contained HTML report (charts, coverage, missed days)",
+        help=HELP,
         description="Evaluates the rules and writes one HTML file that opens without network access.",
         epilog="""examples:
   community-policing report --from 2023-06-08 --to 2023-06-30 --store sqlite:///blitar.db --output june.html
@@ -39,6 +40,9 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
+    from community_policing.overview import read_overview, render_html
+    from community_policing.rules.engine import evaluate
+
     rules, as_of = period_rules(args, registry)
     kinds = registry.rule_kinds
     store = open_with_data(registry, store_url(args))

@@ -7,17 +7,21 @@ specifications themselves are in `community_policing.hookspecs`; docs/plugins.md
 
 from __future__ import annotations
 
-from community_policing.batch import Batch, WriteReport
-from community_policing.hookspecs import PROJECT, Notifier, RuleKind, StoreBackend, hookimpl
-from community_policing.plugins.build import BUILTIN_PLUGINS, load_registry
-from community_policing.plugins.listing import format_plugins
-from community_policing.plugins.manager import BLOCK_ENV, PLUGINS_ENV
-from community_policing.registry import PluginInfo, Registry
-from community_policing.routing.notices import Notice, NoticeFinding, Recipient
-from community_policing.rules.engine import EvaluationContext, Finding, Status
-from community_policing.rules.spec import Rule, Subject
-from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Store
-from community_policing.urls import mask_url
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from community_policing.batch import Batch, WriteReport
+    from community_policing.hookspecs import PROJECT, Notifier, RuleKind, StoreBackend, hookimpl
+    from community_policing.plugins.build import BUILTIN_PLUGINS, load_registry
+    from community_policing.plugins.listing import format_plugins
+    from community_policing.plugins.manager import BLOCK_ENV, PLUGINS_ENV
+    from community_policing.registry import PluginInfo, Registry
+    from community_policing.routing.notices import Notice, NoticeFinding, Recipient
+    from community_policing.rules.engine import EvaluationContext, Finding, Status
+    from community_policing.rules.spec import Rule, Subject
+    from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Store
+    from community_policing.urls import mask_url
 
 __all__ = [
     "BLOCK_ENV",
@@ -48,3 +52,33 @@ __all__ = [
     "load_registry",
     "mask_url",
 ]
+
+# Imported when first used (PEP 562), as in the top-level package: a plugin that imports `hookimpl` and `Notifier`
+# from here, as its entry point is loaded, does not import the rules engine and routing with them.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "community_policing.batch": ("Batch", "WriteReport"),
+    "community_policing.hookspecs": ("PROJECT", "Notifier", "RuleKind", "StoreBackend", "hookimpl"),
+    "community_policing.plugins.build": ("BUILTIN_PLUGINS", "load_registry"),
+    "community_policing.plugins.listing": ("format_plugins",),
+    "community_policing.plugins.manager": ("BLOCK_ENV", "PLUGINS_ENV"),
+    "community_policing.registry": ("PluginInfo", "Registry"),
+    "community_policing.routing.notices": ("Notice", "NoticeFinding", "Recipient"),
+    "community_policing.rules.engine": ("EvaluationContext", "Finding", "Status"),
+    "community_policing.rules.spec": ("Rule", "Subject"),
+    "community_policing.storage.protocol": ("NewFriendDay", "NewFriendQuery", "Novelty", "Store"),
+    "community_policing.urls": ("mask_url",),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+if not TYPE_CHECKING:  # mypy sees the imports above, and still reports a misspelt name
+
+    def __getattr__(name: str) -> object:
+        module = _HOME.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
