@@ -7,7 +7,7 @@ passed to whatever needs it; nothing in the library reaches for a global plugin 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -19,7 +19,7 @@ from community_policing.urls import mask_url, scrub_secrets
 if TYPE_CHECKING:
     from community_policing.storage.protocol import Store
 
-__all__ = ["PluginInfo", "Registry"]
+__all__ = ["NotifierSchemes", "PluginInfo", "Registry", "notifier_schemes", "scheme_prefix"]
 
 SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
 """A valid URL scheme, lower case (RFC 3986)."""
@@ -59,6 +59,82 @@ class PluginInfo:
         return f"plugin {self.name!r}"
 
 
+def scheme_prefix(notifier: Notifier) -> str | None:
+    """What every URL scheme of `notifier` starts with, lower case, when it answers a family of them; else None.
+
+    A notifier that answers a whole family of schemes (every ``apprise+SCHEME`` that Apprise knows) may declare
+    their common start as ``scheme_prefix``. The registry then claims the prefix when it is built, and reads the
+    notifier's `schemes` only when it needs them: to look one up, to list them all, or to settle a clash with a
+    scheme another plugin claims under the prefix. Listing Apprise's schemes imports Apprise and every one of its
+    services, about half a second that a command sending nothing through Apprise should not pay.
+    """
+    prefix = getattr(notifier, "scheme_prefix", None)
+    return prefix.lower() if isinstance(prefix, str) else None
+
+
+def notifier_schemes(notifier: Notifier) -> list[str]:
+    """Every URL scheme `notifier` answers, lower case, in its order; raises what listing them raises.
+
+    A family's (see `scheme_prefix`) are those of its `schemes` that are valid and start with its prefix.
+    """
+    prefix = scheme_prefix(notifier)
+    listed = dict.fromkeys(scheme.lower() for scheme in notifier.schemes if isinstance(scheme, str))
+    if prefix is None:
+        return list(listed)
+    return [scheme for scheme in listed if scheme.startswith(prefix) and SCHEME.fullmatch(scheme)]
+
+
+class NotifierSchemes(Mapping[str, Notifier]):
+    """Notifiers by URL scheme: the schemes claimed one by one, and the families claimed by their prefix.
+
+    It reads as a plain mapping of every scheme, in order. A family's schemes are listed the first time one of
+    them is looked up or the mapping is iterated; a family whose listing fails answers no scheme.
+    """
+
+    def __init__(self, schemes: Mapping[str, Notifier], families: Mapping[str, Notifier] | None = None) -> None:
+        self._schemes = dict(schemes)
+        self._families = dict(families or {})
+        self._members: dict[str, frozenset[str]] = {}
+        self._everything: dict[str, Notifier] | None = None
+
+    def _family(self, prefix: str) -> frozenset[str]:
+        members = self._members.get(prefix)
+        if members is None:
+            try:
+                members = frozenset(notifier_schemes(self._families[prefix]))
+            except Exception:  # the notifier's failure: its schemes are unknown, like any scheme no one answers
+                members = frozenset()
+            self._members[prefix] = members
+        return members
+
+    def __getitem__(self, scheme: str) -> Notifier:
+        notifier = self._schemes.get(scheme)
+        if notifier is not None:
+            return notifier
+        for prefix, member in self._families.items():
+            if scheme.startswith(prefix) and scheme in self._family(prefix):
+                return member
+        raise KeyError(scheme)
+
+    def _all(self) -> dict[str, Notifier]:
+        if self._everything is None:
+            everything = dict(self._schemes)
+            for prefix, notifier in self._families.items():
+                everything.update(dict.fromkeys(self._family(prefix), notifier))
+            self._everything = dict(sorted(everything.items()))
+        return self._everything
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        families = "".join(f", {prefix}*" for prefix in self._families)
+        return f"NotifierSchemes({sorted(self._schemes)!r}{families})"
+
+
 @attrs.frozen(kw_only=True)
 class Registry:
     """What the plugins provide, validated: store backends by URL scheme and rule kinds by name.
@@ -73,9 +149,9 @@ class Registry:
     rule_kinds: Mapping[str, RuleKind] = attrs.field(factory=dict)
     """Rule kinds by name (the ``kind`` of a rule declaration)."""
     notifiers: Mapping[str, Notifier] = attrs.field(factory=dict)
-    """Notifiers by URL scheme, lower case (a route's ``via`` picks one)."""
-    plugins: tuple[PluginInfo, ...] = ()
-    """Every plugin, loaded or not: built-ins first, then the others by name."""
+    """Notifiers by URL scheme, lower case (a route's ``via`` picks one); a `NotifierSchemes` when built."""
+    _plugins: tuple[PluginInfo, ...] | Callable[[], tuple[PluginInfo, ...]] = ()
+    """`plugins`, or how to list them on first use (listing a family of notifier schemes takes time)."""
     problems: tuple[str, ...] = ()
     """One readable sentence per plugin left out and per contested scheme or rule kind."""
     disabled_schemes: Mapping[str, str] = attrs.field(factory=dict)
@@ -86,6 +162,15 @@ class Registry:
     """Notifier URL schemes no notifier answers because of a problem, and why."""
     skipped: Mapping[str, str] = attrs.field(factory=dict)
     """Installed entry points not loaded on purpose (block-list, allow-list), by name, and why."""
+
+    @property
+    def plugins(self) -> tuple[PluginInfo, ...]:
+        """Every plugin, loaded or not: built-ins first, then the others by name."""
+        plugins = self._plugins
+        if callable(plugins):
+            plugins = plugins()
+            object.__setattr__(self, "_plugins", plugins)  # computed once; the registry stays frozen to its users
+        return plugins
 
     def plugin(self, name: str) -> PluginInfo:
         """The plugin called `name`; `KeyError` when there is none."""

@@ -6,6 +6,7 @@ other plugin), so each backend and rule kind is attributed to its plugin, and on
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Generic, TypeVar
@@ -16,7 +17,7 @@ from community_policing import builtin
 from community_policing.hookspecs import Notifier, RuleKind, StoreBackend
 from community_policing.plugins.listing import plugin_infos
 from community_policing.plugins.manager import BLOCK_ENV, PluginManager
-from community_policing.registry import SCHEME, Registry
+from community_policing.registry import SCHEME, NotifierSchemes, Registry, notifier_schemes, scheme_prefix
 
 __all__ = ["BUILTIN_PLUGINS", "load_registry"]
 
@@ -113,11 +114,19 @@ def _notifiers(pm: PluginManager, name: str) -> list[Notifier]:
     for notifier in _ask(pm, name, NOTIFIERS_HOOK):
         if not isinstance(notifier, Notifier):
             raise _HookProblem(f"{NOTIFIERS_HOOK} must return Notifier items, not {type(notifier).__name__}")
-        if not notifier.schemes or isinstance(notifier.schemes, str):
-            raise _HookProblem(f"notifier {notifier.name!r} must answer a tuple of URL schemes")
-        for scheme in notifier.schemes:
-            if not isinstance(scheme, str) or not SCHEME.fullmatch(scheme.lower()):
-                raise _HookProblem(f"notifier {notifier.name!r} has an invalid URL scheme {scheme!r}")
+        prefix = getattr(notifier, "scheme_prefix", None)
+        if prefix is not None:
+            # A family of schemes: its prefix is claimed now, its schemes are listed when they are needed.
+            if not isinstance(prefix, str) or not SCHEME.fullmatch(prefix.lower()):
+                raise _HookProblem(f"notifier {notifier.name!r} has an invalid URL scheme prefix {prefix!r}")
+            if isinstance(notifier.schemes, str):
+                raise _HookProblem(f"notifier {notifier.name!r} must answer a tuple of URL schemes")
+        else:
+            if not notifier.schemes or isinstance(notifier.schemes, str):
+                raise _HookProblem(f"notifier {notifier.name!r} must answer a tuple of URL schemes")
+            for scheme in notifier.schemes:
+                if not isinstance(scheme, str) or not SCHEME.fullmatch(scheme.lower()):
+                    raise _HookProblem(f"notifier {notifier.name!r} has an invalid URL scheme {scheme!r}")
         if not callable(getattr(notifier, "send", None)):
             raise _HookProblem(f"notifier {notifier.name!r} has no send method")
         notifiers.append(notifier)
@@ -161,6 +170,38 @@ def _settle(
     return settled, contested
 
 
+def _schemes_of(notifier: Notifier) -> list[str]:
+    """`notifier_schemes`, none when listing them fails (a family's listing can, and it is the family's problem)."""
+    try:
+        return notifier_schemes(notifier)
+    except Exception:
+        return []
+
+
+def _families(
+    family_claims: Mapping[str, list[_Claim[Notifier]]],
+    notifier_claims: dict[str, list[_Claim[Notifier]]],
+    names: Sequence[str],
+) -> dict[str, Notifier]:
+    """The families of notifier schemes that can stay unlisted, by prefix: each claimed by one notifier only, its
+    prefix overlapping no other claim. The others are listed now, and their schemes join `notifier_claims` (in the
+    plugins' order), so that a clash is found and reported as if each scheme had been claimed on its own."""
+    families: dict[str, Notifier] = {}
+    for prefix, claimants in sorted(family_claims.items()):
+        overlaps = len(claimants) > 1 or any(
+            other != prefix and (other.startswith(prefix) or prefix.startswith(other)) for other in family_claims
+        )
+        if not overlaps and not any(scheme.startswith(prefix) for scheme in notifier_claims):
+            families[prefix] = claimants[0].item
+            continue
+        for claim in claimants:
+            for scheme in _schemes_of(claim.item):
+                claims = notifier_claims.setdefault(scheme, [])
+                claims.append(claim)
+                claims.sort(key=lambda c: names.index(c.plugin))
+    return families
+
+
 def _ordered_names(pm: PluginManager) -> list[str]:
     """Registered plugin names: built-ins first in their own order, then the others sorted by name."""
     others = sorted(name for name, plugin in pm.list_name_plugin() if plugin is not None and name not in pm.builtins)
@@ -196,6 +237,7 @@ def _registry(pm: PluginManager) -> Registry:
     scheme_claims: dict[str, list[_Claim[StoreBackend]]] = {}
     kind_claims: dict[str, list[_Claim[RuleKind]]] = {}
     notifier_claims: dict[str, list[_Claim[Notifier]]] = {}
+    family_claims: dict[str, list[_Claim[Notifier]]] = {}
     for name in names:
         if name in left_out:
             continue
@@ -205,8 +247,14 @@ def _registry(pm: PluginManager) -> Registry:
         for kind in kinds[name]:
             kind_claims.setdefault(kind.name, []).append(_Claim(name, f"rule kind {type(kind).__qualname__}", kind))
         for notifier in senders[name]:
+            claim = _Claim(name, f"notifier {notifier.name!r}", notifier)
+            prefix = scheme_prefix(notifier)
+            if prefix is not None:
+                family_claims.setdefault(prefix, []).append(claim)
+                continue
             for scheme in dict.fromkeys(s.lower() for s in notifier.schemes):
-                notifier_claims.setdefault(scheme, []).append(_Claim(name, f"notifier {notifier.name!r}", notifier))
+                notifier_claims.setdefault(scheme, []).append(claim)
+    families = _families(family_claims, notifier_claims, names)
     store_backends, disabled_schemes = _settle(pm, "URL scheme", scheme_claims, problems, report)
     rule_kinds, disabled_kinds = _settle(pm, "rule kind", kind_claims, problems, report)
     notifiers, disabled_notifiers = _settle(pm, "notifier URL scheme", notifier_claims, problems, report)
@@ -220,16 +268,24 @@ def _registry(pm: PluginManager) -> Registry:
             if kind.name not in rule_kinds:
                 disabled_kinds.setdefault(kind.name, why)
         for notifier in senders[name]:
-            for scheme in notifier.schemes:
-                if scheme.lower() not in notifiers:
-                    disabled_notifiers.setdefault(scheme.lower(), why)
+            for scheme in _schemes_of(notifier):
+                if scheme not in notifiers:
+                    disabled_notifiers.setdefault(scheme, why)
 
     return Registry(
         store_backends=store_backends,
         rule_kinds=rule_kinds,
-        notifiers=notifiers,
-        plugins=plugin_infos(
-            pm, names, backends=backends, kinds=kinds, notifiers=senders, problems=problems, left_out=left_out
+        notifiers=NotifierSchemes(notifiers, families),
+        # Listed on first use: the listing names every scheme of a family of notifier schemes.
+        plugins=functools.partial(
+            plugin_infos,
+            pm,
+            names,
+            backends=backends,
+            kinds=kinds,
+            notifiers=senders,
+            problems=problems,
+            left_out=left_out,
         ),
         problems=tuple(report),
         disabled_schemes=disabled_schemes,

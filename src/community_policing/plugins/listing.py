@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from community_policing.hookspecs import PROJECT, Notifier, RuleKind, StoreBackend
 from community_policing.plugins.manager import PluginManager
-from community_policing.registry import PluginInfo
+from community_policing.registry import PluginInfo, notifier_schemes
 
 __all__ = ["format_plugins", "plugin_infos"]
 
@@ -53,6 +53,7 @@ def plugin_infos(
         builtin = name in pm.builtins
         given = () if name in left_out else backends.get(name, ())
         senders = () if name in left_out else (notifiers or {}).get(name, ())
+        schemes, unlisted = _notifier_schemes(senders)
         infos.append(
             PluginInfo(
                 name=name,
@@ -64,11 +65,11 @@ def plugin_infos(
                 hooks=tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])),
                 schemes=tuple(sorted({s.lower() for b in given for s in b.schemes})),
                 rule_kinds=() if name in left_out else tuple(sorted({k.name for k in kinds.get(name, ())})),
-                notifiers=tuple(sorted({s.lower() for n in senders for s in n.schemes})),
+                notifiers=schemes,
                 requires=tuple(
                     sorted({*(r for b in given for r in b.requires), *(r for n in senders for r in n.requires)})
                 ),
-                problems=tuple(problems.get(name, ())),
+                problems=(*problems.get(name, ()), *unlisted),
                 left_out=name in left_out,
             )
         )
@@ -88,6 +89,18 @@ def plugin_infos(
     builtins = [info for info in infos if info.builtin]
     others = sorted((info for info in infos if not info.builtin), key=lambda info: info.name)
     return (*builtins, *others)
+
+
+def _notifier_schemes(senders: Sequence[Notifier]) -> tuple[tuple[str, ...], list[str]]:
+    """The URL schemes of `senders`, sorted; and a problem for each notifier whose schemes could not be listed."""
+    schemes: set[str] = set()
+    unlisted: list[str] = []
+    for notifier in senders:
+        try:
+            schemes.update(notifier_schemes(notifier))
+        except Exception as exc:
+            unlisted.append(f"notifier {notifier.name!r} could not list its URL schemes: {type(exc).__name__}: {exc}")
+    return tuple(sorted(schemes)), unlisted
 
 
 def _provides(info: PluginInfo) -> str:
