@@ -54,8 +54,36 @@ _REFRESH = (
 )
 # The residents whose first contacts a write must recompute; filled by COPY and by INSERT ... SELECT.
 _TOUCHED = 'CREATE TEMP TABLE IF NOT EXISTS touched_resident (resident text COLLATE "C" NOT NULL) ON COMMIT DELETE ROWS'
+_SEPARATOR = "\x1f"  # chr(31)
+# A first-contact row: scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end, superseded.
+Contact = tuple[Any, ...]
+_CONTACT_COLUMNS = "scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end"
+# Binary COPY: psycopg's C row formatter for these exact types, no text to escape and parse.
+_INTERACTION = ("int8", "text", "int8", "int8", "text")
+_OFFICER = ("int8", "text", "date", "int8")
+_RESIDENT = ("int8", "text")
+_CONTACT = ("int2", "date", "text", "text", "text", "int8", "text", "int8", "int8", "int8", "int8")
+_DROP_CONTACTS = (
+    "DELETE FROM first_contact f USING unnest(%s::smallint[], %s::date[], %s::text[], %s::text[], %s::text[],"
+    " %s::bigint[]) AS d (scope, day, nrp, key, resident, iid) WHERE f.scope = d.scope AND f.day = d.day"
+    " AND f.nrp = d.nrp AND f.key = d.key AND f.resident = d.resident AND f.iid = d.iid"
+)
 _ANALYZED = ("interaction", "interaction_officer", "interaction_resident", "first_contact")
 _FIRST_ANALYZE = 50_000
+
+
+def any_key(column: str, keys: Iterable[str]) -> tuple[str, Any]:
+    """The condition ``column = ANY(...)`` on distinct `keys`, and its parameter.
+
+    The keys go as one text that the server splits at a control character, which no key holds
+    (`community_policing.model.key_problem`): psycopg turns a Python list of 20,000 strings into an array
+    parameter several times more slowly. Should a key hold it after all, the list goes as an array.
+    """
+    wanted = list(set(keys))
+    text = _SEPARATOR.join(wanted)
+    if text.count(_SEPARATOR) == max(len(wanted) - 1, 0):
+        return f"{column} = ANY(string_to_array(%s, chr(31)))", text
+    return f"{column} = ANY(%b)", wanted
 
 
 def known_keys(conn: Connection, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
@@ -64,7 +92,8 @@ def known_keys(conn: Connection, kind: EntityKind, keys: Iterable[str]) -> froze
     if not wanted:
         return frozenset()
     table, column = KEY_COLUMNS[kind]
-    rows = conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} = ANY(%b)", (wanted,))
+    condition, param = any_key(column, wanted)
+    rows = conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {condition}", (param,))
     return frozenset(str(key) for (key,) in rows)
 
 
@@ -99,6 +128,33 @@ def materialise(conn: Connection, number: int) -> None:
     conn.execute("INSERT INTO touched_resident SELECT DISTINCT resident FROM interaction_resident")
     refresh(conn, [number])
     conn.execute("INSERT INTO maintained_scope (scope) VALUES (%s)", (number,))
+
+
+def _merged(contacts: list[Contact]) -> list[Contact]:
+    """The frontier of one group's `contacts`, each with its `superseded` (as the SQL window of ``_REFRESH``).
+
+    A contact stays unless one that occurred strictly earlier was recorded no later; its `superseded` is the least
+    `recorded` among those that occurred strictly earlier (None: none did).
+    """
+    contacts.sort(key=_occurred)
+    kept: list[Contact] = []
+    least: int | None = None  # the least `recorded` among the contacts that occurred before the current instant
+    start = 0
+    while start < len(contacts):
+        instant = contacts[start][7]
+        stop = start
+        while stop < len(contacts) and contacts[stop][7] == instant:
+            stop += 1
+        same = contacts[start:stop]
+        kept.extend((*c[:10], least) for c in same if least is None or c[8] < least)
+        lowest = min(c[8] for c in same)
+        least = lowest if least is None else min(least, lowest)
+        start = stop
+    return kept
+
+
+def _occurred(contact: Contact) -> int:
+    return int(contact[7])
 
 
 def _recorded(moment: dt.datetime | None) -> int:
@@ -179,8 +235,8 @@ class Writing:
             raise SecretMismatch(row[0], incoming)
 
     def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
-        sql = f"SELECT {column}, {value} FROM {table} WHERE {column} = ANY(%b)"
-        return dict(self.conn.execute(sql, (list(set(keys)),)).fetchall())
+        condition, param = any_key(column, keys)
+        return dict(self.conn.execute(f"SELECT {column}, {value} FROM {table} WHERE {condition}", (param,)).fetchall())
 
     def _replace(
         self, kind: str, column: str, items: Sequence[tuple[str, str, tuple[str, ...]]], extra: tuple[str, ...]
@@ -386,53 +442,46 @@ class Writing:
         if not rows:
             return
         self.written["interaction"] += len(rows)
-        first, touched = self._frontier_rows(rows, officers, links, places)
+        first, dropped = self._frontier(rows, officers, links, places)
+        if dropped:
+            conn.execute(_DROP_CONTACTS, [list(column) for column in zip(*dropped, strict=True)])
         cursor = conn.cursor()
-        for statement, records in (
-            ("COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN", rows),
-            ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN", officers),
-            ("COPY interaction_resident (iid, resident) FROM STDIN", links),
-            (
-                "COPY first_contact (scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end)"
-                " FROM STDIN",
-                first,
-            ),
-            ("COPY touched_resident (resident) FROM STDIN", [(key,) for key in touched]),
+        for statement, types, records in (
+            ("COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN (FORMAT BINARY)", _INTERACTION, rows),
+            ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN (FORMAT BINARY)", _OFFICER, officers),
+            ("COPY interaction_resident (iid, resident) FROM STDIN (FORMAT BINARY)", _RESIDENT, links),
+            (f"COPY first_contact ({_CONTACT_COLUMNS}, superseded) FROM STDIN (FORMAT BINARY)", _CONTACT, first),
         ):
             with cursor.copy(statement) as copy:
+                copy.set_types(types)
                 for record in records:
                     copy.write_row(record)
         self.copied += len(rows)
         if self.copied >= self.next_analyze:
             # A long stream grows the tables inside one transaction, where autovacuum cannot see them; the
-            # planner would keep planning the maintenance for the tables as they were. ANALYZE counts our own rows.
+            # planner would keep planning the lookups for the tables as they were. ANALYZE counts our own rows.
             for table in _ANALYZED:
                 conn.execute(f"ANALYZE {table}")
             self.next_analyze = self.copied * 2
 
-    def _frontier_rows(
+    def _frontier(
         self,
         rows: list[tuple[int, str, int, int, str]],
         officers: list[tuple[int, str, dt.date, int]],
         links: list[tuple[int, str]],
         places: dict[str, tuple[str, str]],
-    ) -> tuple[list[tuple[Any, ...]], set[str]]:
-        """First-contact rows of the residents new to the store and met at one instant here; the other residents.
+    ) -> tuple[list[Contact], list[Contact]]:
+        """The first-contact rows that this batch's participations add, and the stored rows they replace.
 
-        A resident no stored interaction names, met at a single instant in this batch, has every participation
-        on its groups' frontiers, in every scope, and nothing supersedes them: those rows are written as they are
-        (most of a load). Every other resident is listed for the recomputation of its first contacts.
+        Each group (scope, scope key, resident) that a new participation joins is merged from its stored frontier
+        and its new participations alone, never from its history: a participation dominated by another one (which
+        occurred strictly earlier and was recorded no later) is dominated by one on the frontier too, and the
+        least `recorded` among a participation's earlier ones is reached on the frontier too, so the merge gives
+        exactly the rows the recomputation from `credit` gives (and residents that an earlier step of this write
+        listed in ``touched_resident`` are recomputed that way afterwards anyway). Most groups of a load are new
+        residents met once: their single row goes in as it is.
         """
         instants = {iid: (ident, occurred, recorded) for iid, ident, occurred, recorded, _ in rows}
-        keys = list({key for _, key in links})
-        seen = self.conn.execute(
-            "SELECT DISTINCT resident FROM interaction_resident WHERE resident = ANY(%b)", (keys,)
-        ).fetchall()
-        met: dict[str, int] = {}
-        complex_ = {key for (key,) in seen}
-        for iid, key in links:
-            if met.setdefault(key, instants[iid][1]) != instants[iid][1]:
-                complex_.add(key)
         residents: dict[int, list[str]] = defaultdict(list)
         for iid, key in links:
             residents[iid].append(key)
@@ -444,22 +493,50 @@ class Writing:
             )
             for nrp, team, start, end in found:
                 teams[nrp].append((team, start, end))
-        first: list[tuple[Any, ...]] = []
+        any_resident, wanted = any_key("resident", {resident for _, resident in links})
+        stored: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
+        found = self.conn.execute(
+            f"SELECT {_CONTACT_COLUMNS}, superseded FROM first_contact WHERE {any_resident} AND scope = ANY(%b)",
+            (wanted, self.scopes),
+        )
+        for contact in found:
+            stored[(contact[0], contact[3], contact[4])].append(tuple(contact))
+        # A resident met at one instant of this batch and in no stored group is simple: each of its rows is a
+        # group of its own, or shares the group with rows of the same instant, and goes in as it is.
+        merging = {resident for _, _, resident in stored}
+        met: dict[str, int] = {}
+        for iid, resident in links:
+            if met.setdefault(resident, instants[iid][1]) != instants[iid][1]:
+                merging.add(resident)
+        officer_scope, unit_scope = 0 in self.scopes, 2 in self.scopes
+        first: list[Contact] = []
+        groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
         for iid, nrp, day, end in officers:
             ident, occurred, recorded = instants[iid]
-            simple = [key for key in residents[iid] if key not in complex_]
-            if not simple:
-                continue
-            groups: list[tuple[int, str]] = [(0, nrp)] if 0 in self.scopes else []
-            if 2 in self.scopes:
-                groups.append((2, places[nrp][0]))
+            keys: list[tuple[int, str]] = [(0, nrp)] if officer_scope else []
+            if unit_scope:
+                keys.append((2, places[nrp][0]))
             if teams:
                 on_day = {t for t, a, b in teams.get(nrp, ()) if (a is None or a <= day) and (b is None or day <= b)}
-                groups.extend((1, team) for team in sorted(on_day))
-            for scope, scope_key in groups:
-                for key in simple:
-                    first.append((scope, day, nrp, scope_key, key, iid, ident, occurred, recorded, end))
-        return first, complex_ & {key for _, key in links}
+                keys.extend((1, team) for team in sorted(on_day))
+            for scope, scope_key in keys:
+                for resident in residents[iid]:
+                    contact = (scope, day, nrp, scope_key, resident, iid, ident, occurred, recorded, end, None)
+                    if resident in merging:
+                        groups[(scope, scope_key, resident)].append(contact)
+                    else:
+                        first.append(contact)
+        dropped: list[Contact] = []
+        for group, contacts in groups.items():
+            before = stored.get(group, ())
+            left = set(before)
+            for contact in _merged([*before, *contacts]):
+                if contact in left:
+                    left.discard(contact)  # stored as it is
+                else:
+                    first.append(contact)
+            dropped.extend(left)  # off the frontier now, or superseded earlier than it was
+        return first, [contact[:6] for contact in dropped]
 
     def _write_waiting(self) -> None:
         waiting, self.waiting = self.waiting, []
