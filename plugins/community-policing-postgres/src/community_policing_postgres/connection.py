@@ -14,11 +14,10 @@ import psycopg_pool
 
 from community_policing.errors import ConflictError, StoreError, StoreUnavailable
 from community_policing.urls import mask_url, scrub_secrets
+from community_policing_postgres import DEFAULT_SCHEMA, SCHEMES
 
 __all__ = ["DEFAULT_SCHEMA", "SCHEMES", "Location", "driver_errors", "location_of", "translated"]
 
-SCHEMES = ("postgresql", "postgres")
-DEFAULT_SCHEMA = "community_policing"
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 CONNECT_SECONDS = 10
 

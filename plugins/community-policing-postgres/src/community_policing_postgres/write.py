@@ -1,7 +1,9 @@
 """Writes to the PostgreSQL store: the same decisions, in the same order, as `MemoryStore.write`, in SQL.
 
 A `Writing` is one transaction (one batch, or a whole stream of batches) on a connection that holds the schema's
-write lock. Bulk rows go in through ``COPY``; first contacts are maintained per (officer, resident) pair.
+write lock. Bulk rows go in through binary ``COPY``. First contacts are maintained by merging each group that new
+participations join from its stored frontier and those participations (`Writing._stored_contacts`); residents whose
+stored frontiers may be stale (re-keyed, or met by an officer who moved) are recomputed from ``credit`` instead.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -39,7 +41,8 @@ KEY_COLUMNS: dict[str, tuple[str, str]] = {  # kind -> (table holding it, its ke
 _VERSIONS = {"unit": ("id", "timezone"), "officer": ("nrp", "unit"), "team": ("id", "unit")}  # key, placement column
 
 # The frontiers of every group (scope, key, resident) of the residents listed in `touched_resident`, in the
-# scopes `%(scopes)s`, recomputed from their participations (`credit`, by the latest organisation).
+# scopes `%(scopes)s`, recomputed from their participations (`credit`, by the latest organisation): for residents
+# re-keyed or met by officers who moved, and for a scope built for the first time (a load merges instead).
 _REFRESH = (
     "DELETE FROM first_contact WHERE scope = ANY(%(scopes)s) AND resident IN (SELECT resident FROM touched_resident)",
     "INSERT INTO first_contact (scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end,"
@@ -408,31 +411,56 @@ class Writing:
             self.waiting.extend(i for i in batch if any(nrp not in zones for nrp in i.officers))
             batch = [i for i in batch if all(nrp in zones for nrp in i.officers)]
         stored = self._stored("interaction", "id", (i.id for i in batch))
+        if all(i.id in stored for i in batch):
+            self._unchanged(batch, stored)
+            return
         row = conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()
         mark = int(row[0]) if row is not None else 0
+        before = self._stored_contacts({key for i in batch for key in i.residents})
+        scope_keys = self._scope_keys(places, {nrp for i in batch for nrp in i.officers})
+        clocks = {nrp: (time_zone(name), name) for nrp, (_, name) in places.items()}
+        merging = {resident for _, _, resident in before}  # residents whose groups are merged (`_merged`)
         rows: list[tuple[int, str, int, int, str]] = []
         officers: list[tuple[int, str, dt.date, int]] = []
         links: list[tuple[int, str]] = []
+        first: list[Contact] = []  # the contacts of groups new to the store, met at one instant: as they are
+        groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
+        met: dict[str, int] = {}
+        again: set[str] = set()
         conflicts = []
         iid = mark
         for interaction in batch:
+            ident = interaction.id
             doc = interaction_json(interaction)
-            previous = stored.get(interaction.id)
+            previous = stored.get(ident)
             if previous is not None:
                 if previous == doc:
                     self.unchanged["interaction"] += 1
                 else:
-                    conflicts.append(interaction.id)
+                    conflicts.append(ident)
                 continue
-            stored[interaction.id] = doc
+            stored[ident] = doc
             iid += 1
             occurred = interaction.occurred_at
-            rows.append((iid, interaction.id, micros(occurred), micros(interaction.recorded_at), doc))
+            at, recorded = micros(occurred), micros(interaction.recorded_at)
+            rows.append((iid, ident, at, recorded, doc))
+            residents = interaction.residents
             for nrp in interaction.officers:
-                name = zones[nrp]
-                day = occurred.astimezone(time_zone(name)).date()
-                officers.append((iid, nrp, day, day_end_micros(day, name)))
-            links.extend((iid, key) for key in interaction.residents)
+                zone, name = clocks[nrp]
+                day = occurred.astimezone(zone).date()
+                end = day_end_micros(day, name)
+                officers.append((iid, nrp, day, end))
+                for scope, key in scope_keys(nrp, day):
+                    for resident in residents:
+                        contact = (scope, day, nrp, key, resident, iid, ident, at, recorded, end, None)
+                        if resident in merging:
+                            groups[(scope, key, resident)].append(contact)
+                        else:
+                            first.append(contact)
+            for resident in residents:
+                links.append((iid, resident))
+                if met.setdefault(resident, at) != at:
+                    again.add(resident)
         if conflicts:
             raise ConflictError(
                 "interaction",
@@ -441,8 +469,23 @@ class Writing:
             )
         if not rows:
             return
+        late = again - merging  # new to the store, but met at several instants here: merged after all
+        if late:
+            for contact in first:
+                if contact[4] in late:
+                    groups[(contact[0], contact[3], contact[4])].append(contact)
+            first = [contact for contact in first if contact[4] not in late]
+        dropped: list[Contact] = []
+        for group, contacts in groups.items():
+            stored_rows = before.get(group, ())
+            left = set(stored_rows)
+            for contact in _merged([*stored_rows, *contacts]):
+                if contact in left:
+                    left.discard(contact)  # stored as it is
+                else:
+                    first.append(contact)
+            dropped.extend(contact[:6] for contact in left)  # off the frontier now, or superseded earlier
         self.written["interaction"] += len(rows)
-        first, dropped = self._frontier(rows, officers, links, places)
         if dropped:
             conn.execute(_DROP_CONTACTS, [list(column) for column in zip(*dropped, strict=True)])
         cursor = conn.cursor()
@@ -464,79 +507,67 @@ class Writing:
                 conn.execute(f"ANALYZE {table}")
             self.next_analyze = self.copied * 2
 
-    def _frontier(
-        self,
-        rows: list[tuple[int, str, int, int, str]],
-        officers: list[tuple[int, str, dt.date, int]],
-        links: list[tuple[int, str]],
-        places: dict[str, tuple[str, str]],
-    ) -> tuple[list[Contact], list[Contact]]:
-        """The first-contact rows that this batch's participations add, and the stored rows they replace.
+    def _unchanged(self, batch: Sequence[Interaction], stored: dict[str, str]) -> None:
+        """Count a batch whose every id is stored: unchanged, or a conflict (as the loop of `_interactions`)."""
+        conflicts = []
+        for interaction in batch:
+            if stored[interaction.id] == interaction_json(interaction):
+                self.unchanged["interaction"] += 1
+            else:
+                conflicts.append(interaction.id)
+        if conflicts:
+            raise ConflictError(
+                "interaction",
+                conflicts,
+                "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
+            )
 
-        Each group (scope, scope key, resident) that a new participation joins is merged from its stored frontier
-        and its new participations alone, never from its history: a participation dominated by another one (which
-        occurred strictly earlier and was recorded no later) is dominated by one on the frontier too, and the
-        least `recorded` among a participation's earlier ones is reached on the frontier too, so the merge gives
-        exactly the rows the recomputation from `credit` gives (and residents that an earlier step of this write
-        listed in ``touched_resident`` are recomputed that way afterwards anyway). Most groups of a load are new
-        residents met once: their single row goes in as it is.
+    def _stored_contacts(self, residents: set[str]) -> dict[tuple[int, str, str], list[Contact]]:
+        """The stored first-contact rows of `residents` in the maintained scopes, by group (scope, key, resident).
+
+        A write merges each group its new participations join from the group's stored frontier and those
+        participations alone (`_merged`), never from its history: a participation dominated by another one
+        (which occurred strictly earlier and was recorded no later) is dominated by one on the frontier too, and
+        the least `recorded` among a participation's earlier ones is reached on the frontier too. So the merge
+        gives exactly the rows that the recomputation from ``credit`` (``_REFRESH``) gives; residents that an
+        earlier step of the same write listed in ``touched_resident`` are recomputed that way afterwards anyway.
         """
-        instants = {iid: (ident, occurred, recorded) for iid, ident, occurred, recorded, _ in rows}
-        residents: dict[int, list[str]] = defaultdict(list)
-        for iid, key in links:
-            residents[iid].append(key)
+        condition, param = any_key("resident", residents)
+        found = self.conn.execute(
+            f"SELECT {_CONTACT_COLUMNS}, superseded FROM first_contact WHERE {condition} AND scope = ANY(%b)",
+            (param, self.scopes),
+        )
+        groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
+        for contact in found:
+            groups[(contact[0], contact[3], contact[4])].append(tuple(contact))
+        return groups
+
+    def _scope_keys(
+        self, places: dict[str, tuple[str, str]], officers: set[str]
+    ) -> Callable[[str, dt.date], list[tuple[int, str]]]:
+        """The (scope, key) of each maintained scope that an officer's participation on a day counts for."""
         teams: dict[str, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
         if 1 in self.scopes:
             found = self.conn.execute(
-                "SELECT nrp, team, first_day, last_day FROM team_member WHERE nrp = ANY(%b)",
-                (sorted({nrp for _, nrp, _, _ in officers}),),
+                "SELECT nrp, team, first_day, last_day FROM team_member WHERE nrp = ANY(%b)", (sorted(officers),)
             )
             for nrp, team, start, end in found:
                 teams[nrp].append((team, start, end))
-        any_resident, wanted = any_key("resident", {resident for _, resident in links})
-        stored: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
-        found = self.conn.execute(
-            f"SELECT {_CONTACT_COLUMNS}, superseded FROM first_contact WHERE {any_resident} AND scope = ANY(%b)",
-            (wanted, self.scopes),
-        )
-        for contact in found:
-            stored[(contact[0], contact[3], contact[4])].append(tuple(contact))
-        # A resident met at one instant of this batch and in no stored group is simple: each of its rows is a
-        # group of its own, or shares the group with rows of the same instant, and goes in as it is.
-        merging = {resident for _, _, resident in stored}
-        met: dict[str, int] = {}
-        for iid, resident in links:
-            if met.setdefault(resident, instants[iid][1]) != instants[iid][1]:
-                merging.add(resident)
         officer_scope, unit_scope = 0 in self.scopes, 2 in self.scopes
-        first: list[Contact] = []
-        groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
-        for iid, nrp, day, end in officers:
-            ident, occurred, recorded = instants[iid]
-            keys: list[tuple[int, str]] = [(0, nrp)] if officer_scope else []
-            if unit_scope:
-                keys.append((2, places[nrp][0]))
-            if teams:
+        known: dict[tuple[str, dt.date], list[tuple[int, str]]] = {}
+
+        def scope_keys(nrp: str, day: dt.date) -> list[tuple[int, str]]:
+            keys = known.get((nrp, day))
+            if keys is None:
+                keys = [(0, nrp)] if officer_scope else []
+                if unit_scope:
+                    keys.append((2, places[nrp][0]))
                 on_day = {t for t, a, b in teams.get(nrp, ()) if (a is None or a <= day) and (b is None or day <= b)}
                 keys.extend((1, team) for team in sorted(on_day))
-            for scope, scope_key in keys:
-                for resident in residents[iid]:
-                    contact = (scope, day, nrp, scope_key, resident, iid, ident, occurred, recorded, end, None)
-                    if resident in merging:
-                        groups[(scope, scope_key, resident)].append(contact)
-                    else:
-                        first.append(contact)
-        dropped: list[Contact] = []
-        for group, contacts in groups.items():
-            before = stored.get(group, ())
-            left = set(before)
-            for contact in _merged([*before, *contacts]):
-                if contact in left:
-                    left.discard(contact)  # stored as it is
-                else:
-                    first.append(contact)
-            dropped.extend(left)  # off the frontier now, or superseded earlier than it was
-        return first, [contact[:6] for contact in dropped]
+                known[(nrp, day)] = keys
+            return keys
+
+        return scope_keys
 
     def _write_waiting(self) -> None:
         waiting, self.waiting = self.waiting, []
