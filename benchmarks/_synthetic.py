@@ -45,26 +45,30 @@ def organisation(officers: int) -> Batch:
     return Batch(units=tuple(units), territories=tuple(territories), officers=tuple(staff))
 
 
-def interactions(officers: int, days: int, repeats: float, seed: int = 1) -> Iterator[Interaction]:
-    """Day by day: each officer meets one new resident, and with probability `repeats` (per unit) old ones."""
-    rng = random.Random(seed)
-    counter = 0
-    for day_number in range(days):
+def interactions(
+    officers: int, days: int, repeats: float, seed: int = 1, *, first_day: int = 0
+) -> Iterator[Interaction]:
+    """Day by day: each officer meets one new resident, and with probability `repeats` (per unit) old ones.
+
+    Days `first_day` to `days - 1` (counted from `START`); each day is drawn from a generator of its own, so a
+    day is the same whether or not the days before it are drawn.
+    """
+    for day_number in range(first_day, days):
+        rng = random.Random(seed * 1_000_003 + day_number)
         day = START + dt.timedelta(days=day_number)
         for n in range(officers):
             nrp = f"{80000000 + n:08d}"
             visits = 1 + int(repeats) + (1 if rng.random() < repeats - int(repeats) else 0)
             for visit in range(visits):
-                counter += 1
                 occurred = dt.datetime.combine(day, dt.time(8 + visit % 12, rng.randrange(60)), WIB)
                 known = visit == 0 or day_number == 0
                 resident = f"ref:r-{n}-{day_number if known else rng.randrange(day_number)}"
                 yield Interaction(
-                    id=f"i-{counter}",
+                    id=f"i-{day_number}-{n}-{visit}",
                     occurred_at=occurred,
                     recorded_at=occurred + dt.timedelta(minutes=rng.randrange(5, 180)),
                     territory=village(n),
-                    kind=KINDS[counter % len(KINDS)],
+                    kind=KINDS[(n + visit) % len(KINDS)],
                     officers=(nrp,),
                     residents=(resident,),
                 )

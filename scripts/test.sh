@@ -22,6 +22,7 @@ echo "== mkdocs build --strict"; site=$(mktemp -d); NO_MKDOCS_2_WARNING=1 "$venv
 if [ -f benchmarks/bench.py ]; then
   echo "== benchmark (tiny size, to keep it working)"; "$venv/bin/python" benchmarks/bench.py --officers 20 --days 14 --quiet
   echo "== end-to-end benchmark (tiny size)"; "$venv/bin/python" benchmarks/e2e.py --officers 20 --days 7 --quiet
+  echo "== nightly benchmark (tiny size)"; "$venv/bin/python" benchmarks/nightly.py --officers 20 --days 14 --quiet
 fi
 echo "== streaming load benchmark (small size)"; "$venv/bin/python" benchmarks/load_memory.py --officers 20 --days 7 --quiet
 echo "== demo benchmark (small size)"; "$venv/bin/python" benchmarks/demo.py --officers 40 --days 14 --quiet

@@ -232,13 +232,18 @@ class DatasetReader:
         before = self.problem_count
         kept = len(self.problems)
         self._records = defaultdict(dict)
+        chunk_interactions = self._records["interaction"]
         for number, line in lines:
             self.lines_read = max(self.lines_read, number)
             if type(line) is bytes or (type(line) is str and len(line) <= MAX_LINE_BYTES):
                 plain = _plain(line)  # the bulk of a file, in one call
                 if plain is not None:
                     self.records_read += 1
-                    self._keep(plain[0], number, plain[1])
+                    kind, record = plain
+                    if type(record) is InteractionRecord and record.id not in chunk_interactions:  # `_keep`, inlined
+                        chunk_interactions[record.id] = (number, record)
+                    else:
+                        self._keep(kind, number, record)
                     continue
             text = self._text(number, line)
             if text is not None and text.strip():
@@ -255,14 +260,18 @@ class DatasetReader:
             interactions=tuple(interaction for _line, interaction in interactions),
             secret_fingerprint=self.pseudonymizer.fingerprint if self.pseudonymizer is not None else None,
         )
-        where: dict[tuple[str, str], list[int]] = defaultdict(list)
+        where: dict[tuple[str, str], tuple[int, ...]] = {}
         for kind, records in self._records.items():
-            for at, record in records.values():
-                where[(kind, _key_of(kind, record))].append(at)
+            if not ENTITY_KINDS[kind].versioned:  # one record per key, kept under its key
+                where.update(((kind, key), (at,)) for key, (at, _record) in records.items())
+                continue
+            for at, record in records.values():  # versions of one key: each version's line
+                key = (kind, _key_of(kind, record))
+                where[key] = tuple(sorted((*where.get(key, ()), at)))
         self._records = defaultdict(dict)
         return ParsedDataset(
             batch=batch,
-            lines={key: tuple(sorted(found)) for key, found in where.items()},
+            lines=where,
             problems=tuple(self.problems[kept:]),
             failed={kind: frozenset(keys) for kind, keys in self.failed.items()},
             source=self.source,
