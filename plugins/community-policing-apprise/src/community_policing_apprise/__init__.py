@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, cast, overload
 
@@ -70,7 +70,13 @@ def apprise_url(url: str, contacts: dict[str, str], *, timeout: float) -> str:
 
 
 class _Schemes(Sequence[str]):
-    """``apprise+`` and each scheme the installed Apprise answers, sorted: listed the first time they are read."""
+    """Each ``apprise+SCHEME`` of the installed Apprise, sorted: listed the first time any is read."""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_prefixed_schemes())
+
+    def __contains__(self, scheme: object) -> bool:
+        return scheme in _prefixed_schemes()
 
     @overload
     def __getitem__(self, index: int) -> str: ...
