@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
+from psycopg.copy import QueuedLibpqWriter
 
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import zone as time_zone
@@ -66,6 +67,7 @@ _INTERACTION = ("int8", "text", "int8", "int8", "text")
 _OFFICER = ("int8", "text", "date", "int8")
 _RESIDENT = ("int8", "text")
 _CONTACT = ("int2", "date", "text", "text", "text", "int8", "text", "int8", "int8", "int8", "int8")
+_COPY_INTERACTION = "COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN (FORMAT BINARY)"
 _DROP_CONTACTS = (
     "DELETE FROM first_contact f USING unnest(%s::smallint[], %s::date[], %s::text[], %s::text[], %s::text[],"
     " %s::bigint[]) AS d (scope, day, nrp, key, resident, iid) WHERE f.scope = d.scope AND f.day = d.day"
@@ -410,65 +412,48 @@ class Writing:
         if any(nrp not in zones for i in batch for nrp in i.officers):  # placed later in the stream, or never
             self.waiting.extend(i for i in batch if any(nrp not in zones for nrp in i.officers))
             batch = [i for i in batch if all(nrp in zones for nrp in i.officers)]
-        stored = self._stored("interaction", "id", (i.id for i in batch))
-        if all(i.id in stored for i in batch):
-            self._unchanged(batch, stored)
+        fresh = self._fresh(batch, self._stored("interaction", "id", (i.id for i in batch)))
+        if not fresh:
             return
         row = conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()
         mark = int(row[0]) if row is not None else 0
-        before = self._stored_contacts({key for i in batch for key in i.residents})
-        scope_keys = self._scope_keys(places, {nrp for i in batch for nrp in i.officers})
+        before = self._stored_contacts({key for i in fresh for key in i.residents})
+        scope_keys = self._scope_keys(places, {nrp for i in fresh for nrp in i.officers})
         clocks = {nrp: (time_zone(name), name) for nrp, (_, name) in places.items()}
         merging = {resident for _, _, resident in before}  # residents whose groups are merged (`_merged`)
-        rows: list[tuple[int, str, int, int, str]] = []
         officers: list[tuple[int, str, dt.date, int]] = []
         links: list[tuple[int, str]] = []
         first: list[Contact] = []  # the contacts of groups new to the store, met at one instant: as they are
         groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
         met: dict[str, int] = {}
         again: set[str] = set()
-        conflicts = []
-        iid = mark
-        for interaction in batch:
-            ident = interaction.id
-            doc = interaction_json(interaction)
-            previous = stored.get(ident)
-            if previous is not None:
-                if previous == doc:
-                    self.unchanged["interaction"] += 1
-                else:
-                    conflicts.append(ident)
-                continue
-            stored[ident] = doc
-            iid += 1
-            occurred = interaction.occurred_at
-            at, recorded = micros(occurred), micros(interaction.recorded_at)
-            rows.append((iid, ident, at, recorded, doc))
-            residents = interaction.residents
-            for nrp in interaction.officers:
-                zone, name = clocks[nrp]
-                day = occurred.astimezone(zone).date()
-                end = day_end_micros(day, name)
-                officers.append((iid, nrp, day, end))
-                for scope, key in scope_keys(nrp, day):
-                    for resident in residents:
-                        contact = (scope, day, nrp, key, resident, iid, ident, at, recorded, end, None)
-                        if resident in merging:
-                            groups[(scope, key, resident)].append(contact)
-                        else:
-                            first.append(contact)
-            for resident in residents:
-                links.append((iid, resident))
-                if met.setdefault(resident, at) != at:
-                    again.add(resident)
-        if conflicts:
-            raise ConflictError(
-                "interaction",
-                conflicts,
-                "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
-            )
-        if not rows:
-            return
+        cursor = conn.cursor()
+        # The interactions stream to the server as they are made: a worker thread sends the rows (the server
+        # stores them meanwhile) while this one makes the documents and the rows of the other tables.
+        with cursor.copy(_COPY_INTERACTION, writer=QueuedLibpqWriter(cursor)) as copy:
+            copy.set_types(_INTERACTION)
+            for iid, interaction in enumerate(fresh, start=mark + 1):
+                ident = interaction.id
+                occurred = interaction.occurred_at
+                at, recorded = micros(occurred), micros(interaction.recorded_at)
+                copy.write_row((iid, ident, at, recorded, interaction_json(interaction)))
+                residents = interaction.residents
+                for nrp in interaction.officers:
+                    zone, name = clocks[nrp]
+                    day = occurred.astimezone(zone).date()
+                    end = day_end_micros(day, name)
+                    officers.append((iid, nrp, day, end))
+                    for scope, key in scope_keys(nrp, day):
+                        for resident in residents:
+                            contact = (scope, day, nrp, key, resident, iid, ident, at, recorded, end, None)
+                            if resident in merging:
+                                groups[(scope, key, resident)].append(contact)
+                            else:
+                                first.append(contact)
+                for resident in residents:
+                    links.append((iid, resident))
+                    if met.setdefault(resident, at) != at:
+                        again.add(resident)
         late = again - merging  # new to the store, but met at several instants here: merged after all
         if late:
             for contact in first:
@@ -485,12 +470,10 @@ class Writing:
                 else:
                     first.append(contact)
             dropped.extend(contact[:6] for contact in left)  # off the frontier now, or superseded earlier
-        self.written["interaction"] += len(rows)
+        self.written["interaction"] += len(fresh)
         if dropped:
             conn.execute(_DROP_CONTACTS, [list(column) for column in zip(*dropped, strict=True)])
-        cursor = conn.cursor()
         for statement, types, records in (
-            ("COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN (FORMAT BINARY)", _INTERACTION, rows),
             ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN (FORMAT BINARY)", _OFFICER, officers),
             ("COPY interaction_resident (iid, resident) FROM STDIN (FORMAT BINARY)", _RESIDENT, links),
             (f"COPY first_contact ({_CONTACT_COLUMNS}, superseded) FROM STDIN (FORMAT BINARY)", _CONTACT, first),
@@ -499,7 +482,7 @@ class Writing:
                 copy.set_types(types)
                 for record in records:
                     copy.write_row(record)
-        self.copied += len(rows)
+        self.copied += len(fresh)
         if self.copied >= self.next_analyze:
             # A long stream grows the tables inside one transaction, where autovacuum cannot see them; the
             # planner would keep planning the lookups for the tables as they were. ANALYZE counts our own rows.
@@ -507,20 +490,32 @@ class Writing:
                 conn.execute(f"ANALYZE {table}")
             self.next_analyze = self.copied * 2
 
-    def _unchanged(self, batch: Sequence[Interaction], stored: dict[str, str]) -> None:
-        """Count a batch whose every id is stored: unchanged, or a conflict (as the loop of `_interactions`)."""
+    def _fresh(self, batch: Sequence[Interaction], stored: dict[str, str]) -> list[Interaction]:
+        """The interactions of `batch` to write, each id once; the others counted as unchanged, or conflicts.
+
+        An id stored already, or met earlier in the batch, with the same document is unchanged; with another
+        document it is a conflict, and `ConflictError` names every such id before anything of the batch is written.
+        """
+        fresh: dict[str, Interaction] = {}
         conflicts = []
         for interaction in batch:
-            if stored[interaction.id] == interaction_json(interaction):
+            ident = interaction.id
+            earlier = fresh.get(ident)
+            if earlier is None and ident not in stored:
+                fresh[ident] = interaction
+                continue
+            previous = stored[ident] if earlier is None else interaction_json(earlier)
+            if previous == interaction_json(interaction):
                 self.unchanged["interaction"] += 1
             else:
-                conflicts.append(interaction.id)
+                conflicts.append(ident)
         if conflicts:
             raise ConflictError(
                 "interaction",
                 conflicts,
                 "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
             )
+        return list(fresh.values())
 
     def _stored_contacts(self, residents: set[str]) -> dict[tuple[int, str, str], list[Contact]]:
         """The stored first-contact rows of `residents` in the maintained scopes, by group (scope, key, resident).
@@ -554,17 +549,20 @@ class Writing:
             for nrp, team, start, end in found:
                 teams[nrp].append((team, start, end))
         officer_scope, unit_scope = 0 in self.scopes, 2 in self.scopes
-        known: dict[tuple[str, dt.date], list[tuple[int, str]]] = {}
+        fixed: dict[str, list[tuple[int, str]]] = {}  # each officer's keys in the scopes that do not go by day
+        for nrp in officers:
+            fixed[nrp] = [(0, nrp)] if officer_scope else []
+            if unit_scope:
+                fixed[nrp].append((2, places[nrp][0]))
+        dated: dict[tuple[str, dt.date], list[tuple[int, str]]] = {}
 
         def scope_keys(nrp: str, day: dt.date) -> list[tuple[int, str]]:
-            keys = known.get((nrp, day))
+            if nrp not in teams:
+                return fixed[nrp]
+            keys = dated.get((nrp, day))
             if keys is None:
-                keys = [(0, nrp)] if officer_scope else []
-                if unit_scope:
-                    keys.append((2, places[nrp][0]))
-                on_day = {t for t, a, b in teams.get(nrp, ()) if (a is None or a <= day) and (b is None or day <= b)}
-                keys.extend((1, team) for team in sorted(on_day))
-                known[(nrp, day)] = keys
+                on_day = {t for t, a, b in teams[nrp] if (a is None or a <= day) and (b is None or day <= b)}
+                keys = dated[(nrp, day)] = fixed[nrp] + [(1, team) for team in sorted(on_day)]
             return keys
 
         return scope_keys
