@@ -13,9 +13,8 @@ if TYPE_CHECKING:
 __all__ = ["community_policing_notifiers", "community_policing_rule_kinds", "community_policing_store_backends"]
 
 
-# Each hook imports what it returns, and a store backend imports its store only when it opens one: building the
-# registry is part of every command's start-up, and a command that never opens a SQLite store (or never notifies)
-# need not import it.
+# A store backend imports its store only when it opens one: the registry is built at every command's start-up, and
+# `plugins` opens no store. The rule kind and the notifiers are imported by their hooks, which every build calls.
 
 
 def _open_memory(url: str) -> Store:
