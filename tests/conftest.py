@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from community_policing.plugins import load_registry
 from community_policing.privacy import Pseudonymizer
@@ -14,6 +15,11 @@ from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Store
 
 SECRET = "test-secret-0123456789abcdef"
+
+# No test here is about speed: on a busy machine (CI's two cores run two workers) a slow example or a slow draw
+# of a whole dataset is not a failure. Tests that set their own settings inherit these for what they leave out.
+settings.register_profile("community-policing", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("community-policing")
 
 
 def _open(kind: str, tmp_path: Path) -> Store:

@@ -8,7 +8,6 @@ import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
-import holidays as holidays_lib
 
 from community_policing.model import Absence, Officer, Unit, Weekday
 
@@ -59,7 +58,9 @@ def days(start: dt.date, end: dt.date) -> Iterator[dt.date]:
 
 @functools.lru_cache(maxsize=64)
 def _holidays_for(year: int) -> Mapping[dt.date, str]:
-    return dict(holidays_lib.country_holidays("ID", years=year).items())
+    import holidays  # on first use: a command that meets no holiday-excluding rule skips its import
+
+    return dict(holidays.country_holidays("ID", years=year).items())
 
 
 def public_holidays(start: dt.date, end: dt.date) -> dict[dt.date, str]:

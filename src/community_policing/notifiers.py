@@ -7,9 +7,10 @@ import os
 import threading
 import urllib.parse
 from collections import defaultdict
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from community_policing.routing.notices import Notice
+if TYPE_CHECKING:  # for the annotations only: a command that sends nothing need not import routing
+    from community_policing.routing.notices import Notice
 
 __all__ = ["LOGGER", "FileNotifier", "LogNotifier", "MemoryNotifier"]
 

@@ -6,8 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from community_policing.model import Interaction, Resident
-from community_policing.privacy import ref_key
+from community_policing.model import Interaction, Resident, ref_key
 
 __all__ = ["bare_refs", "moved", "rekeys", "resolution"]
 
