@@ -104,11 +104,16 @@ class Rank(enum.Enum):
     @classmethod
     def parse(cls, text: str) -> Rank:
         """The rank spelled `text` (case and spacing forgiven); a `FieldError` with a suggestion otherwise."""
+        if text in _RANK_VALUES:  # as written by the model (every stored officer): no folding needed
+            return cls(text)
         wanted = " ".join(text.split()).casefold()
         for rank in cls:
             if rank.value.casefold() == wanted:
                 return rank
         raise FieldError("rank", text, "not a Polri rank" + suggest(text, (r.value for r in cls)))
+
+
+_RANK_VALUES = frozenset(rank.value for rank in Rank)
 
 
 class AbsenceReason(enum.StrEnum):

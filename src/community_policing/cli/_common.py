@@ -61,7 +61,7 @@ def open_with_data(registry: Registry, url: str) -> Store:
     """
     store = open_persistent(registry, url)
     try:
-        empty = not store.officers() and not store.units()
+        empty = not store.units() and not store.officers()  # units are few: officers are read only when none is
     except BaseException:
         store.close()
         raise

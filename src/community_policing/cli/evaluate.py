@@ -74,8 +74,10 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     store = open_with_data(registry, store_url(args))
     try:
         evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
-        officers = {o.nrp: o for o in store.officers()}
-        teams = {t.id: t for t in store.teams()}
+        officers, teams = {}, {}
+        if args.format == "table":  # names and ranks in the table only: JSON and CSV name subjects by their keys
+            officers = {o.nrp: o for o in store.officers()}
+            teams = {t.id: t for t in store.teams()}
         if routes is not None:
             from community_policing.delivery import enqueue
 
