@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from community_policing import interchange
+from community_policing.checked import checked_interaction, checked_resident
 from community_policing.convert import dumps, structure, unstructure
 from community_policing.demo import generate
 from community_policing.errors import FieldError
@@ -25,8 +26,6 @@ from community_policing.model import (
     Interaction,
     InteractionKind,
     Resident,
-    checked_interaction,
-    checked_resident,
     ref_key,
 )
 from community_policing.privacy import Pseudonymizer

@@ -12,8 +12,9 @@ What plugin authors need is in `community_policing.plugins`.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from community_policing._runtime import lazy_exports
 
 if TYPE_CHECKING:
     from community_policing.batch import Batch, WriteReport
@@ -163,18 +164,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "community_policing.services": ("load",),
     "community_policing.storage.protocol": ("Novelty", "Store"),
 }
-_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
-
 
 if not TYPE_CHECKING:  # mypy sees the imports above, and still reports a misspelt name
-
-    def __getattr__(name: str) -> object:
-        module = _HOME.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *__all__})
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

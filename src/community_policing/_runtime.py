@@ -1,12 +1,14 @@
-"""Process-level tuning shared by the hot paths: pausing the cyclic garbage collector around bulk work."""
+"""Process-level tuning: pausing the cyclic garbage collector around bulk work, and importing public names late."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
-__all__ = ["paused_gc"]
+__all__ = ["lazy_exports", "paused_gc"]
 
 
 @contextlib.contextmanager
@@ -25,3 +27,28 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def lazy_exports(
+    namespace: dict[str, Any], exports: Mapping[str, tuple[str, ...]]
+) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """A package's ``__getattr__`` and ``__dir__`` (PEP 562) for public names imported when first used.
+
+    `exports` maps each module to the names the package re-exports from it; `namespace` is the package's
+    ``globals()``, where a name is kept once imported. A command that needs a few names does not pay for the
+    imports of all the others (start-up time: `docs/decisions.md`).
+    """
+    home = {name: module for module, names in exports.items() for name in names}
+
+    def __getattr__(name: str) -> object:
+        module = home.get(name)
+        if module is None:
+            raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *namespace["__all__"]})
+
+    return __getattr__, __dir__

@@ -17,6 +17,7 @@ import attrs
 import msgspec
 
 from community_policing.batch import ENTITY_KINDS, Batch, EntityKind, missing_references, version_key
+from community_policing.checked import checked_interaction, checked_resident
 from community_policing.convert import dumps, parse_instant, problems_from, structure
 from community_policing.errors import DatasetError, FieldError, Problem, excerpt, suggest
 from community_policing.model import (
@@ -30,8 +31,6 @@ from community_policing.model import (
     Team,
     Territory,
     Unit,
-    checked_interaction,
-    checked_resident,
     key_problem,
     ref_key,
     text_problem,

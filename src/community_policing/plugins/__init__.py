@@ -7,8 +7,9 @@ specifications themselves are in `community_policing.hookspecs`; docs/plugins.md
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from community_policing._runtime import lazy_exports
 
 if TYPE_CHECKING:
     from community_policing.batch import Batch, WriteReport
@@ -68,17 +69,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "community_policing.storage.protocol": ("NewFriendDay", "NewFriendQuery", "Novelty", "Store"),
     "community_policing.urls": ("mask_url",),
 }
-_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
 if not TYPE_CHECKING:  # mypy sees the imports above, and still reports a misspelt name
-
-    def __getattr__(name: str) -> object:
-        module = _HOME.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *__all__})
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
