@@ -168,6 +168,12 @@ class ConflictError(StoreError):
         self.keys = tuple(sorted(keys))
         super().__init__(message)
 
+    @classmethod
+    def interactions(cls, ids: Iterable[str]) -> ConflictError:
+        """Interaction ids already stored with other content (interactions are immutable): every store's message."""
+        keys = sorted(ids)
+        return cls("interaction", keys, "interaction id(s) already stored with other content: " + ", ".join(keys))
+
 
 @attrs.frozen
 class ReferenceProblem:

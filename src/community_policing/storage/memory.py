@@ -165,11 +165,7 @@ class MemoryStore:
             else:
                 conflicts.append(interaction.id)
         if conflicts:
-            raise ConflictError(
-                "interaction",
-                conflicts,
-                "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
-            )
+            raise ConflictError.interactions(conflicts)
         return unmet
 
     def _view(self) -> _State:

@@ -510,11 +510,7 @@ class Writing:
             else:
                 conflicts.append(ident)
         if conflicts:
-            raise ConflictError(
-                "interaction",
-                conflicts,
-                "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
-            )
+            raise ConflictError.interactions(conflicts)
         return list(fresh.values())
 
     def _stored_contacts(self, residents: set[str]) -> dict[tuple[int, str, str], list[Contact]]:

@@ -348,11 +348,7 @@ class WriteTransaction:
                 if met.setdefault(key, micros) != micros:
                     several.add(key)
         if conflicts:
-            raise ConflictError(
-                "interaction",
-                conflicts,
-                "interaction id(s) already stored with other content: " + ", ".join(sorted(conflicts)),
-            )
+            raise ConflictError.interactions(conflicts)
         if not rows:
             return
         self.written["interaction"] += len(rows)
