@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 from typing import Any
 
 import attrs
@@ -133,7 +134,12 @@ _odd_python = st.sampled_from(
      "35.00.14.2001", "home_visit", InteractionKind.OTHER, (), ("87050123", "87050123"), ["87050123"],
      ("w-1",), ("ref:w-1", "ref:w-1"), ("ref:" + "x" * 197,), ("ref:" + "x" * 196,), ("ref:\x01",),
      dt.datetime(2023, 6, 8, 9), dt.datetime(1899, 12, 31, tzinfo=dt.UTC), dt.datetime(2199, 12, 31, 23, tzinfo=dt.UTC),
-     dt.datetime(2023, 6, 8, 9, tzinfo=_WIB), "2023-06-08T09:00:00+07:00", 7]
+     dt.datetime(2023, 6, 8, 9, tzinfo=_WIB), "2023-06-08T09:00:00+07:00", 7,
+     dt.datetime(1900, 1, 1, 3, tzinfo=_WIB), dt.datetime(1900, 1, 1, 9, tzinfo=_WIB),
+     dt.datetime(2199, 12, 31, 23, tzinfo=dt.timezone(-dt.timedelta(hours=5))),
+     dt.datetime(2199, 12, 31, 12, tzinfo=dt.timezone(-dt.timedelta(hours=5))),
+     dt.datetime(1901, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))),
+     dt.datetime(2023, 6, 8, 9, tzinfo=zoneinfo.ZoneInfo("Asia/Jakarta"))]
 )  # fmt: skip
 
 
@@ -209,3 +215,32 @@ def test_the_reader_reads_the_same_with_and_without_the_fast_path(changes: list[
         patched.setattr(interchange, "_plain", lambda _line: None)
         slow = _read(lines)
     assert fast == slow
+
+
+@pytest.mark.parametrize(
+    ("occurred", "accepted"),
+    [
+        (dt.datetime(1900, 1, 1, 3, tzinfo=_WIB), False),  # 1899-12-31T20:00Z
+        (dt.datetime(1900, 1, 1, 9, tzinfo=_WIB), True),
+        (dt.datetime(1901, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))), True),
+        (dt.datetime(2199, 12, 31, 12, tzinfo=dt.timezone(-dt.timedelta(hours=5))), True),
+        (dt.datetime(2199, 12, 31, 23, tzinfo=dt.timezone(-dt.timedelta(hours=5))), False),  # 2200-01-01T04:00Z
+        (dt.datetime(2023, 6, 8, 9, tzinfo=zoneinfo.ZoneInfo("Asia/Jakarta")), True),
+        (dt.datetime(2023, 6, 8, 9), False),
+    ],
+)
+def test_instants_at_the_edges_of_the_range_are_checked_as_the_validator_checks_them(
+    occurred: dt.datetime, accepted: bool
+) -> None:
+    fields: dict[str, Any] = {
+        "id": "i-1", "occurred_at": occurred, "recorded_at": occurred, "territory": "35.05.14.2001",
+        "kind": InteractionKind.OTHER, "officers": ("87050123",), "residents": ("ref:w-1",), "summary": None,
+        "complaint": None, "follows_up": None,
+    }  # fmt: skip
+    fast = checked_interaction(**fields)
+    if accepted:
+        assert fast == Interaction(**fields)
+    else:
+        assert fast is None
+        with pytest.raises(FieldError):
+            Interaction(**fields)
