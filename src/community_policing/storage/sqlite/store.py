@@ -165,6 +165,11 @@ class SQLiteStore:
         temporary = Path(name)
         try:
             conn = _opened(name, self.url)
+            # A file no one else can see yet needs no write-ahead log and no syncs while it is written: the
+            # rollback journal stays in memory (a failed load deletes the file), and the file is synced once,
+            # committed, before it takes its name.
+            conn.execute("PRAGMA journal_mode = MEMORY")
+            conn.execute("PRAGMA synchronous = OFF")
             # This thread's reads during the write see the new file's transaction, as they would an existing file's.
             placeholder, self._conn = self._conn, conn
             try:
@@ -175,16 +180,17 @@ class SQLiteStore:
                         [(n,) for n in maintained_scopes(placeholder)],
                     )
                     report = stream_transaction(conn, lambda: WriteStream(conn).run(batches))
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 self._conn = placeholder
                 conn.close()
+            _sync(temporary)
             try:
                 os.link(temporary, target)
             except FileExistsError:
                 self._switch_to(target)
                 with SQLiteStore(URL_PREFIX + name) as ours:
                     return self.write_stream(batches_of(ours))
+            _sync(directory)  # the new name, durably
             self._switch_to(target)
             return report
         finally:
@@ -404,6 +410,15 @@ class SQLiteStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _sync(path: Path) -> None:
+    """Flush `path` (a file, or a folder's entries) to the disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _opened(path: str, url: str) -> sqlite3.Connection:
