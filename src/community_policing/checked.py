@@ -29,7 +29,7 @@ from community_policing.model import (
     text_problem,
 )
 
-__all__ = ["assembled_interaction", "assembled_resident", "checked_interaction", "checked_resident"]
+__all__ = ["checked_interaction", "checked_resident"]
 
 _CLEAN_KEY = re.compile(rf"[!-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?\Z")
 """A key `_key` accepts in its usual form: printable ASCII, no space at either end, at most 200 characters."""
@@ -151,46 +151,3 @@ def checked_resident(*, ref: str, key: str, name: str | None, territory: str | N
     _set(resident, "name", name)
     _set(resident, "territory", territory)
     return resident
-
-
-def assembled_interaction(
-    id: str,  # the field's name
-    occurred_at: dt.datetime,
-    territory: str,
-    kind: str,
-    officers: tuple[str, ...],
-    residents: tuple[str, ...],
-    recorded_at: dt.datetime,
-    summary: str | None,
-    complaint: Complaint | None,
-    follows_up: str | None,
-) -> Interaction:
-    """The `Interaction` with these values, which a model constructor accepted already (in a reader process).
-
-    No check at all: only for values that come from an `Interaction` (`kind` as its value), over a pipe of ours.
-    """
-    interaction: Interaction = _new(Interaction)
-    _set(interaction, "id", id)
-    _set(interaction, "occurred_at", occurred_at)
-    _set(interaction, "territory", territory)
-    _set(interaction, "kind", _KINDS[kind])
-    _set(interaction, "officers", officers)
-    _set(interaction, "residents", residents)
-    _set(interaction, "recorded_at", recorded_at)
-    _set(interaction, "summary", summary)
-    _set(interaction, "complaint", complaint)
-    _set(interaction, "follows_up", follows_up)
-    return interaction
-
-
-def assembled_resident(ref: str, key: str, name: str | None, territory: str | None) -> Resident:
-    """The `Resident` with these values, which a model constructor accepted already; no check at all."""
-    resident: Resident = _new(Resident)
-    _set(resident, "ref", ref)
-    _set(resident, "key", key)
-    _set(resident, "name", name)
-    _set(resident, "territory", territory)
-    return resident
-
-
-_KINDS = {kind.value: kind for kind in InteractionKind}

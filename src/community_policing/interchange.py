@@ -7,7 +7,6 @@ need the store (references to stored records, follow-ups, immutable interactions
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import zlib
 from collections import defaultdict
@@ -277,11 +276,6 @@ class DatasetReader:
             source=self.source,
             problem_count=self.problem_count - before,
         )
-
-    def chunks(self, lines: Iterator[tuple[int, Line]], chunk_lines: int) -> Iterator[ParsedDataset]:
-        """`feed` each chunk of `chunk_lines` lines in turn."""
-        while chunk := list(itertools.islice(lines, chunk_lines)):
-            yield self.feed(chunk)
 
     def finish(self) -> None:
         """Report, once, the identifiers met without a secret (one problem, with a count and the first lines)."""

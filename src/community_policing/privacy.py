@@ -129,10 +129,6 @@ class Pseudonymizer:
     def __repr__(self) -> str:
         return "Pseudonymizer(<secret hidden>)"
 
-    def __reduce__(self) -> tuple[type[Pseudonymizer], tuple[bytes]]:
-        # A load's reader process gets the pseudonymizer through a pipe; nothing else pickles it.
-        return Pseudonymizer, (self._secret,)
-
     def _key(self, kind: str, value: str) -> str:
         mac = self._keyed.copy()
         mac.update(f"{kind}:{value}".encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 
 import attrs
@@ -11,6 +12,7 @@ from community_policing.batch import Batch, all_references_known
 from community_policing.errors import DatasetError, Problem, SecretMismatch, excerpt
 from community_policing.interchange import (
     MAX_PROBLEMS,
+    DatasetReader,
     Line,
     ParsedDataset,
     follow_up_problems,
@@ -19,7 +21,6 @@ from community_policing.interchange import (
     unresolved_references,
 )
 from community_policing.privacy import Pseudonymizer
-from community_policing.reading import ChunkReader, chunk_reader
 from community_policing.storage.protocol import Store, WriteReport
 from community_policing.storage.rekey import bare_refs, moved, resolution
 
@@ -41,7 +42,6 @@ def load(
     max_problems: int = MAX_PROBLEMS,
     chunk_lines: int = CHUNK_LINES,
     progress: Callable[[int], None] | None = None,
-    parallel: bool = False,
 ) -> WriteReport:
     """Read a dataset chunk by chunk, check it against `store`, and write it in one transaction; all or nothing.
 
@@ -51,8 +51,7 @@ def load(
     reading goes on to report every problem (the first `max_problems` of them, the rest counted), and the
     transaction is rolled back. A `pseudonymizer` whose secret is not the one the store's pseudonyms were made
     with is refused first (`SecretMismatch`), before any line is read. `progress` is called after each chunk
-    with the number of lines read so far. With `parallel`, a dataset of more than a few chunks is read in a process
-    of its own (`reading`), on another core, while this one checks and writes; the result is the same.
+    with the number of lines read so far.
 
     :raises DatasetError: every problem found, with its line and field path; also for a file with no records.
     :raises SecretMismatch: the secret differs from the store's.
@@ -61,16 +60,14 @@ def load(
     stored_fingerprint = store.secret_fingerprint()
     if pseudonymizer is not None and stored_fingerprint not in (None, pseudonymizer.fingerprint):
         raise SecretMismatch(stored_fingerprint, pseudonymizer.fingerprint)
-    with chunk_reader(
-        numbered(lines), pseudonymizer, source, max_problems=max_problems, chunk_lines=chunk_lines, parallel=parallel
-    ) as (reader, numbered_lines):
-        return store.write_stream(_Loading(store, reader, progress).batches(numbered_lines, chunk_lines))
+    loading = _Loading(store, DatasetReader(pseudonymizer, source, max_problems=max_problems), progress)
+    return store.write_stream(loading.batches(numbered(lines), chunk_lines))
 
 
 class _Loading:
     """One load: the reader, the checks that need the store, and what waits for the end of the file."""
 
-    def __init__(self, store: Store, reader: ChunkReader, progress: Callable[[int], None] | None) -> None:
+    def __init__(self, store: Store, reader: DatasetReader, progress: Callable[[int], None] | None) -> None:
         self.store = store
         self.reader = reader
         self.progress = progress
@@ -92,7 +89,11 @@ class _Loading:
 
     def batches(self, lines: Iterator[tuple[int, Line]], chunk_lines: int) -> Iterator[Batch]:
         """The checked chunks, as batches, while nothing is wrong; at the end, `DatasetError` if anything was."""
-        for parsed in self.reader.chunks(lines, chunk_lines):
+        while True:
+            chunk = list(itertools.islice(lines, chunk_lines))
+            if not chunk:
+                break
+            parsed = self.reader.feed(chunk)
             self.records += len(parsed.batch)
             if not self.failed:
                 self._check(parsed)

@@ -69,8 +69,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         store = open_persistent(registry, url)
         try:
             with progress_bar(handle, size) as progress:
-                lines, secret = read_lines(handle), pseudonymizer
-                report = load(store, lines, pseudonymizer=secret, source=source, progress=progress, parallel=True)
+                report = load(store, read_lines(handle), pseudonymizer=pseudonymizer, source=source, progress=progress)
         finally:
             store.close()
     print(f"loaded {source} into {store.url}: {counts(report.written)} written, {counts(report.unchanged)} unchanged")
