@@ -127,7 +127,7 @@ class PostgresStore:
             open=True,
             name=location.shown,
         )
-        self._streams: dict[int, Connection] = {}  # thread -> the connection of the write_stream it is in
+        self._streams: dict[int, Writing] = {}  # thread -> the write_stream it is in
         self._maintained: set[int] = set()  # scopes known to be maintained (a scope never stops being maintained)
 
     def __repr__(self) -> str:
@@ -139,7 +139,7 @@ class PostgresStore:
         with driver_errors(self._location, action):
             stream = self._streams.get(threading.get_ident())
             if stream is not None:
-                yield stream
+                yield stream.conn  # once the rows written so far are stored
                 return
             with self._pool.connection() as conn:
                 yield conn
@@ -161,11 +161,16 @@ class PostgresStore:
             raise RuntimeError("write_stream called again from inside a write_stream of the same store")
         with driver_errors(self._location, "write"), self._pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (self.schema, WRITE_LOCK))
-            self._streams[thread] = conn
+            writing = self._streams[thread] = Writing(conn)
             try:
-                return Writing(conn).run(batches)
+                return writing.run(batches)
             finally:
                 del self._streams[thread]
+
+    def _in_stream(self, conn: Connection) -> bool:
+        """Whether `conn` is the connection of the write_stream this thread is in."""
+        stream = self._streams.get(threading.get_ident())
+        return stream is not None and stream.conn is conn
 
     # --- reading -------------------------------------------------------------------------------------------
 
@@ -237,7 +242,7 @@ class PostgresStore:
             )
             return
         with self._connection("read") as conn:
-            stream = self._streams.get(threading.get_ident()) is conn
+            stream = self._in_stream(conn)
             snapshot = contextlib.nullcontext() if stream else conn.transaction()
             with snapshot, conn.cursor(name="interactions") as cursor:
                 cursor.itersize = 5_000
@@ -269,7 +274,7 @@ class PostgresStore:
             return number
         with self._connection("evaluate") as conn:
             if number not in maintained_scopes(conn):
-                stream = self._streams.get(threading.get_ident()) is conn
+                stream = self._in_stream(conn)
                 with contextlib.nullcontext() if stream else conn.transaction():
                     if not stream:
                         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (self.schema, WRITE_LOCK))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
-from psycopg.copy import QueuedLibpqWriter
 
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import zone as time_zone
@@ -24,7 +24,7 @@ from community_policing.errors import ConflictError, IntegrityError, ReferencePr
 from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
-from community_policing_postgres.schema import EPOCH, TIMELESS, day_end_micros, micros
+from community_policing_postgres.schema import DEFERRED, EPOCH, TIMELESS, day_end_micros, micros
 
 __all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]
 
@@ -67,13 +67,18 @@ _INTERACTION = ("int8", "text", "int8", "int8", "text")
 _OFFICER = ("int8", "text", "date", "int8")
 _RESIDENT = ("int8", "text")
 _CONTACT = ("int2", "date", "text", "text", "text", "int8", "text", "int8", "int8", "int8", "int8")
-_COPY_INTERACTION = "COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN (FORMAT BINARY)"
+_COPIES = (  # the statement and column types of each table a batch copies rows into, in this order
+    ("COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN (FORMAT BINARY)", _INTERACTION),
+    ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN (FORMAT BINARY)", _OFFICER),
+    ("COPY interaction_resident (iid, resident) FROM STDIN (FORMAT BINARY)", _RESIDENT),
+    (f"COPY first_contact ({_CONTACT_COLUMNS}, superseded) FROM STDIN (FORMAT BINARY)", _CONTACT),
+)
 _DROP_CONTACTS = (
     "DELETE FROM first_contact f USING unnest(%s::smallint[], %s::date[], %s::text[], %s::text[], %s::text[],"
     " %s::bigint[]) AS d (scope, day, nrp, key, resident, iid) WHERE f.scope = d.scope AND f.day = d.day"
     " AND f.nrp = d.nrp AND f.key = d.key AND f.resident = d.resident AND f.iid = d.iid"
 )
-_ANALYZED = ("interaction", "interaction_officer", "interaction_resident", "first_contact")
+_ANALYZED = (("interaction", "id"), ("first_contact", "resident, scope"))  # table, the columns a load looks up
 _FIRST_ANALYZE = 50_000
 
 
@@ -166,11 +171,46 @@ def _recorded(moment: dt.datetime | None) -> int:
     return TIMELESS if moment is None else micros(moment)
 
 
+class _Copies:
+    """A batch's rows, sent by a worker thread (one ``COPY`` per table) while the writer makes the next batch."""
+
+    def __init__(self, conn: Connection, rows: Sequence[list[tuple[Any, ...]]]) -> None:
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._send, args=(conn, rows), name="community-policing-copy")
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _send(self, conn: Connection, rows: Sequence[list[tuple[Any, ...]]]) -> None:
+        try:
+            cursor = conn.cursor()
+            for (statement, types), records in zip(_COPIES, rows, strict=True):
+                if records:
+                    with cursor.copy(statement) as copy:
+                        copy.set_types(types)
+                        for record in records:
+                            copy.write_row(record)
+        except BaseException as error:  # handed to the writer's thread, which raises it
+            self.error = error
+
+    def wait(self) -> None:
+        """Wait for the rows to be stored; raise what stopped them."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 class Writing:
-    """One write transaction: batches applied in order, references checked at the end (`finish`)."""
+    """One write transaction: batches applied in order, references checked at the end (`finish`).
+
+    A batch's rows are sent to the server by a worker thread while this thread makes the next batch's documents
+    (`_Copies`); every statement goes through `conn`, which first waits for them, so each sees the rows before it.
+    """
 
     def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+        self._conn = conn
+        self._unsent: list[list[tuple[Any, ...]]] = []  # the last batch's rows, one list per table of `_COPIES`
+        self._sending: _Copies | None = None
+        self._made: dict[int, tuple[Interaction, str, int, int]] = {}  # id(i) -> i, its document, its instants
         self.written: dict[str, int] = defaultdict(int)
         self.unchanged: dict[str, int] = defaultdict(int)
         self.unmet: list[ReferenceProblem] = []
@@ -178,14 +218,62 @@ class Writing:
         self.copied = 0  # interactions written by this transaction
         self.next_analyze = _FIRST_ANALYZE
         self.scopes: list[int] = []  # the scopes writes maintain, read under the write lock
+        self.touched = False  # whether ``touched_resident`` lists residents to recompute (`refresh`)
         conn.execute(_TOUCHED)
+        self.deferred: list[str] = []  # the deferrable indexes the schema lacks (`schema.DEFERRED`)
+        self._find_deferred()
+
+    @property
+    def conn(self) -> Connection:
+        """The transaction's connection, once the rows of the batches before are stored."""
+        self._send()
+        self._wait()
+        return self._conn
+
+    def _send(self) -> None:
+        """Start sending the last batch's rows (a worker thread), if it has any."""
+        if self._unsent:
+            rows, self._unsent = self._unsent, []
+            self._sending = _Copies(self._conn, rows)
+
+    def _wait(self) -> None:
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            sending.wait()
+
+    def _find_deferred(self) -> None:
+        """Note the deferrable indexes the schema lacks; build them now if it holds interactions already."""
+        row = self.conn.execute(
+            "SELECT array(SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND indexname = ANY(%s)), EXISTS (SELECT 1 FROM interaction)",
+            (list(DEFERRED),),
+        ).fetchone()
+        present, stored = (row[0], row[1]) if row is not None else ([], False)
+        self.deferred = [name for name in DEFERRED if name not in present]
+        if stored:
+            self.build_indexes()
+
+    def build_indexes(self) -> None:
+        """Build the deferrable indexes the schema lacks: before a statement that reads one, and before the commit
+        of the write that stores a schema's first interactions (one sort each instead of an insertion per row)."""
+        for name in self.deferred:
+            self.conn.execute(DEFERRED[name])
+        self.deferred = []
 
     def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
         return known_keys(self.conn, kind, keys)
 
     def run(self, batches: Iterable[Batch]) -> WriteReport:
         """Write every batch, then the interactions still waiting; `IntegrityError` for references still unmet."""
-        for batch in batches:
+        try:
+            return self._run(batches)
+        finally:
+            if self._sending is not None:  # failed meanwhile: the transaction rolls back once the worker is done
+                self._sending.thread.join()
+
+    def _run(self, batches: Iterable[Batch]) -> WriteReport:
+        for batch in batches:  # the next batch is read before the last one's rows are sent: reading is not ours
+            self._send()
             self.apply(batch)
             if self.waiting and (batch.officers or batch.units):
                 self._write_waiting()
@@ -202,10 +290,14 @@ class Writing:
             )
         if problems:
             raise IntegrityError(problems)
+        if self.copied:
+            self.build_indexes()
+        self.conn  # noqa: B018  (every row stored before the commit)
         return WriteReport(written=dict(self.written), unchanged=dict(self.unchanged))
 
     def apply(self, batch: Batch, *, check: bool = True) -> None:
         """Write one batch as `MemoryStore` would after the ones before it; references are left for the end."""
+        self._make(batch.interactions)  # while the last batch's rows are sent, before any statement waits for them
         self._check_secret(batch)
         if check and not all_references_known(batch, self.known):
             self.unmet.extend(missing_references(batch, self.known))
@@ -220,6 +312,8 @@ class Writing:
         moved.update(nrp for nrp, place in before.items() if after.get(nrp) != place)
         self._rezone([nrp for nrp, (_, zone) in before.items() if after.get(nrp, ("", zone))[1] != zone], after)
         if moved:  # a unit or a membership changed: the scopes' keys of their contacts may have changed
+            self.build_indexes()
+            self.touched = True
             self.conn.execute(
                 "INSERT INTO touched_resident SELECT DISTINCT ir.resident FROM interaction_officer io"
                 " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%b)",
@@ -227,7 +321,15 @@ class Writing:
             )
         moves = self._residents(batch.residents)
         self._interactions(batch.interactions, moves)
-        refresh(self.conn, self.scopes)
+        if self.touched:
+            refresh(self.conn, self.scopes)
+            self.touched = False
+
+    def _make(self, interactions: Sequence[Interaction]) -> None:
+        """Each interaction's document and instants, kept for `_interactions` (which needs the store's answers)."""
+        self._made = {
+            id(i): (i, interaction_json(i), micros(i.occurred_at), micros(i.recorded_at)) for i in interactions
+        }
 
     def _check_secret(self, batch: Batch) -> None:
         incoming = batch.secret_fingerprint
@@ -342,6 +444,8 @@ class Writing:
         """Recompute the local days of officers whose time zone changed, and their pairs' first contacts."""
         if not officers:
             return
+        self.build_indexes()
+        self.touched = True
         rows = self.conn.execute(
             "SELECT io.iid, io.nrp, i.occurred FROM interaction_officer io JOIN interaction i ON i.iid = io.iid"
             " WHERE io.nrp = ANY(%b)",
@@ -377,6 +481,8 @@ class Writing:
         return moves
 
     def _rekey(self, moves: dict[str, str]) -> None:
+        self.build_indexes()
+        self.touched = True
         conn = self.conn
         found = conn.execute(
             "SELECT DISTINCT i.iid, i.doc FROM interaction_resident ir JOIN interaction i ON i.iid = ir.iid"
@@ -412,6 +518,13 @@ class Writing:
         if any(nrp not in zones for i in batch for nrp in i.officers):  # placed later in the stream, or never
             self.waiting.extend(i for i in batch if any(nrp not in zones for nrp in i.officers))
             batch = [i for i in batch if all(nrp in zones for nrp in i.officers)]
+        if self.copied >= self.next_analyze:
+            # A long stream grows the tables inside one transaction, where autovacuum cannot see them; the
+            # planner would keep planning the lookups for the tables as they were. ANALYZE counts our own rows,
+            # in the columns the lookups below read (the other columns' statistics cost as much and serve none).
+            for table, columns in _ANALYZED:
+                conn.execute(f"ANALYZE {table} ({columns})")
+            self.next_analyze = self.copied * 2
         fresh = self._fresh(batch, self._stored("interaction", "id", (i.id for i in batch)))
         if not fresh:
             return
@@ -421,39 +534,41 @@ class Writing:
         scope_keys = self._scope_keys(places, {nrp for i in fresh for nrp in i.officers})
         clocks = {nrp: (time_zone(name), name) for nrp, (_, name) in places.items()}
         merging = {resident for _, _, resident in before}  # residents whose groups are merged (`_merged`)
-        officers: list[tuple[int, str, dt.date, int]] = []
-        links: list[tuple[int, str]] = []
+        documents: list[tuple[Any, ...]] = []
+        officers: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
         first: list[Contact] = []  # the contacts of groups new to the store, met at one instant: as they are
         groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
         met: dict[str, int] = {}
         again: set[str] = set()
-        cursor = conn.cursor()
-        # The interactions stream to the server as they are made: a worker thread sends the rows (the server
-        # stores them meanwhile) while this one makes the documents and the rows of the other tables.
-        with cursor.copy(_COPY_INTERACTION, writer=QueuedLibpqWriter(cursor)) as copy:
-            copy.set_types(_INTERACTION)
-            for iid, interaction in enumerate(fresh, start=mark + 1):
-                ident = interaction.id
-                occurred = interaction.occurred_at
-                at, recorded = micros(occurred), micros(interaction.recorded_at)
-                copy.write_row((iid, ident, at, recorded, interaction_json(interaction)))
-                residents = interaction.residents
-                for nrp in interaction.officers:
-                    zone, name = clocks[nrp]
-                    day = occurred.astimezone(zone).date()
-                    end = day_end_micros(day, name)
-                    officers.append((iid, nrp, day, end))
-                    for scope, key in scope_keys(nrp, day):
-                        for resident in residents:
-                            contact = (scope, day, nrp, key, resident, iid, ident, at, recorded, end, None)
-                            if resident in merging:
-                                groups[(scope, key, resident)].append(contact)
-                            else:
-                                first.append(contact)
-                for resident in residents:
-                    links.append((iid, resident))
-                    if met.setdefault(resident, at) != at:
-                        again.add(resident)
+        made = self._made
+        for iid, interaction in enumerate(fresh, start=mark + 1):
+            ident = interaction.id
+            occurred = interaction.occurred_at
+            known = made.get(id(interaction))
+            if known is not None and known[0] is interaction:
+                doc, at, recorded = known[1:]
+            else:  # moved to other resident identities (or never made): its own document
+                doc, at, recorded = interaction_json(interaction), micros(occurred), micros(interaction.recorded_at)
+            documents.append((iid, ident, at, recorded, doc))
+            residents = interaction.residents
+            for nrp in interaction.officers:
+                zone, name = clocks[nrp]
+                day = occurred.astimezone(zone).date()
+                end = day_end_micros(day, name)
+                officers.append((iid, nrp, day, end))
+                for scope, key in scope_keys(nrp, day):
+                    for resident in residents:
+                        contact = (scope, day, nrp, key, resident, iid, ident, at, recorded, end, None)
+                        if resident in merging:
+                            groups[(scope, key, resident)].append(contact)
+                        else:
+                            first.append(contact)
+            for resident in residents:
+                links.append((iid, resident))
+                if met.setdefault(resident, at) != at:
+                    again.add(resident)
+        self._made = {}
         late = again - merging  # new to the store, but met at several instants here: merged after all
         if late:
             for contact in first:
@@ -473,22 +588,9 @@ class Writing:
         self.written["interaction"] += len(fresh)
         if dropped:
             conn.execute(_DROP_CONTACTS, [list(column) for column in zip(*dropped, strict=True)])
-        for statement, types, records in (
-            ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN (FORMAT BINARY)", _OFFICER, officers),
-            ("COPY interaction_resident (iid, resident) FROM STDIN (FORMAT BINARY)", _RESIDENT, links),
-            (f"COPY first_contact ({_CONTACT_COLUMNS}, superseded) FROM STDIN (FORMAT BINARY)", _CONTACT, first),
-        ):
-            with cursor.copy(statement) as copy:
-                copy.set_types(types)
-                for record in records:
-                    copy.write_row(record)
+        # Sent by a worker thread once the next batch is read, while this thread makes its documents (`_Copies`).
+        self._unsent = [documents, officers, links, first]
         self.copied += len(fresh)
-        if self.copied >= self.next_analyze:
-            # A long stream grows the tables inside one transaction, where autovacuum cannot see them; the
-            # planner would keep planning the lookups for the tables as they were. ANALYZE counts our own rows.
-            for table in _ANALYZED:
-                conn.execute(f"ANALYZE {table}")
-            self.next_analyze = self.copied * 2
 
     def _fresh(self, batch: Sequence[Interaction], stored: dict[str, str]) -> list[Interaction]:
         """The interactions of `batch` to write, each id once; the others counted as unchanged, or conflicts.

@@ -1,0 +1,102 @@
+"""The deferrable indexes (`schema.DEFERRED`): absent from a schema without interactions, built by its first load."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from community_policing_postgres import PostgresStore
+from community_policing_postgres.schema import DEFERRED, MIGRATIONS, SCHEMA_VERSION
+from psycopg import sql
+
+from community_policing.model import Interaction, InteractionKind, Officer, Rank, Territory, Unit, UnitLevel
+from community_policing.storage.protocol import Batch
+
+Admin = psycopg.Connection[tuple[object, ...]]
+VILLAGE = "35.05.01.2001"
+ORIGIN = dt.datetime(2024, 3, 8, 9, tzinfo=dt.UTC)
+
+
+def _schema_of(url: str) -> str:
+    return url.rpartition("schema=")[2]
+
+
+def _indexes(admin: Admin, url: str) -> set[str]:
+    rows = admin.execute(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname = ANY(%s)",
+        (_schema_of(url), list(DEFERRED)),
+    )
+    return {str(name) for (name,) in rows}
+
+
+def _organisation() -> Batch:
+    return Batch(
+        units=(Unit(id="u1", name="U1", level=UnitLevel.POLRES),),
+        territories=(Territory(code=VILLAGE, name="Kanigoro"),),
+        officers=(Officer(nrp="20000001", name="A", rank=Rank.BRIPDA, unit="u1"),),
+    )
+
+
+def _meetings(first: int, count: int) -> Batch:
+    return Batch(
+        interactions=tuple(
+            Interaction(
+                id=f"i{n}",
+                occurred_at=ORIGIN + dt.timedelta(hours=n),
+                territory=VILLAGE,
+                kind=InteractionKind.HOME_VISIT,
+                officers=("20000001",),
+                residents=(f"ref:r{n % 3}",),
+            )
+            for n in range(first, first + count)
+        )
+    )
+
+
+def test_a_new_schema_builds_its_deferred_indexes_with_its_first_interactions(
+    schema_url: Callable[[], str], admin: Admin
+) -> None:
+    url = schema_url()
+    with PostgresStore(url) as store:
+        store.write(_organisation())
+        assert _indexes(admin, url) == set()  # no interaction yet: nothing to index
+        store.write_stream([_meetings(0, 5), _meetings(5, 5)])
+        assert _indexes(admin, url) == set(DEFERRED)
+        store.write(_meetings(10, 5))  # a later load keeps them (and maintains them row by row)
+        assert _indexes(admin, url) == set(DEFERRED)
+        assert store.diagnostics()["rows.interaction"] == 15
+
+
+def test_a_load_that_fails_leaves_neither_rows_nor_indexes(schema_url: Callable[[], str], admin: Admin) -> None:
+    url = schema_url()
+
+    def failing() -> Iterator[Batch]:
+        yield _meetings(0, 5)
+        raise RuntimeError("the file ended early")
+
+    with PostgresStore(url) as store:
+        store.write(_organisation())
+        with pytest.raises(RuntimeError, match="ended early"):
+            store.write_stream(failing())
+        assert _indexes(admin, url) == set()
+        assert store.diagnostics()["rows.interaction"] == 0
+        store.write(_meetings(0, 5))
+        assert _indexes(admin, url) == set(DEFERRED)
+
+
+def test_a_version_2_schema_holding_interactions_keeps_its_indexes(schema_url: Callable[[], str], admin: Admin) -> None:
+    url = schema_url()
+    schema = sql.Identifier(_schema_of(url))
+    with admin.transaction():  # the schema as version 2 left it, holding an interaction
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
+        admin.execute(sql.SQL("SET LOCAL search_path TO {}").format(schema))
+        for statement in (*MIGRATIONS[0], *MIGRATIONS[1]):
+            admin.execute(statement.encode())
+        admin.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+        admin.execute("INSERT INTO schema_version (version) VALUES (1), (2)")
+        admin.execute("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (1, 'i-old', 0, 0, '{}')")
+    with PostgresStore(url) as store:
+        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 3
+    assert _indexes(admin, url) == set(DEFERRED)
