@@ -109,10 +109,10 @@ def known_keys(conn: Connection, kind: EntityKind, keys: Iterable[str]) -> froze
 
 def placements(conn: Connection, officers: Iterable[str] = (), units: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
     """(unit, time zone) in the latest view of each officer among `officers`, or serving in one of `units`."""
-    rows = conn.execute(
-        "SELECT nrp, unit, timezone FROM placement WHERE nrp = ANY(%b) OR unit = ANY(%b)",
-        (list(set(officers)), list(set(units))),
-    )
+    nrps, ids = list(set(officers)), list(set(units))
+    if not (nrps or ids):
+        return {}  # the view's DISTINCT ON reads every version: not for nothing
+    rows = conn.execute("SELECT nrp, unit, timezone FROM placement WHERE nrp = ANY(%b) OR unit = ANY(%b)", (nrps, ids))
     return {nrp: (unit, zone) for nrp, unit, zone in rows}
 
 
@@ -219,6 +219,11 @@ class Writing:
         self.next_analyze = _FIRST_ANALYZE
         self.scopes: list[int] = []  # the scopes writes maintain, read under the write lock
         self.touched = False  # whether ``touched_resident`` lists residents to recompute (`refresh`)
+        # Only this transaction changes the schema (it holds the write lock), so what it read stays true until it
+        # writes otherwise: the officers' placements until it writes units or officers, and whether any resident
+        # record is stored (None: not asked yet) until it writes one.
+        self._placed: dict[str, tuple[str, str]] = {}
+        self._any_resident: bool | None = None
         conn.execute(_TOUCHED)
         self.deferred: list[str] = []  # the deferrable indexes the schema lacks (`schema.DEFERRED`)
         self._find_deferred()
@@ -302,6 +307,8 @@ class Writing:
         if check and not all_references_known(batch, self.known):
             self.unmet.extend(missing_references(batch, self.known))
         self.scopes = maintained_scopes(self.conn)
+        if batch.units or batch.officers:
+            self._placed.clear()
         before = placements(self.conn, (o.nrp for o in batch.officers), (u.id for u in batch.units))
         self._versions("unit", [(u.id, u.recorded_at, dumps(u), u.timezone) for u in batch.units])
         self._replace("territory", "code", [(t.code, dumps(t), ()) for t in batch.territories], ())
@@ -469,6 +476,7 @@ class Writing:
         """Write resident records, moving stored interactions to the identities they tie (`storage.rekey`)."""
         if not incoming:
             return {}
+        self._any_resident = True
         stored = self._stored("resident", "ref", (r.ref for r in incoming))
         records = {ref: converter.structure(json.loads(doc), Resident) for ref, doc in stored.items()}
         candidates = list({records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming})
@@ -508,12 +516,18 @@ class Writing:
         conn = self.conn
         if not batch:
             return
-        wanted = bare_refs(batch)
+        if self._any_resident is None:
+            row = conn.execute("SELECT EXISTS (SELECT 1 FROM resident)").fetchone()
+            self._any_resident = bool(row and row[0])
+        wanted = bare_refs(batch) if self._any_resident else ()
         ties = self._stored("resident", "ref", wanted, "key") if wanted else {}
         incoming = {**resolution(ties), **moves}
         if incoming:
             batch = [moved(interaction, incoming) for interaction in batch]
-        places = placements(conn, {n for i in batch for n in i.officers})
+        named = {n for i in batch for n in i.officers}
+        if named - self._placed.keys():
+            self._placed.update(placements(conn, named - self._placed.keys()))
+        places = {nrp: self._placed[nrp] for nrp in named if nrp in self._placed}
         zones = {nrp: zone for nrp, (_, zone) in places.items()}
         if any(nrp not in zones for i in batch for nrp in i.officers):  # placed later in the stream, or never
             self.waiting.extend(i for i in batch if any(nrp not in zones for nrp in i.officers))
