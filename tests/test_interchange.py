@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from community_policing.convert import dumps
+from community_policing.demo import generate
 from community_policing.errors import DatasetError
 from community_policing.interchange import read_dataset
 from community_policing.privacy import Pseudonymizer, ref_key
@@ -258,3 +259,64 @@ def test_a_follow_up_cannot_happen_before_what_it_follows_up(store: Store) -> No
     [problem] = caught.value.problems
     assert (problem.line, problem.path) == (1, "$.follows_up")
     assert "happened later" in problem.message
+
+
+_DEMO = list(generate(officers=6, days=4, seed=7).lines)
+_RESIDENT_LINES = [n for n, line in enumerate(_DEMO) if line.startswith('{"type": "resident"')]
+_LAST_RESIDENT = max(_RESIDENT_LINES)
+
+
+def _resident_changes() -> st.SearchStrategy[list[tuple[str, int, int, object]]]:
+    """(what, a resident line, where after it, a value): repeats, changed repeats, inline ties, new refs tied."""
+    return st.lists(
+        st.tuples(
+            st.sampled_from(["repeat", "repeat_changed", "inline_same", "inline_other", "new_ref_tied"]),
+            st.sampled_from(_RESIDENT_LINES),
+            st.integers(1, len(_DEMO)),
+            st.sampled_from(["Budi", "35.05.04.2005", "3505041306510099", "081234567890"]),
+        ),
+        max_size=5,
+    )
+
+
+def _changed(changes: list[tuple[str, int, int, object]]) -> list[str]:
+    records = [json.loads(line) for line in _DEMO]
+    for what, position, offset, value in changes:
+        resident = dict(records[position])
+        later = min(position + offset, len(records) - 1)
+        if what.startswith("repeat"):
+            if what == "repeat_changed":
+                resident["name"] = value
+            records.insert(later + 1, resident)
+            continue
+        # An inline mention in an interaction after the resident record (in file order): ties the ref there.
+        targets = [
+            n for n in range(max(later, _LAST_RESIDENT + 1), len(records)) if records[n]["type"] == "interaction"
+        ]
+        if not targets:
+            continue
+        interaction = dict(records[targets[0]])
+        ref = resident["ref"] if what != "new_ref_tied" else f"w-new-{position}"
+        nik = resident.get("nik", "3505041306510030") if what == "inline_same" else "3505041306510099"
+        interaction["residents"] = [*interaction["residents"], {"ref": ref, "nik": nik}]
+        records[targets[0]] = interaction
+    return [json.dumps(record) for record in records]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=_resident_changes(), chunk=st.sampled_from([1, 3, 17, 64]))
+def test_how_a_file_is_chunked_never_changes_what_its_residents_give(
+    changes: list[tuple[str, int, int, object]], chunk: int
+) -> None:
+    lines = _changed(changes)
+    secret = Pseudonymizer("s" * 32)
+    outcomes = []
+    for chunk_lines in (chunk, 1_000_000):
+        store = MemoryStore()
+        try:
+            report = load(store, lines, pseudonymizer=secret, chunk_lines=chunk_lines)
+        except DatasetError as error:
+            outcomes.append(("error", sorted((p.line, p.path, p.message) for p in error.problems)))
+        else:
+            outcomes.append(("loaded", report, snapshot(store)))
+    assert outcomes[0] == outcomes[1]

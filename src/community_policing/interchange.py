@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -187,10 +188,11 @@ placeholder of a line that was too long to keep."""
 class DatasetReader:
     """Reads a dataset in chunks of lines: each chunk becomes a `ParsedDataset`, checked against what came before.
 
-    What it keeps between chunks grows with the organisation records and the refs tied to a NIK or phone number
-    (to find a record repeated with other content, and to name a tied resident in later lines), never with the
-    interactions: a file of millions of interactions is read in constant memory. Problems are counted; the first
-    `max_problems` are kept.
+    What it keeps in memory between chunks grows with the organisation records only, never with the residents or
+    the interactions: what it must remember of each resident (its first record, to find a repeat with other
+    content; the identity its ref was tied to, to name it in later lines and to refuse a second tie) is kept in a
+    private temporary file (`_Remembered`), so a file of millions of residents and interactions is read in
+    constant memory. Problems are counted; the first `max_problems` are kept.
     """
 
     def __init__(
@@ -208,7 +210,10 @@ class DatasetReader:
         self._seen: dict[str, dict[Any, int]] = defaultdict(dict)
         self.defined: dict[str, set[str]] = defaultdict(set)
         """Keys of units, officers and territories read so far: what later records may refer to."""
-        self._tied: dict[str, tuple[int, str]] = {}  # ref -> (line, identity key) for refs tied to a NIK or phone
+        # Residents of earlier chunks (ref -> first line and digest; ref -> tie to a NIK or phone), in a temporary
+        # file rather than in memory: a national file names millions of residents.
+        self._remembered = _Remembered()
+        self._occurrences: list[tuple[int, str, Any, int]] = []  # this chunk's resident records, in line order
         self._unkeyed: list[tuple[int, str]] = []  # (line, path) of identifiers met without a secret
         self._unkeyed_count = 0
         self._records: dict[str, dict[Any, tuple[int, Any]]] = defaultdict(dict)
@@ -247,8 +252,9 @@ class DatasetReader:
             text = self._text(number, line)
             if text is not None and text.strip():
                 self._parse(number, text)
-        tied = self._residents()
-        interactions = self._resolve(tied)
+        self._settle_residents()
+        tied, ties = self._residents()
+        interactions = self._resolve(tied, ties)
         batch = Batch(
             units=self._values("unit"),
             territories=self._values("territory"),
@@ -371,6 +377,9 @@ class DatasetReader:
             elif seen[1] != record or dumps(seen[1]) != dumps(record):
                 self._again(kind, record, line, seen[0])
             return
+        if kind == "resident":  # checked against the earlier chunks' residents when the chunk ends (`_settled`)
+            self._occurrences.append((line, identity, record, hash(record) & 0xFFFFFFFF))
+            return
         if kind in _PLAIN_KINDS:  # only strings and tuples: equal content is equal hash (within this process)
             digest = hash(record) & 0xFFFFFFFF
         else:  # instants: the same instant written with another offset is other content, so compare the text
@@ -412,9 +421,32 @@ class DatasetReader:
             self.problem(line, f"{path}.{error.field}", f"{error.reason} (the value is not shown)")
             return None
 
-    def _residents(self) -> dict[str, tuple[int, Resident]]:
-        """Resident records of the chunk, plus refs that its interactions tie to identifiers inline."""
+    def _settle_residents(self) -> None:
+        """Keep the chunk's resident records seen for the first time; a repeat with other content is a problem.
+
+        The same decisions, in the same order, as for the other kinds (`_keep`), against the earlier chunks'
+        records as `_Remembered` holds them.
+        """
+        occurrences, self._occurrences = self._occurrences, []
+        if not occurrences:
+            return
+        first = self._remembered.records({identity for _line, identity, _record, _digest in occurrences})
+        new: dict[str, int] = {}
+        for line, identity, record, digest in occurrences:
+            seen = first.get(identity)
+            if seen is None:
+                first[identity] = new[identity] = line << 32 | digest
+                self._records["resident"][identity] = (line, record)
+            elif seen & 0xFFFFFFFF != digest:
+                self._again("resident", record, line, seen >> 32)
+        self._remembered.remember_records(new)
+
+    def _residents(self) -> tuple[dict[str, tuple[int, Resident]], dict[str, tuple[int, str]]]:
+        """Resident records of the chunk, plus refs that its interactions tie to identifiers inline; and the ties
+        (ref -> line, identity key) the chunk makes or checks against, as they stand after it."""
         tied: dict[str, tuple[int, Resident]] = {}
+        ties = self._remembered.ties(self._named_refs())
+        changed: dict[str, tuple[int, str]] = {}
         for ref, (line, record) in sorted(self._records["resident"].items()):
             key = self._identity(line, "$", ref, record.nik, record.phone)
             if key is None:
@@ -425,8 +457,9 @@ class DatasetReader:
             except FieldError as error:
                 self.problem(line, f"$.{error.field}", f"{error.reason} (got {excerpt(error.value)})")
                 continue
-            if record.nik is not None or record.phone is not None:
-                self._tied[ref] = (line, key)
+            # Every record ties its ref, to its ref alone when it has no identifier: an inline mention in a later
+            # chunk that ties the ref to a NIK is refused as it is within one chunk.
+            ties[ref] = changed[ref] = (line, key)
         for _id, (line, interaction) in sorted(self._records["interaction"].items(), key=lambda kv: kv[1][0]):
             for position, entry in enumerate(interaction.residents):
                 if not isinstance(entry, ResidentMention) or entry.ref is None:
@@ -437,7 +470,7 @@ class DatasetReader:
                 if key is None:
                     continue
                 known = tied.get(entry.ref)
-                earlier = self._tied.get(entry.ref)
+                earlier = ties.get(entry.ref)
                 if known is None and earlier is not None and earlier[1] == key:
                     continue  # tied the same way by an earlier chunk
                 if (known is not None and known[1].key != key) or (earlier is not None and earlier[1] != key):
@@ -454,10 +487,23 @@ class DatasetReader:
                     except FieldError as error:
                         self.problem(line, f"$.residents[{position}].{error.field}", error.reason)
                         continue
-                    self._tied[entry.ref] = (line, key)
-        return tied
+                    ties[entry.ref] = changed[entry.ref] = (line, key)
+        self._remembered.tie(changed)
+        return tied, ties
 
-    def _resolve(self, tied: Mapping[str, tuple[int, Resident]]) -> list[tuple[int, Interaction]]:
+    def _named_refs(self) -> set[str]:
+        """The refs the chunk's interactions name that its resident records do not: their earlier ties matter."""
+        records = self._records["resident"]
+        return {
+            ref
+            for _line, interaction in self._records["interaction"].values()
+            for entry in interaction.residents
+            if (ref := entry if isinstance(entry, str) else entry.ref) is not None and ref not in records
+        }
+
+    def _resolve(
+        self, tied: Mapping[str, tuple[int, Resident]], ties: Mapping[str, tuple[int, str]]
+    ) -> list[tuple[int, Interaction]]:
         """The chunk's interactions with their residents as identity keys.
 
         A bare ref tied in this file (in this chunk or an earlier one) names that identity; any other bare ref
@@ -472,9 +518,7 @@ class DatasetReader:
                 if isinstance(entry, str) or (entry.nik is None and entry.phone is None):
                     ref = entry if isinstance(entry, str) else entry.ref
                     assert ref is not None
-                    key: str | None = (
-                        tied[ref][1].key if ref in tied else self._tied[ref][1] if ref in self._tied else ref_key(ref)
-                    )
+                    key: str | None = tied[ref][1].key if ref in tied else ties[ref][1] if ref in ties else ref_key(ref)
                 else:
                     key = self._identity(line, f"$.residents[{position}]", entry.ref, entry.nik, entry.phone)
                 if key is not None and key not in keys:
@@ -581,6 +625,56 @@ def _plain(line: bytes | str) -> tuple[str, InteractionRecord | ResidentRecord] 
         follows_up=decoded.follows_up,
     )
     return "interaction", record
+
+
+class _Remembered:
+    """What a reader remembers of the residents of the earlier chunks, in a private temporary SQLite file.
+
+    Per ref: the line and digest of its first resident record (to find a repeat with other content), and the line
+    and identity key it was tied to (to name the tied resident in later lines, and to find a ref tied two ways).
+    SQLite keeps at most `_CACHE_KIB` of it in memory and the rest in the file, deleted when the reader goes:
+    a reader's memory stays flat however many residents a file names. Refs are stored as UTF-8 (surrogates
+    passed through), so any text a record carries fits.
+    """
+
+    _CACHE_KIB = 8192
+    _BATCH = 500  # refs per lookup statement, under SQLite's limit on parameters
+
+    def __init__(self) -> None:
+        self._conn = sqlite3.connect("", isolation_level=None)  # "": a private file, deleted when closed
+        for statement in (
+            f"PRAGMA cache_size = -{self._CACHE_KIB}",
+            "PRAGMA journal_mode = OFF",
+            "PRAGMA synchronous = OFF",
+            "CREATE TABLE record (ref BLOB PRIMARY KEY, first INTEGER NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE tie (ref BLOB PRIMARY KEY, line INTEGER NOT NULL, key TEXT NOT NULL) WITHOUT ROWID",
+            "BEGIN",  # never committed: nothing here outlives the reader, and each commit would write pages out
+        ):
+            self._conn.execute(statement)
+
+    def _rows(self, table: str, columns: str, refs: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        wanted = [ref.encode("utf-8", "surrogatepass") for ref in refs]
+        for start in range(0, len(wanted), self._BATCH):
+            part = wanted[start : start + self._BATCH]
+            sql = f"SELECT ref, {columns} FROM {table} WHERE ref IN ({', '.join('?' * len(part))})"
+            for row in self._conn.execute(sql, part):
+                yield (row[0].decode("utf-8", "surrogatepass"), *row[1:])
+
+    def records(self, refs: Iterable[str]) -> dict[str, int]:
+        """ref -> first line << 32 | digest, for the refs whose record came in an earlier chunk."""
+        return dict(self._rows("record", "first", refs))
+
+    def remember_records(self, first: Mapping[str, int]) -> None:
+        rows = [(ref.encode("utf-8", "surrogatepass"), value) for ref, value in first.items()]
+        self._conn.executemany("INSERT INTO record (ref, first) VALUES (?, ?)", rows)
+
+    def ties(self, refs: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """ref -> (line, identity key), for the refs an earlier chunk tied to a NIK or phone number."""
+        return {ref: (line, key) for ref, line, key in self._rows("tie", "line, key", refs)}
+
+    def tie(self, ties: Mapping[str, tuple[int, str]]) -> None:
+        rows = [(ref.encode("utf-8", "surrogatepass"), line, key) for ref, (line, key) in ties.items()]
+        self._conn.executemany("INSERT OR REPLACE INTO tie (ref, line, key) VALUES (?, ?, ?)", rows)
 
 
 _PLAIN_KINDS = frozenset({"territory", "resident"})
