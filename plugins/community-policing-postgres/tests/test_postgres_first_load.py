@@ -1,22 +1,26 @@
-"""The deferrable indexes (`schema.DEFERRED`): absent from a schema without interactions, built by its first load."""
+"""A schema's first load: its deferrable indexes (`schema.DEFERRED`) built after it; it looks up what it wrote only."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
 
+import attrs
 import psycopg
 import pytest
 from community_policing_postgres import PostgresStore
 from community_policing_postgres.schema import DEFERRED, MIGRATIONS, SCHEMA_VERSION
 from psycopg import sql
 
+from community_policing.errors import ConflictError
 from community_policing.model import Interaction, InteractionKind, Officer, Rank, Territory, Unit, UnitLevel
-from community_policing.storage.protocol import Batch
+from community_policing.storage.memory import MemoryStore
+from community_policing.storage.protocol import Batch, NewFriendQuery, Novelty
 
 Admin = psycopg.Connection[tuple[object, ...]]
 VILLAGE = "35.05.01.2001"
 ORIGIN = dt.datetime(2024, 3, 8, 9, tzinfo=dt.UTC)
+FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
 
 def _schema_of(url: str) -> str:
@@ -100,3 +104,33 @@ def test_a_version_2_schema_holding_interactions_keeps_its_indexes(schema_url: C
     with PostgresStore(url) as store:
         assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 3
     assert _indexes(admin, url) == set(DEFERRED)
+
+
+def test_a_first_stream_finds_the_ids_and_residents_it_wrote_in_its_earlier_batches(
+    schema_url: Callable[[], str],
+) -> None:
+    again = Batch(interactions=(*_meetings(3, 4).interactions, *_meetings(20, 2).interactions))  # i3..i6 again
+    earlier = attrs.evolve(_meetings(100, 1).interactions[0], occurred_at=ORIGIN - dt.timedelta(days=1))
+    batches = [_meetings(0, 10), again, Batch(interactions=(earlier,))]  # r0..r2 met again, then met earlier
+    memory = MemoryStore()
+    memory.write(_organisation())
+    expected = memory.write_stream(iter(batches))
+    query = NewFriendQuery(scope=Novelty.OFFICER, start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31), as_of=FAR)
+    with PostgresStore(schema_url()) as store:
+        store.write(_organisation())
+        assert store.write_stream(iter(batches)) == expected
+        assert expected.unchanged["interaction"] == 4
+        assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
+        conflicting = attrs.evolve(_meetings(5, 1).interactions[0], summary="other")
+        with pytest.raises(ConflictError, match="i5"):
+            store.write_stream(iter([_meetings(30, 2), Batch(interactions=(conflicting,))]))
+        assert store.diagnostics()["rows.interaction"] == 13
+
+
+def test_a_first_stream_with_a_conflict_in_a_later_batch_stores_nothing(schema_url: Callable[[], str]) -> None:
+    conflicting = attrs.evolve(_meetings(2, 1).interactions[0], summary="other")
+    with PostgresStore(schema_url()) as store:
+        store.write(_organisation())
+        with pytest.raises(ConflictError, match="i2"):
+            store.write_stream(iter([_meetings(0, 5), _meetings(5, 5), Batch(interactions=(conflicting,))]))
+        assert store.diagnostics()["rows.interaction"] == 0
