@@ -637,7 +637,7 @@ class _Remembered:
     passed through), so any text a record carries fits.
     """
 
-    _CACHE_KIB = 8192
+    _CACHE_KIB = 32768
     _BATCH = 500  # refs per lookup statement, under SQLite's limit on parameters
 
     def __init__(self) -> None:
