@@ -320,3 +320,16 @@ def test_how_a_file_is_chunked_never_changes_what_its_residents_give(
         else:
             outcomes.append(("loaded", report, snapshot(store)))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("record", [{"nik": "3505041306510099"}, {}], ids=["another NIK", "no identifier"])
+@pytest.mark.parametrize("chunk_lines", [1, 50, 1_000_000])
+def test_a_record_after_an_inline_tie_of_its_ref_to_another_identity_is_refused_however_the_file_is_chunked(
+    record: dict[str, str], chunk_lines: int
+) -> None:
+    records = [json.loads(line) for line in _DEMO]
+    first = next(n for n, r in enumerate(records) if r["type"] == "interaction")
+    records[first]["residents"] = [*records[first]["residents"], {"ref": "w-late", "nik": "3505041306510030"}]
+    records.append({"type": "resident", "ref": "w-late", **record})
+    with pytest.raises(DatasetError, match="is tied to another identity"):
+        load(MemoryStore(), lines(records), pseudonymizer=Pseudonymizer("s" * 32), chunk_lines=chunk_lines)

@@ -214,6 +214,7 @@ class DatasetReader:
         # file rather than in memory: a national file names millions of residents.
         self._remembered = _Remembered()
         self._occurrences: list[tuple[int, str, Any, int]] = []  # this chunk's resident records, in line order
+        self._earlier_ties: dict[str, tuple[int, str]] = {}  # ties earlier chunks made of this chunk's record refs
         self._unkeyed: list[tuple[int, str]] = []  # (line, path) of identifiers met without a secret
         self._unkeyed_count = 0
         self._records: dict[str, dict[Any, tuple[int, Any]]] = defaultdict(dict)
@@ -430,7 +431,9 @@ class DatasetReader:
         occurrences, self._occurrences = self._occurrences, []
         if not occurrences:
             return
-        first = self._remembered.records({identity for _line, identity, _record, _digest in occurrences})
+        known = self._remembered.lookup({identity for _line, identity, _record, _digest in occurrences})
+        first = {ref: seen for ref, (seen, _tie) in known.items() if seen is not None}
+        self._earlier_ties = {ref: tie for ref, (_seen, tie) in known.items() if tie is not None}
         new: dict[str, int] = {}
         for line, identity, record, digest in occurrences:
             seen = first.get(identity)
@@ -445,11 +448,18 @@ class DatasetReader:
         """Resident records of the chunk, plus refs that its interactions tie to identifiers inline; and the ties
         (ref -> line, identity key) the chunk makes or checks against, as they stand after it."""
         tied: dict[str, tuple[int, Resident]] = {}
-        ties = self._remembered.ties(self._named_refs())
+        named = self._remembered.lookup(self._named_refs())
+        ties = {ref: tie for ref, (_seen, tie) in named.items() if tie is not None}
+        ties.update(self._earlier_ties)
+        self._earlier_ties = {}
         changed: dict[str, tuple[int, str]] = {}
         for ref, (line, record) in sorted(self._records["resident"].items()):
             key = self._identity(line, "$", ref, record.nik, record.phone)
             if key is None:
+                continue
+            earlier = ties.get(ref)  # an inline mention of an earlier chunk tied it (a record would be a repeat)
+            if earlier is not None and earlier[1] != key:
+                self.problem(line, "$", f"ref {excerpt(ref)} is tied to another identity on line {earlier[0]}")
                 continue
             try:
                 fields = {"ref": ref, "key": key, "name": record.name, "territory": record.territory}
@@ -646,35 +656,37 @@ class _Remembered:
             f"PRAGMA cache_size = -{self._CACHE_KIB}",
             "PRAGMA journal_mode = OFF",
             "PRAGMA synchronous = OFF",
-            "CREATE TABLE record (ref BLOB PRIMARY KEY, first INTEGER NOT NULL) WITHOUT ROWID",
-            "CREATE TABLE tie (ref BLOB PRIMARY KEY, line INTEGER NOT NULL, key TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE resident (ref BLOB PRIMARY KEY, first INTEGER, line INTEGER, key TEXT) WITHOUT ROWID",
             "BEGIN",  # never committed: nothing here outlives the reader, and each commit would write pages out
         ):
             self._conn.execute(statement)
 
-    def _rows(self, table: str, columns: str, refs: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    def lookup(self, refs: Iterable[str]) -> dict[str, tuple[int | None, tuple[int, str] | None]]:
+        """ref -> (first line << 32 | digest of its record, (line, identity key) of its tie), either None, for the
+        refs an earlier chunk named."""
         wanted = [ref.encode("utf-8", "surrogatepass") for ref in refs]
+        found: dict[str, tuple[int | None, tuple[int, str] | None]] = {}
         for start in range(0, len(wanted), self._BATCH):
             part = wanted[start : start + self._BATCH]
-            sql = f"SELECT ref, {columns} FROM {table} WHERE ref IN ({', '.join('?' * len(part))})"
-            for row in self._conn.execute(sql, part):
-                yield (row[0].decode("utf-8", "surrogatepass"), *row[1:])
-
-    def records(self, refs: Iterable[str]) -> dict[str, int]:
-        """ref -> first line << 32 | digest, for the refs whose record came in an earlier chunk."""
-        return dict(self._rows("record", "first", refs))
+            sql = f"SELECT ref, first, line, key FROM resident WHERE ref IN ({', '.join('?' * len(part))})"
+            for ref, first, line, key in self._conn.execute(sql, part):
+                found[ref.decode("utf-8", "surrogatepass")] = (first, None if key is None else (line, key))
+        return found
 
     def remember_records(self, first: Mapping[str, int]) -> None:
         rows = [(ref.encode("utf-8", "surrogatepass"), value) for ref, value in first.items()]
-        self._conn.executemany("INSERT INTO record (ref, first) VALUES (?, ?)", rows)
-
-    def ties(self, refs: Iterable[str]) -> dict[str, tuple[int, str]]:
-        """ref -> (line, identity key), for the refs an earlier chunk tied to a NIK or phone number."""
-        return {ref: (line, key) for ref, line, key in self._rows("tie", "line, key", refs)}
+        self._conn.executemany(
+            "INSERT INTO resident (ref, first) VALUES (?, ?) ON CONFLICT (ref) DO UPDATE SET first = excluded.first",
+            rows,
+        )
 
     def tie(self, ties: Mapping[str, tuple[int, str]]) -> None:
         rows = [(ref.encode("utf-8", "surrogatepass"), line, key) for ref, (line, key) in ties.items()]
-        self._conn.executemany("INSERT OR REPLACE INTO tie (ref, line, key) VALUES (?, ?, ?)", rows)
+        self._conn.executemany(
+            "INSERT INTO resident (ref, line, key) VALUES (?, ?, ?)"
+            " ON CONFLICT (ref) DO UPDATE SET line = excluded.line, key = excluded.key",
+            rows,
+        )
 
 
 _PLAIN_KINDS = frozenset({"territory", "resident"})
