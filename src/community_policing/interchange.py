@@ -210,8 +210,8 @@ class DatasetReader:
         self._seen: dict[str, dict[Any, int]] = defaultdict(dict)
         self.defined: dict[str, set[str]] = defaultdict(set)
         """Keys of units, officers and territories read so far: what later records may refer to."""
-        # Residents of earlier chunks (ref -> first line and digest; ref -> tie to a NIK or phone), in a temporary
-        # file rather than in memory: a national file names millions of residents.
+        # Residents of earlier chunks (ref -> first line and digest of its record, and the identity it is tied to),
+        # in a temporary file rather than in memory: a national file names millions of residents.
         self._remembered = _Remembered()
         self._occurrences: list[tuple[int, str, Any, int]] = []  # this chunk's resident records, in line order
         self._earlier_ties: dict[str, tuple[int, str]] = {}  # ties earlier chunks made of this chunk's record refs
@@ -378,7 +378,7 @@ class DatasetReader:
             elif seen[1] != record or dumps(seen[1]) != dumps(record):
                 self._again(kind, record, line, seen[0])
             return
-        if kind == "resident":  # checked against the earlier chunks' residents when the chunk ends (`_settled`)
+        if kind == "resident":  # checked against the earlier chunks' when the chunk ends (`_settle_residents`)
             self._occurrences.append((line, identity, record, hash(record) & 0xFFFFFFFF))
             return
         if kind in _PLAIN_KINDS:  # only strings and tuples: equal content is equal hash (within this process)
@@ -640,18 +640,19 @@ def _plain(line: bytes | str) -> tuple[str, InteractionRecord | ResidentRecord] 
 class _Remembered:
     """What a reader remembers of the residents of the earlier chunks, in a private temporary SQLite file.
 
-    Per ref: the line and digest of its first resident record (to find a repeat with other content), and the line
-    and identity key it was tied to (to name the tied resident in later lines, and to find a ref tied two ways).
-    SQLite keeps at most `_CACHE_KIB` of it in memory and the rest in the file, deleted when the reader goes:
-    a reader's memory stays flat however many residents a file names. Refs are stored as UTF-8 (surrogates
-    passed through), so any text a record carries fits.
+    Per ref: the line and digest of its first record (to find a repeat with other content), and the line and
+    identity key it was tied to (to name the resident in later lines, and to find a ref tied two ways). SQLite
+    keeps at most `_CACHE_KIB` in memory, the rest in the file: memory stays flat however many residents a file
+    names. Refs are stored as UTF-8 with surrogates passed through, so any text a record carries fits.
     """
 
     _CACHE_KIB = 32768
     _BATCH = 500  # refs per lookup statement, under SQLite's limit on parameters
 
     def __init__(self) -> None:
-        self._conn = sqlite3.connect("", isolation_level=None)  # "": a private file, deleted when closed
+        # "": a private file, deleted when closed. A reader may be fed from another thread than the one that made it
+        # (a store may consume a load's batches in a thread of its own), never from two at once.
+        self._conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         for statement in (
             f"PRAGMA cache_size = -{self._CACHE_KIB}",
             "PRAGMA journal_mode = OFF",
