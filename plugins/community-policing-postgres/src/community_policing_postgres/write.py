@@ -163,6 +163,16 @@ def _merged(contacts: list[Contact]) -> list[Contact]:
     return kept
 
 
+def _dominated(stored: list[Contact], contacts: list[Contact]) -> bool:
+    """Whether merging `contacts` into a group's `stored` frontier changes nothing (`_merged` would say so too).
+
+    True when every new contact occurred after every stored one, and each was recorded no earlier than the
+    earliest recorded stored one: each is then dominated by that one, and no stored row gains an earlier contact.
+    """
+    latest_stored, earliest_new = max(c[7] for c in stored), min(c[7] for c in contacts)
+    return bool(latest_stored < earliest_new and min(c[8] for c in stored) <= min(c[8] for c in contacts))
+
+
 def _occurred(contact: Contact) -> int:
     return int(contact[7])
 
@@ -641,6 +651,8 @@ class Writing:
         dropped: list[Contact] = []
         for group, contacts in groups.items():
             stored_rows = before.get(group, ())
+            if stored_rows and _dominated(stored_rows, contacts):
+                continue  # the usual resident met again: every new contact comes after a stored one, which stays
             left = set(stored_rows)
             for contact in _merged([*stored_rows, *contacts]):
                 if contact in left:
@@ -692,10 +704,11 @@ class Writing:
         found = self.conn.execute(
             f"SELECT {_CONTACT_COLUMNS}, superseded FROM first_contact WHERE {condition} AND scope = ANY(%b)",
             (param, self.scopes),
+            binary=True,  # integers and dates read from binary, not parsed from text
         )
         groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
         for contact in found:
-            groups[(contact[0], contact[3], contact[4])].append(tuple(contact))
+            groups[(contact[0], contact[3], contact[4])].append(contact)
         return groups
 
     def _scope_keys(
