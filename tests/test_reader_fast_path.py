@@ -244,3 +244,23 @@ def test_instants_at_the_edges_of_the_range_are_checked_as_the_validator_checks_
         assert fast is None
         with pytest.raises(FieldError):
             Interaction(**fields)
+
+
+@settings(max_examples=300)
+@given(interaction=interactions(), data=st.data())
+def test_an_interaction_moved_to_other_identities_is_the_one_the_constructor_builds(
+    interaction: Interaction, data: st.DataObject
+) -> None:
+    from community_policing.storage.rekey import moved
+
+    targets = st.sampled_from([*interaction.residents, "ref:w-baru", "nik:" + "a" * 32, "tel:" + "b" * 32])
+    moves = data.draw(st.dictionaries(st.sampled_from(interaction.residents), targets, min_size=1))
+    residents: list[str] = []
+    for key in interaction.residents:
+        if moves.get(key, key) not in residents:
+            residents.append(moves.get(key, key))
+    expected = attrs.evolve(interaction, residents=tuple(residents))
+    result = moved(interaction, moves)
+    assert result == expected
+    assert dumps(result) == dumps(expected)
+    assert type(result.residents) is tuple

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from community_policing.checked import checked_interaction
 from community_policing.model import Interaction, Resident, ref_key
 
 __all__ = ["bare_refs", "moved", "rekeys", "resolution"]
@@ -53,7 +54,12 @@ def moved(interaction: Interaction, moves: Mapping[str, str]) -> Interaction:
         target = moves.get(resident, resident)
         if target not in residents:
             residents.append(target)
-    return attrs.evolve(interaction, residents=tuple(residents))
+    i = interaction  # values the model accepted, residents that are identity keys: the bulk lane builds it
+    rebuilt = checked_interaction(
+        id=i.id, occurred_at=i.occurred_at, recorded_at=i.recorded_at, territory=i.territory, kind=i.kind,
+        officers=i.officers, residents=residents, summary=i.summary, complaint=i.complaint, follows_up=i.follows_up
+    )  # fmt: skip
+    return rebuilt or attrs.evolve(interaction, residents=tuple(residents))
 
 
 def bare_refs(interactions: Iterable[Interaction]) -> set[str]:
