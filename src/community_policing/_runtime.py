@@ -1,14 +1,16 @@
-"""Process-level tuning: pausing the cyclic garbage collector around bulk work, and importing public names late."""
+"""Process-level helpers: pausing the garbage collector around bulk work, importing public names late, and making a
+file and its name durable."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
 import importlib
+import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["lazy_exports", "paused_gc"]
+__all__ = ["lazy_exports", "paused_gc", "sync_file", "sync_folder"]
 
 
 @contextlib.contextmanager
@@ -52,3 +54,26 @@ def lazy_exports(
         return sorted({*namespace, *namespace["__all__"]})
 
     return __getattr__, __dir__
+
+
+def sync_file(path: str | os.PathLike[str]) -> None:
+    """Flush the file at `path` to the disk; `OSError` when it cannot be (the write did not become durable)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def sync_folder(directory: str | os.PathLike[str]) -> None:
+    """Make a new name in `directory` durable, where the platform allows opening a folder (else nothing)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

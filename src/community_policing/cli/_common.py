@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from community_policing._runtime import sync_folder
 from community_policing.errors import CommunityPolicingError, excerpt, suggest
 
 if TYPE_CHECKING:
@@ -197,18 +198,4 @@ def write_output(path: Path, text: str) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _sync_folder(directory)
-
-
-def _sync_folder(directory: Path) -> None:
-    """Make the rename durable where the platform allows opening a folder."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    sync_folder(directory)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from community_policing._runtime import paused_gc
+from community_policing._runtime import paused_gc, sync_file, sync_folder
 from community_policing.batch import Batch, EntityKind, VersionedKind, WriteReport
 from community_policing.convert import converter
 from community_policing.errors import StoreError, StoreUnavailable
@@ -183,14 +183,14 @@ class SQLiteStore:
             finally:
                 self._conn = placeholder
                 conn.close()
-            _sync(temporary)
+            sync_file(temporary)
             try:
                 os.link(temporary, target)
             except FileExistsError:
                 self._switch_to(target)
                 with SQLiteStore(URL_PREFIX + name) as ours:
                     return self.write_stream(batches_of(ours))
-            _sync(directory)  # the new name, durably
+            sync_folder(directory)  # the new name, durably
             self._switch_to(target)
             return report
         finally:
@@ -410,15 +410,6 @@ class SQLiteStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _sync(path: Path) -> None:
-    """Flush `path` (a file, or a folder's entries) to the disk."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _opened(path: str, url: str) -> sqlite3.Connection:
