@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, TextIO
 
 from community_policing.model import Officer, Team
-from community_policing.rules.engine import Evaluation, Finding, Status, Summary
+from community_policing.rules.engine import Evaluation, Finding, Status, Summaries, Summary
 
-__all__ = ["FORMATS", "finding_json", "render", "render_csv", "render_json", "render_table", "to_data"]
+__all__ = [
+    "FORMATS",
+    "STREAMED_FORMATS",
+    "finding_json",
+    "render",
+    "render_csv",
+    "render_json",
+    "render_table",
+    "to_data",
+    "write_csv",
+    "write_json",
+]
 
 FORMATS = ("table", "json", "csv")
+STREAMED_FORMATS = ("json", "csv")
+"""The formats written finding by finding (`write_json`, `write_csv`); a table needs every summary first."""
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
@@ -83,23 +97,62 @@ def finding_json(finding: Finding) -> str:
 
 def render_json(evaluation: Evaluation, statuses: Collection[Status] | None = None) -> str:
     """JSON as in the interchange spec, one finding or summary per line; byte-identical for the same evaluation."""
+    out = io.StringIO()
+    write_json(
+        out,
+        as_of=evaluation.as_of,
+        start=evaluation.start,
+        end=evaluation.end,
+        findings=evaluation.findings,
+        statuses=statuses,
+        summaries=evaluation.summaries,
+    )
+    return out.getvalue()
 
-    def dump(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
-    def items(name: str, lines: list[str]) -> str:
-        if not lines:
-            return f'  "{name}": []'
-        return f'  "{name}": [\n    ' + ",\n    ".join(lines) + "\n  ]"
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
-    head = [
-        f'  "as_of": {dump(evaluation.as_of.isoformat())}',
-        f'  "from": {dump(evaluation.start.isoformat())}',
-        f'  "to": {dump(evaluation.end.isoformat())}',
-    ]
-    findings = [finding_json(f) for f in _selected(evaluation, statuses)]
-    summaries = [dump(_summary(s)) for s in evaluation.summaries]
-    return "{\n" + ",\n".join([*head, items("findings", findings), items("summaries", summaries)]) + "\n}\n"
+
+_WRITE_EVERY = 2_000  # findings joined into one write: fewer calls, little memory
+
+
+def write_json(
+    out: TextIO,
+    *,
+    as_of: dt.datetime,
+    start: dt.date,
+    end: dt.date,
+    findings: Iterable[Finding],
+    statuses: Collection[Status] | None = None,
+    summaries: Iterable[Summary] | None = None,
+) -> None:
+    """Write what `render_json` gives, finding by finding as `findings` come (sorted by rule, subject and day).
+
+    The summaries follow the findings: `summaries` when given, else built from every finding as it passes (the
+    `statuses` filter chooses the findings written, never what the summaries count). Memory stays that of one
+    summary per subject, however many findings stream through.
+    """
+    out.write(f'{{\n  "as_of": {_dump(as_of.isoformat())},\n  "from": {_dump(start.isoformat())},\n')
+    out.write(f'  "to": {_dump(end.isoformat())},\n  "findings": [')
+    counted = Summaries() if summaries is None else None
+    pending: list[str] = []
+    separator = "\n    "
+    for finding in findings:
+        if counted is not None:
+            counted.add(finding)
+        if statuses is not None and finding.status not in statuses:
+            continue
+        pending.append(finding_json(finding))
+        if len(pending) >= _WRITE_EVERY:
+            out.write(separator + ",\n    ".join(pending))
+            separator, pending = ",\n    ", []
+    if pending:
+        out.write(separator + ",\n    ".join(pending))
+        separator = ","
+    out.write("\n  ],\n" if separator != "\n    " else "],\n")
+    lines = [_dump(_summary(s)) for s in (counted.result() if counted is not None else summaries or ())]
+    out.write('  "summaries": [\n    ' + ",\n    ".join(lines) + "\n  ]\n}\n" if lines else '  "summaries": []\n}\n')
 
 
 CSV_COLUMNS = ("rule", "subject_kind", "subject_id", "day", "status", "new_friends", "required", "reason", "evidence")
@@ -108,9 +161,17 @@ CSV_COLUMNS = ("rule", "subject_kind", "subject_id", "day", "status", "new_frien
 def render_csv(evaluation: Evaluation, statuses: Collection[Status] | None = None) -> str:
     """One CSV row per finding; evidence ids joined with spaces; an empty reason for statuses other than excused."""
     out = io.StringIO()
+    write_csv(out, evaluation.findings, statuses)
+    return out.getvalue()
+
+
+def write_csv(out: TextIO, findings: Iterable[Finding], statuses: Collection[Status] | None = None) -> None:
+    """Write what `render_csv` gives, row by row as `findings` come."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for f in _selected(evaluation, statuses):
+    for f in findings:
+        if statuses is not None and f.status not in statuses:
+            continue
         writer.writerow(
             [
                 f.rule,
@@ -124,7 +185,6 @@ def render_csv(evaluation: Evaluation, statuses: Collection[Status] | None = Non
                 " ".join(f.evidence),
             ]
         )
-    return out.getvalue()
 
 
 def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Collection[int]) -> list[str]:

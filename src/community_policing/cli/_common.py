@@ -6,12 +6,14 @@ What only some commands use is imported inside the function that uses it: every 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from community_policing._runtime import sync_folder
 from community_policing.errors import CommunityPolicingError, excerpt, suggest
@@ -161,7 +163,15 @@ def statuses_argument(text: str) -> frozenset[Status]:
 
 
 def write_output(path: Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all: a temporary file beside the target, flushed, then renamed.
+    """Write `text` to `path` whole or not at all (see `output_file`)."""
+    with output_file(path) as stream:
+        stream.write(text)
+
+
+@contextlib.contextmanager
+def output_file(path: Path) -> Iterator[TextIO]:
+    """A text stream whose content becomes `path` whole or not at all: a temporary file beside the target,
+    written through the block, flushed and renamed when the block ends without an exception.
 
     A symbolic link is written through (its target is replaced, the link stays). A new file gets the mode the
     umask gives; an existing one keeps its mode. A folder is refused; nothing is left behind on any failure.
@@ -187,7 +197,7 @@ def write_output(path: Path, text: str) -> None:
     temporary = Path(name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+            yield stream
             stream.flush()
             os.fchmod(stream.fileno(), mode)
             os.fsync(stream.fileno())

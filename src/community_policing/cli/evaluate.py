@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +14,7 @@ from community_policing.cli._common import (
     STORE_HELP,
     add_period_arguments,
     open_with_data,
+    output_file,
     period_rules,
     statuses_argument,
     store_url,
@@ -20,6 +23,7 @@ from community_policing.cli._common import (
 
 if TYPE_CHECKING:
     from community_policing.registry import Registry
+    from community_policing.rules.spec import Rule
 
 NAME = "evaluate"
 HELP = "evaluate the rules over a period"
@@ -61,7 +65,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    from community_policing.report import render
+    from community_policing.report import STREAMED_FORMATS, render
     from community_policing.rules.engine import evaluate
 
     rules, as_of = period_rules(args, registry)
@@ -71,6 +75,8 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         from community_policing.routing import read_routes
 
         routes = read_routes(args.routes, notifiers=registry.notifiers, rules={rule.id for rule in rules})
+    if routes is None and args.format in STREAMED_FORMATS:
+        return _streamed(args, registry, rules, as_of)
     store = open_with_data(registry, store_url(args))
     try:
         evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
@@ -90,4 +96,27 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         write_output(Path(args.output), text)
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _streamed(args: argparse.Namespace, registry: Registry, rules: tuple[Rule, ...], as_of: dt.datetime) -> int:
+    """JSON or CSV written finding by finding as the evaluation makes them: memory does not grow with the findings
+    (one per subject and day), so a national year fits. The file appears whole or not at all; on standard output
+    a failure part way leaves what was written so far, and the exit status says so."""
+    from community_policing._runtime import paused_gc
+    from community_policing.report import write_csv, write_json
+    from community_policing.rules.engine import stream_findings
+
+    store = open_with_data(registry, store_url(args))
+    try:
+        with paused_gc(), output_file(Path(args.output)) if args.output else contextlib.nullcontext(sys.stdout) as out:
+            found = stream_findings(
+                store, rules, kinds=registry.rule_kinds, start=args.start, end=args.end, as_of=as_of
+            )
+            if args.format == "json":
+                write_json(out, as_of=as_of, start=args.start, end=args.end, findings=found, statuses=args.status)
+            else:
+                write_csv(out, found, args.status)
+    finally:
+        store.close()
     return EXIT_OK

@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from itertools import groupby
-from operator import itemgetter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import attrs
@@ -20,7 +18,17 @@ from community_policing.model import Absence, Officer, Team, Unit
 from community_policing.rules.spec import Rule, builtin_rules
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Store
 
-__all__ = ["Evaluation", "EvaluationContext", "Finding", "Status", "Summary", "day_status", "evaluate"]
+__all__ = [
+    "Evaluation",
+    "EvaluationContext",
+    "Finding",
+    "Status",
+    "Summary",
+    "Summaries",
+    "day_status",
+    "evaluate",
+    "stream_findings",
+]
 
 
 class Status(enum.StrEnum):
@@ -156,6 +164,18 @@ class EvaluationContext:
             self._new_friends[key] = tuple(self.store.new_friend_days(query))
         return self._new_friends[key]
 
+    def iter_new_friend_days(self, scope: Novelty, grace_hours: int) -> Iterator[NewFriendDay]:
+        """The rows `new_friend_days` gives, read from the store as they are consumed and not kept.
+
+        For a kind that walks the officers in order and needs each one's rows once: the evaluation then holds the
+        rows of one officer at a time, not one per officer and day. Rows already asked for are not read again.
+        """
+        cached = self._new_friends.get((scope, grace_hours))
+        if cached is not None:
+            return iter(cached)
+        query = NewFriendQuery(scope=scope, start=self.start, end=self.end, as_of=self.as_of, grace_hours=grace_hours)
+        return iter(self.store.new_friend_days(query))
+
     def status(self, *, count: int, required: int, excuse: str | None, close: dt.datetime) -> Status:
         """The status of a day from its count, the requirement, the excuse (if any) and the day's close."""
         return day_status(count, required, excuse, close > self.as_of)
@@ -174,44 +194,80 @@ def day_status(count: int, required: int, excuse: str | None, still_open: bool) 
     return _PENDING if still_open else _MISSED
 
 
-def summarise(findings: Iterable[Finding]) -> list[Summary]:
-    """One summary per (rule, subject) of `findings`, which must be sorted by rule, subject and day."""
-    summaries = []
-    met_, missed_, pending_ = Status.MET, Status.MISSED, Status.PENDING
-    for (rule, kind, subject), group in groupby(findings, key=itemgetter(0, 1, 2)):
-        met = missed = pending = excused = current = longest = friends = 0
-        for finding in group:
-            status = finding.status
-            friends += finding.new_friends
-            if status is met_:
-                met += 1
-                current += 1
-                longest = max(longest, current)
-            elif status is missed_:
-                missed += 1
-                current = 0
-            elif status is pending_:
-                pending += 1
-            else:
-                excused += 1
-        closed = met + missed
-        summaries.append(
+class Summaries:
+    """Summaries built finding by finding, from findings sorted by rule, subject and day (one pass, no list).
+
+    A streamed evaluation (`stream_findings`) writes each finding as it comes and keeps only this: one summary per
+    (rule, subject), not one finding per subject and day.
+    """
+
+    def __init__(self) -> None:
+        self._done: list[Summary] = []
+        self._subject: tuple[str, str, str] | None = None
+        self._met = self._missed = self._pending = self._excused = self._current = self._longest = self._friends = 0
+
+    def add(self, finding: Finding) -> None:
+        """Count `finding`, which comes after every finding added so far in report order."""
+        subject = (finding.rule, finding.subject_kind, finding.subject_id)
+        if subject != self._subject:
+            self._close()
+            self._subject = subject
+        status = finding.status
+        self._friends += finding.new_friends
+        if status is _MET:
+            self._met += 1
+            self._current += 1
+            if self._current > self._longest:
+                self._longest = self._current
+        elif status is _MISSED:
+            self._missed += 1
+            self._current = 0
+        elif status is _PENDING:
+            self._pending += 1
+        else:
+            self._excused += 1
+
+    def result(self) -> list[Summary]:
+        """The summaries of every subject added, in the order their findings came."""
+        self._close()
+        return list(self._done)
+
+    def _close(self) -> None:
+        if self._subject is None:
+            return
+        rule, kind, subject = self._subject
+        closed = self._met + self._missed
+        self._done.append(
             Summary(
                 rule=rule,
                 subject_kind=kind,
                 subject_id=subject,
-                duty_days=closed + pending,
-                met=met,
-                missed=missed,
-                excused=excused,
-                pending=pending,
-                compliance=round(met / closed, 4) if closed else None,
-                current_streak=current,
-                longest_streak=longest,
-                new_friends=friends,
+                duty_days=closed + self._pending,
+                met=self._met,
+                missed=self._missed,
+                excused=self._excused,
+                pending=self._pending,
+                compliance=round(self._met / closed, 4) if closed else None,
+                current_streak=self._current,
+                longest_streak=self._longest,
+                new_friends=self._friends,
             )
         )
-    return summaries
+        self._subject = None
+        self._met = self._missed = self._pending = self._excused = self._current = self._longest = self._friends = 0
+
+
+def summarise(findings: Iterable[Finding]) -> list[Summary]:
+    """One summary per (rule, subject) of `findings`, which must be sorted by rule, subject and day."""
+    summaries = Summaries()
+    for finding in findings:
+        summaries.add(finding)
+    return summaries.result()
+
+
+def as_of_now() -> dt.datetime:
+    """The default as-of instant: now, in UTC, in whole seconds."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def evaluate(
@@ -227,33 +283,54 @@ def evaluate(
 
     `kinds` are the rule kinds by name (`Registry.rule_kinds`); `rules` defaults to the built-in rule, `as_of`
     to now (UTC, whole seconds). Deterministic: the same stored data and `as_of` give the same `Evaluation`.
+    It holds every finding (one per subject and day); to write them without holding them, see `stream_findings`.
     """
-    if rules is None:
-        rules = builtin_rules(kinds=kinds)
-    if as_of is None:
-        as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    as_of = as_of_now() if as_of is None else as_of
     with paused_gc():
-        return _evaluate(store, rules, kinds, start=start, end=end, as_of=as_of)
+        findings = tuple(stream_findings(store, rules, kinds=kinds, start=start, end=end, as_of=as_of))
+        return Evaluation(as_of=as_of, start=start, end=end, findings=findings, summaries=tuple(summarise(findings)))
 
 
-def _evaluate(
+def stream_findings(
     store: Store,
-    rules: Sequence[Rule],
-    kinds: Mapping[str, RuleKind],
+    rules: Sequence[Rule] | None = None,
     *,
+    kinds: Mapping[str, RuleKind],
     start: dt.date,
     end: dt.date,
     as_of: dt.datetime,
-) -> Evaluation:
+) -> Iterator[Finding]:
+    """The findings `evaluate` gives, in the same order, one at a time: for writing them as they come.
+
+    A rule whose kind declares ``yields_in_order = True`` (the built-in ``new_friends`` does) is passed through as
+    its kind yields it, so memory does not grow with the findings; a kind that yields out of the order it declared
+    is an error. Any other kind's findings are gathered per rule and sorted, as `evaluate` always did. Feed the
+    findings to `Summaries` for the summaries. The store is read while the findings are consumed: keep it open.
+    """
+    if rules is None:
+        rules = builtin_rules(kinds=kinds)
     context = EvaluationContext(store, start=start, end=end, as_of=as_of)
-    findings: list[Finding] = []
     for rule in sorted(rules, key=lambda r: r.id):
         kind = kinds.get(rule.kind)
         if kind is None:
             raise CommunityPolicingError(f"rule {rule.id!r} has kind {rule.kind!r}, which no plugin provides")
-        produced = list(kind.evaluate(rule, context))
-        # A finding's leading fields are (rule, subject kind, subject id, day): tuple order is the report's
-        # order, and a kind that yields in order (as the built-in one does) costs one linear pass here.
-        produced.sort()
-        findings.extend(produced)
-    return Evaluation(as_of=as_of, start=start, end=end, findings=tuple(findings), summaries=tuple(summarise(findings)))
+        produced = kind.evaluate(rule, context)
+        if getattr(kind, "yields_in_order", False) is True:
+            yield from _in_order(rule, produced)
+        else:
+            # A finding's leading fields are (rule, subject kind, subject id, day): tuple order is report order.
+            yield from sorted(produced)
+
+
+def _in_order(rule: Rule, findings: Iterable[Finding]) -> Iterator[Finding]:
+    """`findings` as they come, checked to be in report order, as the rule's kind declared."""
+    previous: Finding | None = None
+    for finding in findings:
+        if previous is not None and finding[:4] <= previous[:4]:
+            raise CommunityPolicingError(
+                f"rule {rule.id!r}: its kind {rule.kind!r} declares its findings in order, but yielded"
+                f" {finding.subject_kind} {finding.subject_id!r} on {finding.day} after {previous.subject_kind}"
+                f" {previous.subject_id!r} on {previous.day}"
+            )
+        previous = finding
+        yield finding

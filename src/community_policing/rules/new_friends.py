@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 
 import attrs
 
-from community_policing.errors import FieldError
+from community_policing.errors import CommunityPolicingError, FieldError
 from community_policing.rules.engine import EvaluationContext, Finding, day_status
 from community_policing.rules.spec import Rule, Subject
 from community_policing.storage.protocol import NewFriendDay, Novelty
@@ -50,44 +50,46 @@ class NewFriends:
     name = "new_friends"
     description = "at least N new acquaintances among residents on every duty day (officer or team)"
     parameters = NewFriendsParameters
+    yields_in_order = True  # subjects by key, each one's days in order: the engine streams them (`stream_findings`)
 
     def evaluate(self, rule: Rule, context: EvaluationContext) -> Iterator[Finding]:
         """Findings for every (subject, day) of the period on which the subject is active and the rule in force."""
         params: NewFriendsParameters = rule.parameters
-        rows = context.new_friend_days(params.novelty, params.grace_hours)
         if rule.subject is Subject.TEAM:
+            rows = context.new_friend_days(params.novelty, params.grace_hours)
             yield from self._teams(rule, params, context, rows)
         else:
-            yield from self._officers(rule, params, context, rows)
+            rows_in_order = context.iter_new_friend_days(params.novelty, params.grace_hours)
+            yield from self._officers(rule, params, context, rows_in_order)
 
     def _officers(
-        self, rule: Rule, params: NewFriendsParameters, context: EvaluationContext, rows: Sequence[NewFriendDay]
+        self, rule: Rule, params: NewFriendsParameters, context: EvaluationContext, rows: Iterator[NewFriendDay]
     ) -> Iterator[Finding]:
         # This loop runs once per officer and day (730,000 times for 2,000 officers over a year): the work per
         # day is kept to dictionary lookups; excuses, closes and active ranges are computed up front.
-        # Officer -> day -> that day's row. Rows come sorted by officer, day and scope key; an officer with several
-        # scope keys on a day (two teams) gets them merged into one row, each resident counted once.
-        friends: dict[str, dict[dt.date, NewFriendDay]] = {}
-        days_of: dict[dt.date, NewFriendDay] = {}
-        current = ""
-        for row in rows:
-            if row.officer != current:
-                current = row.officer
-                days_of = friends.setdefault(current, {})
-            earlier = days_of.get(row.day)
-            if earlier is None:
-                days_of[row.day] = row
-            else:
-                days_of[row.day] = row._replace(
-                    key="",
-                    residents=tuple(sorted({*earlier.residents, *row.residents})),
-                    evidence=tuple(sorted({*earlier.evidence, *row.evidence})),
-                )
+        # Rows come sorted by officer, day and scope key (`Store.new_friend_days`), and officers are walked in the
+        # same order, so each officer's rows are read as its turn comes and dropped after it: memory holds one
+        # officer's days. An officer with several scope keys on a day (two teams) gets them merged into one row,
+        # each resident counted once.
         days = [day for day in context.days if rule.in_force(day)]
         at_least, grace, rule_id = params.at_least, params.grace_hours, rule.id
         closes: dict[str, list[bool]] = {}
-        no_days: dict[dt.date, NewFriendDay] = {}
+        row = next(rows, None)
         for nrp, officer in sorted(context.officers.items()):
+            while row is not None and row.officer < nrp:  # an officer not evaluated (no unit in force, say)
+                row = _next_in_order(rows, row)
+            own_days: dict[dt.date, NewFriendDay] = {}
+            while row is not None and row.officer == nrp:
+                earlier = own_days.get(row.day)
+                if earlier is None:
+                    own_days[row.day] = row
+                else:
+                    own_days[row.day] = row._replace(
+                        key="",
+                        residents=tuple(sorted({*earlier.residents, *row.residents})),
+                        evidence=tuple(sorted({*earlier.evidence, *row.evidence})),
+                    )
+                row = _next_in_order(rows, row)
             calendar = context.calendar(nrp, exclude_public_holidays=params.exclude_public_holidays)
             zone = calendar.timezone
             if zone not in closes:
@@ -97,7 +99,6 @@ class NewFriends:
             last = len(days) if officer.active_to is None else bisect.bisect_right(days, officer.active_to)
             active = days[first:last]
             excused = calendar.excuses(active)
-            own_days = friends.get(nrp, no_days)
             for day, still_open in zip(active, closes[zone][first:last], strict=True):
                 found = own_days.get(day)
                 count, evidence = (0, ()) if found is None else (len(found.residents), found.evidence)
@@ -154,3 +155,14 @@ class NewFriends:
 
 NEW_FRIENDS = NewFriends()
 """The built-in ``new_friends`` rule kind, registered through the ``community_policing_rule_kinds`` hook."""
+
+
+def _next_in_order(rows: Iterator[NewFriendDay], previous: NewFriendDay) -> NewFriendDay | None:
+    """The row after `previous`; a store that breaks the promised order would lose findings, so it is an error."""
+    row = next(rows, None)
+    if row is not None and (row.officer, row.day) < (previous.officer, previous.day):
+        raise CommunityPolicingError(
+            f"the store gave first contacts out of order: officer {row.officer} on {row.day} after officer"
+            f" {previous.officer} on {previous.day} (Store.new_friend_days sorts by officer, day and key)"
+        )
+    return row

@@ -8,7 +8,6 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,14 +50,15 @@ __all__ = ["SQLiteStore"]
 
 _T = TypeVar("_T")
 
-_NEW_FRIENDS = (  # one row per (day, officer, key, resident, interaction), in primary-key order: no sorting
+_NEW_FRIENDS = (  # one row per (day, officer, key, resident, interaction), read in the order they are due
     "SELECT f.day, f.officer, f.key, r.key, f.interaction_id FROM first_contact f"
     " JOIN resident_key r ON r.rid = f.resident"
     " WHERE f.scope = :scope AND f.day BETWEEN :start AND :end{officers}"
     " AND f.recorded <= :as_of AND f.recorded <= f.day_end + :grace"
     " AND (f.superseded IS NULL OR f.superseded > :as_of)"
-    " ORDER BY f.day, f.officer, f.key"
+    " ORDER BY f.officer, f.day, f.key"
 )
+_FETCH = 20_000  # rows read at a time: SQLite sorts them (in C, a few dozen bytes each); Python holds a slice
 
 
 class SQLiteStore:
@@ -310,24 +310,31 @@ class SQLiteStore:
             params["officers"] = json_keys(sorted(query.officers))
         with self._lock, driver_errors(self.url, "evaluate"):
             self._maintain(query.scope)
-            rows = self._conn.execute(_NEW_FRIENDS.format(officers=officers), params).fetchall()
-        # Rows come day by day; the results are due officer by officer, so collect each officer's days in turn.
-        by_officer: dict[str, list[NewFriendDay]] = defaultdict(list)
-        group: tuple[str, str, str] | None = None
-        residents: list[str] = []
-        evidence: list[str] = []
-        for day, officer, key, resident, interaction in rows:
-            if group is not None and day == group[0] and officer == group[1] and key == group[2]:
-                residents.append(resident)
-                evidence.append(interaction)
-                continue
+            cursor = self._conn.execute(_NEW_FRIENDS.format(officers=officers), params)
+        # Read a slice at a time and yield as they come: the caller walks officers in order and keeps none of it,
+        # so an evaluation of a national year holds a slice of rows here, not one row per officer and day.
+        try:
+            group: tuple[str, str, str] | None = None
+            residents: list[str] = []
+            evidence: list[str] = []
+            while True:
+                with self._lock, driver_errors(self.url, "evaluate"):
+                    rows = cursor.fetchmany(_FETCH)
+                if not rows:
+                    break
+                for day, officer, key, resident, interaction in rows:
+                    if group is not None and officer == group[1] and day == group[0] and key == group[2]:
+                        residents.append(resident)
+                        evidence.append(interaction)
+                        continue
+                    if group is not None:
+                        yield _new_friend_day(group, residents, evidence)
+                    group, residents, evidence = (day, officer, key), [resident], [interaction]
             if group is not None:
-                by_officer[group[1]].append(_new_friend_day(group, residents, evidence))
-            group, residents, evidence = (day, officer, key), [resident], [interaction]
-        if group is not None:
-            by_officer[group[1]].append(_new_friend_day(group, residents, evidence))
-        for officer in sorted(by_officer):
-            yield from by_officer[officer]
+                yield _new_friend_day(group, residents, evidence)
+        finally:
+            with self._lock:
+                cursor.close()
 
     def diagnostics(self) -> dict[str, object]:
         """Schema version, journal mode, foreign-key enforcement and row counts, for ``info`` commands and tests."""
