@@ -245,3 +245,62 @@ def test_a_load_with_another_secret_is_refused_in_one_sentence_and_changes_nothi
     assert "another-secret" not in err
     monkeypatch.setenv("COMMUNITY_POLICING_SECRET", SECRET)
     assert run(capsys, *evaluate, "--format", "json")[1] == before
+
+
+class _DisorderedKind:
+    """A rule kind that declares its findings in order and breaks that promise after two of them."""
+
+    name = "disordered"
+    description = "yields two findings in order, then one out of it"
+    yields_in_order = True
+
+    def __init__(self) -> None:
+        from community_policing.rules.new_friends import NewFriendsParameters
+
+        self.parameters = NewFriendsParameters
+
+    def evaluate(self, rule: object, context: object) -> object:
+        from community_policing.rules.engine import Finding, Status
+
+        day = context.start  # type: ignore[attr-defined]
+        for subject in ("87050123", "88110457", "80000000"):
+            yield Finding(rule.id, "officer", subject, day, Status.MET, 1, 1)  # type: ignore[attr-defined]
+
+
+class _DisorderedPlugin:
+    @hookimpl
+    def community_policing_rule_kinds(self) -> list[object]:
+        return [_DisorderedKind()]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_streamed_evaluation_that_fails_part_way_writes_no_file(
+    env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nid = "z"\nkind = "disordered"\n', encoding="utf-8")
+    output = tmp_path / "out"
+    registry = load_registry(entry_points=False, plugins={"disordered": _DisorderedPlugin()})
+    argv = ["evaluate", *PERIOD, "--rules", str(rules), "--format", fmt, "--output", str(output)]
+    status = main(argv, registry=registry)
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert "rule 'z': its kind 'disordered' declares its findings in order" in err
+    assert not output.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []  # no temporary file left
+
+
+def test_a_streamed_evaluation_writes_the_same_bytes_to_a_file_and_to_standard_output(
+    env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    for fmt in ("json", "csv"):
+        status, printed, err = run(capsys, "evaluate", *PERIOD, "--format", fmt, "--status", "missed,met")
+        assert (status, err) == (0, "")
+        output = tmp_path / f"out.{fmt}"
+        assert (
+            run(capsys, "evaluate", *PERIOD, "--format", fmt, "--status", "missed,met", "--output", str(output))[0] == 0
+        )
+        assert output.read_text(encoding="utf-8") == printed
+        assert printed.count("\n") > 20

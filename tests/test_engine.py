@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from community_policing.errors import CommunityPolicingError
 from community_policing.privacy import Pseudonymizer
 from community_policing.report import render_json
-from community_policing.rules.engine import Evaluation, Finding, Status, Summary, evaluate
+from community_policing.rules.engine import (
+    Evaluation,
+    Finding,
+    Status,
+    Summaries,
+    Summary,
+    evaluate,
+    stream_findings,
+)
 from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import builtin_rules, parse_rules
 from community_policing.services import load
-from community_policing.storage.protocol import Store
+from community_policing.storage.memory import MemoryStore
+from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Store
 
 KINDS = {"new_friends": NEW_FRIENDS}
 WIB = dt.timezone(dt.timedelta(hours=7))
@@ -417,3 +431,117 @@ def test_output_is_sorted_and_byte_identical_across_runs(store: Store) -> None:
     assert render_json(again(store, as_of="2023-06-20T00:00:00+07:00")) == render_json(evaluation)
     keys = [(f.rule, f.subject_id, f.day) for f in evaluation.findings]
     assert keys == sorted(keys)
+
+
+# --- streamed evaluation ---------------------------------------------------------------------------------------
+
+
+def _example(store: Store) -> None:
+    """The example dataset of June 2023 in `store`."""
+    lines = (Path(__file__).resolve().parents[1] / "examples" / "blitar-june-2023.jsonl").read_text().splitlines()
+    load(store, lines, pseudonymizer=Pseudonymizer("engine-test-secret-0123456789"))
+
+
+def test_streamed_findings_are_the_evaluations_and_summaries_count_them(store: Store) -> None:
+    _example(store)
+    rules = parse_rules(
+        '[[rule]]\nid = "a"\nkind = "new_friends"\n\n[[rule]]\nid = "b"\nkind = "new_friends"\nsubject = "team"\n'
+        '\n[[rule]]\nid = "c"\nkind = "new_friends"\nnovelty = "unit"\nat_least = 2\n',
+        kinds=KINDS,
+    )
+    period = {"start": dt.date(2023, 6, 1), "end": dt.date(2023, 6, 30), "as_of": dt.datetime(2023, 6, 20, tzinfo=WIB)}
+    whole = evaluate(store, rules, kinds=KINDS, **period)
+    streamed = stream_findings(store, rules, kinds=KINDS, **period)
+    assert isinstance(streamed, Iterator)
+    counted = Summaries()
+    findings = []
+    for found in streamed:
+        counted.add(found)
+        findings.append(found)
+    assert tuple(findings) == whole.findings
+    assert {f.rule for f in findings} == {"a", "b", "c"}
+    assert tuple(counted.result()) == whole.summaries
+
+
+class _Kind:
+    """A rule kind of the test's own: yields the findings it is given, in the order given."""
+
+    name = "given"
+    description = "yields what the test gives it"
+    parameters = NEW_FRIENDS.parameters
+
+    def __init__(self, subjects: list[str], *, declared: bool) -> None:
+        self.subjects = subjects
+        if declared:
+            self.yields_in_order = True
+
+    def evaluate(self, rule: Any, context: Any) -> Iterator[Finding]:
+        for subject in self.subjects:
+            yield Finding(rule.id, "officer", subject, context.start, Status.MET, 1, 1)
+
+
+def _given(kind: _Kind, store: Store) -> Iterator[Finding]:
+    kinds = {"given": kind}
+    rules = parse_rules('[[rule]]\nid = "g"\nkind = "given"\n', kinds=kinds)
+    day = dt.date(2023, 6, 5)
+    return stream_findings(store, rules, kinds=kinds, start=day, end=day, as_of=dt.datetime(2023, 6, 20, tzinfo=WIB))
+
+
+def test_a_kind_that_does_not_declare_its_order_is_sorted(store: Store) -> None:
+    found = [f.subject_id for f in _given(_Kind([C, A, B], declared=False), store)]
+    assert found == [A, B, C]
+
+
+def test_a_kind_that_breaks_the_order_it_declared_is_an_error_naming_the_rule(store: Store) -> None:
+    streamed = _given(_Kind([A, C, B], declared=True), store)
+    assert [next(streamed).subject_id, next(streamed).subject_id] == [A, C]  # passed through as they come
+    with pytest.raises(CommunityPolicingError, match=f"rule 'g'.*officer '{B}' on 2023-06-05 after officer '{C}'"):
+        next(streamed)
+
+
+class _Reversed(MemoryStore):
+    """A store that breaks `new_friend_days`'s promised order (officer, day, key)."""
+
+    def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
+        return iter(list(super().new_friend_days(query))[::-1])
+
+
+def test_first_contacts_out_of_order_are_an_error_not_lost_findings() -> None:
+    store = _Reversed()
+    records = [
+        contact("i-1", "2023-06-06T09:00:00+07:00", ["w-1"], officers=[A]),
+        contact("i-2", "2023-06-06T09:00:00+07:00", ["w-2"], officers=[B]),
+    ]
+    with pytest.raises(CommunityPolicingError, match=f"out of order: officer {A} on 2023-06-06 after officer {B}"):
+        run(store, records)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    statuses=st.lists(
+        st.tuples(
+            st.sampled_from(["r1", "r2"]), st.sampled_from([A, B, C]), st.sampled_from(Status), st.integers(0, 3)
+        ),
+        max_size=40,
+    )
+)
+def test_summaries_count_as_the_spec_defines(statuses: list[tuple[str, str, Status, int]]) -> None:
+    findings = sorted(
+        Finding(rule, "officer", subject, dt.date(2023, 6, 1) + dt.timedelta(days=n), status, friends, 1)
+        for n, (rule, subject, status, friends) in enumerate(statuses)
+    )
+    counted = Summaries()
+    for found in findings:
+        counted.add(found)
+    got = {(s.rule, s.subject_id): s for s in counted.result()}
+    assert [(s.rule, s.subject_id) for s in counted.result()] == sorted(got)
+    for (rule, subject), result in got.items():
+        mine = [f.status for f in findings if (f.rule, f.subject_id) == (rule, subject)]
+        runs = "".join("1" if s is Status.MET else "0" if s is Status.MISSED else "" for s in mine).split("0")
+        met, missed = mine.count(Status.MET), mine.count(Status.MISSED)
+        assert (result.met, result.missed, result.pending) == (met, missed, mine.count(Status.PENDING))
+        assert result.excused == mine.count(Status.EXCUSED)
+        assert result.duty_days == met + missed + mine.count(Status.PENDING)
+        assert result.compliance == (round(met / (met + missed), 4) if met + missed else None)
+        assert (result.current_streak, result.longest_streak) == (len(runs[-1]), max(map(len, runs)))
+        assert result.new_friends == sum(f.new_friends for f in findings if (f.rule, f.subject_id) == (rule, subject))
