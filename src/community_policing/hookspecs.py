@@ -44,7 +44,12 @@ class StoreBackend:
 
 @runtime_checkable
 class RuleKind(Protocol):
-    """A kind of rule (``new_friends``, ...), provided through the ``community_policing_rule_kinds`` hook."""
+    """A kind of rule (``new_friends``, ...), provided through the ``community_policing_rule_kinds`` hook.
+
+    A kind may also declare ``yields_in_order = True`` (not part of the protocol, read with ``getattr``): its
+    `evaluate` yields findings sorted by subject kind, subject id and day, and the engine streams them to the output
+    instead of gathering and sorting them (`rules.engine.stream_findings`). The engine checks the promise.
+    """
 
     name: str
     """The ``kind`` value in a rules file."""

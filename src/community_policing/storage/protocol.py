@@ -156,7 +156,9 @@ class Store(Protocol):
         """First contacts aggregated per (scope key, officer, local day), sorted by officer, day, key.
 
         Only days with at least one counted resident are reported. Cost grows with the rows reported, not
-        with all history.
+        with all history. The built-in rule kind reads the rows as it walks the officers in order, so a store that
+        yields them as it reads them (the SQLite store does, a slice at a time) keeps an evaluation's memory flat;
+        the order is checked, and rows out of it are an error rather than findings lost.
         """
         ...
 
