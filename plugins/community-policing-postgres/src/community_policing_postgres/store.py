@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -56,6 +57,8 @@ _RECORDED_LATER = (
 )
 
 # From the maintained frontier: one row per (officer, day, scope key), aggregated in SQL.
+_FETCH = 5_000  # rows per round trip of the new-friends cursor
+_CURSORS = itertools.count()  # names of server-side cursors, unique in the process
 _NEW_FRIENDS = (
     "SELECT nrp, day, key, array_agg(DISTINCT resident ORDER BY resident), array_agg(DISTINCT interaction_id"
     " ORDER BY interaction_id) FROM first_contact WHERE scope = %(scope)s AND day BETWEEN %(start)s AND %(end)s"
@@ -263,9 +266,7 @@ class PostgresStore:
             then = self._placements_if_not_latest(conn, query)
             if then is not None:
                 return new_friend_days(self._history(conn, query), then, query)
-        number = self._maintain(query.scope)
-        with self._connection("evaluate") as conn:
-            return iter(self._frontier(conn, query, number))
+        return self._frontier(query, self._maintain(query.scope))
 
     def _maintain(self, scope: Novelty) -> int:
         """`scope`'s number, once writes maintain it: the first time, build its frontier under the write lock."""
@@ -298,7 +299,13 @@ class PostgresStore:
 
         return Placements.of(docs("unit"), docs("officer"), docs("team") if scope is Novelty.TEAM else ())
 
-    def _frontier(self, conn: Connection, query: NewFriendQuery, number: int) -> list[NewFriendDay]:
+    def _frontier(self, query: NewFriendQuery, number: int) -> Iterator[NewFriendDay]:
+        """The frontier's rows for `query`, read through a server-side cursor as they are consumed.
+
+        The built-in rule kind walks officers in the rows' order and keeps none of them, so an evaluation holds a
+        few thousand rows here whatever the size of the period (the cursor lives in a transaction of its own, or in
+        the stream's when this thread is writing one; it is closed when the rows run out or are abandoned).
+        """
         params: dict[str, Any] = {
             "scope": number,
             "start": query.start,
@@ -310,11 +317,12 @@ class PostgresStore:
         if query.officers is not None:
             officers = " AND nrp = ANY(%(officers)s)"
             params["officers"] = sorted(query.officers)
-        rows = conn.execute(_NEW_FRIENDS.format(officers=officers), params).fetchall()
-        return [
-            NewFriendDay(key=key, officer=nrp, day=day, residents=tuple(residents), evidence=tuple(evidence))
-            for nrp, day, key, residents, evidence in rows
-        ]
+        name = f"new_friends_{next(_CURSORS)}"
+        with self._connection("evaluate") as conn, conn.transaction(), conn.cursor(name=name) as cursor:
+            cursor.itersize = _FETCH
+            cursor.execute(_NEW_FRIENDS.format(officers=officers), params)
+            for nrp, day, key, residents, evidence in cursor:
+                yield NewFriendDay(key=key, officer=nrp, day=day, residents=tuple(residents), evidence=tuple(evidence))
 
     def _history(self, conn: Connection, query: NewFriendQuery) -> list[_Participation]:
         low = dt.datetime.combine(query.start, dt.time(), dt.UTC) - _MARGIN
