@@ -6,9 +6,12 @@ With organisation versions too: the as-of instants fall before, at and between t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tempfile
 from pathlib import Path
+from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +21,9 @@ from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import parse_rules
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Batch
-from community_policing.storage.sqlite import SQLiteStore
+from community_policing.storage.sqlite import SQLiteStore, write
+from community_policing.storage.written import WrittenKeys
+from community_policing.testing.contract.world import snapshot
 from community_policing.testing.strategies import as_of_instants, datasets, split_batches
 
 KINDS = {"new_friends": NEW_FRIENDS}
@@ -173,3 +178,46 @@ def test_incremental_loads_with_versions_evaluate_like_one_load(
                 assert render_json(run(parts, rules, period)) == render_json(run(whole, rules, period))
         finally:
             parts.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), rules=rule_sets(), period=periods(), bits=st.sampled_from([8, 1 << 16]))
+def test_a_first_stream_that_repeats_its_records_stores_what_the_reference_stores(
+    data: st.DataObject, rules: str, period: tuple[dt.date, dt.date, dt.datetime], bits: int
+) -> None:
+    # A stream into an empty file looks up only the keys it may have written (`WrittenKeys`): with 8 bits every
+    # key "may" have been (every lookup made), with 65,536 almost none has (lookups skipped); both must agree.
+    dataset = data.draw(datasets(max_officers=4, max_days=7, secret_fingerprint=True), label="dataset")
+    batches = data.draw(split_batches(dataset, min_size=2), label="batches")
+    again = data.draw(st.lists(st.sampled_from(batches), max_size=3), label="repeated batches")
+    stream = [*batches, *again]
+    memory = MemoryStore()
+    expected = memory.write_stream(stream)
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        mock.patch.object(write, "WrittenKeys", functools.partial(WrittenKeys, bits)),
+    ):
+        sqlite = _sqlite(directory, "store.db")
+        try:
+            assert sqlite.write_stream(stream) == expected
+            assert snapshot(sqlite) == snapshot(memory)
+            assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
+        finally:
+            sqlite.close()
+
+
+@given(keys=st.lists(st.text(max_size=20), max_size=200), others=st.lists(st.text(max_size=20), max_size=200))
+def test_written_keys_never_forget_a_key(keys: list[str], others: list[str]) -> None:
+    written = WrittenKeys(1 << 10)
+    written.add(keys)
+    assert written.maybe(keys) == keys
+    assert set(written.maybe([*others, *keys])) >= set(keys)
+
+
+def test_written_keys_rarely_claim_a_key_never_written() -> None:
+    written = WrittenKeys(1 << 20)
+    written.add(f"ref:w-{n:07d}" for n in range(50_000))
+    strangers = [f"nik:{n:032x}" for n in range(50_000)]
+    assert len(written.maybe(strangers)) < 500  # about 0.8 % expected: two bits of 1,048,576, 100,000 set at most
+    with pytest.raises(ValueError, match="power of two"):
+        WrittenKeys(1000)

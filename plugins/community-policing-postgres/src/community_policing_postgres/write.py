@@ -24,6 +24,7 @@ from community_policing.errors import ConflictError, IntegrityError, ReferencePr
 from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
+from community_policing.storage.written import WrittenKeys
 from community_policing_postgres.schema import DEFERRED, EPOCH, TIMELESS, day_end_micros, micros
 
 __all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]
@@ -209,35 +210,6 @@ class _Copies:
             raise self.error
 
 
-class _Written:
-    """Keys a transaction wrote, as a Bloom filter: no false negatives, under 1 % false positives up to 3 million keys
-    (8 % at 10 million). In a schema that held no interaction when the transaction began, a key it never wrote is
-    not stored, and needs no lookup."""
-
-    def __init__(self, bits: int = 1 << 26) -> None:  # 8 MiB
-        self._mask = bits - 1
-        self._bits = bytearray(bits >> 3)
-
-    def add(self, keys: Iterable[str]) -> None:
-        bits, mask = self._bits, self._mask
-        for key in keys:
-            code = hash(key)  # cached by the string; the same within this process
-            low, high = code & mask, (code >> 32) & mask
-            bits[low >> 3] |= 1 << (low & 7)
-            bits[high >> 3] |= 1 << (high & 7)
-
-    def maybe(self, keys: Iterable[str]) -> list[str]:
-        """The `keys` that may have been written (all that were, and a few others)."""
-        bits, mask = self._bits, self._mask
-        found = []
-        for key in keys:
-            code = hash(key)
-            low, high = code & mask, (code >> 32) & mask
-            if bits[low >> 3] >> (low & 7) & 1 and bits[high >> 3] >> (high & 7) & 1:
-                found.append(key)
-        return found
-
-
 class Writing:
     """One write transaction: batches applied in order, references checked at the end (`finish`).
 
@@ -267,8 +239,8 @@ class Writing:
         self.deferred: list[str] = []  # the deferrable indexes the schema lacks (`schema.DEFERRED`)
         # In a schema that held no interaction when this transaction began: the ids and residents it wrote, so
         # that a batch looks up only those it may have written itself (None: look every one up).
-        self._ids: _Written | None = None
-        self._residents_met: _Written | None = None
+        self._ids: WrittenKeys | None = None
+        self._residents_met: WrittenKeys | None = None
         self._find_deferred()
 
     @property
@@ -301,7 +273,7 @@ class Writing:
         if stored:
             self.build_indexes()
         else:
-            self._ids, self._residents_met = _Written(), _Written()
+            self._ids, self._residents_met = WrittenKeys(), WrittenKeys()
 
     def build_indexes(self) -> None:
         """Build the deferrable indexes the schema lacks: before a statement that reads one, and before the commit

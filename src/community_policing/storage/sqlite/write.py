@@ -26,9 +26,11 @@ from community_policing.storage.sqlite.schema import (
     known_keys,
     recorded,
 )
+from community_policing.storage.written import WrittenKeys
 
 __all__ = ["WriteStream", "WriteTransaction"]
 
+_WRITTEN_TABLES = frozenset({"resident", "interaction"})  # keyed by what `wrote` notes: refs and ids
 _LATEST_VIEW = {  # versioned kind -> (latest-view table, its key column, the placement column SQL joins on)
     "unit": ("unit", "id", "timezone"),
     "officer": ("officer", "nrp", "unit"),
@@ -47,10 +49,15 @@ class WriteTransaction:
     the scopes the file lists.
     """
 
-    def __init__(self, conn: sqlite3.Connection, batch: Batch, *, in_stream: bool = False) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, batch: Batch, *, in_stream: bool = False, wrote: WrittenKeys | None = None
+    ) -> None:
         self.conn = conn
         self.batch = batch
         self.in_stream = in_stream  # references are checked by the stream, after its last batch
+        # In a stream into a file that held no interaction and no resident when it began: every interaction id,
+        # resident ref and identity key the stream wrote. What it never wrote is not stored, so is not looked up.
+        self.wrote = wrote
         self.unmet: list[ReferenceProblem] = []  # in a stream: references not satisfied yet
         self.waiting: list[Interaction] = []  # in a stream: interactions whose officers are not placed yet
         self.written: dict[str, int] = defaultdict(int)
@@ -105,8 +112,18 @@ class WriteTransaction:
         return None
 
     def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
+        wanted = set(keys)
+        if self.wrote is not None and table in _WRITTEN_TABLES:
+            wanted = set(self.wrote.maybe(wanted))
+        if not wanted:
+            return {}
         sql = f"SELECT {column}, {value} FROM {table} WHERE {column} IN {IN}"
-        return dict(self.conn.execute(sql, (json_keys(set(keys)),)))
+        return dict(self.conn.execute(sql, (json_keys(wanted),)))
+
+    def _note(self, keys: Iterable[str]) -> None:
+        """Note keys written (ids, refs, identity keys), when the stream keeps them (see `wrote`)."""
+        if self.wrote is not None:
+            self.wrote.add(keys)
 
     def _replace(
         self,
@@ -244,13 +261,17 @@ class WriteTransaction:
         stored = self._stored("resident", "ref", (r.ref for r in incoming))
         records = {ref: converter.structure(json.loads(doc), Resident) for ref, doc in stored.items()}
         candidates = {records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming}
+        if self.wrote is not None:
+            candidates = set(self.wrote.maybe(candidates))
         sql = f"SELECT ref, doc FROM resident WHERE key IN {IN}"
-        for ref, doc in self.conn.execute(sql, (json_keys(candidates),)).fetchall():
+        for ref, doc in self.conn.execute(sql, (json_keys(candidates),)).fetchall() if candidates else ():
             records.setdefault(ref, converter.structure(json.loads(doc), Resident))
         self.moves = rekeys(records, incoming)
         if self.moves:
             self._rekey(self.moves)
         self._replace("resident", "resident", "ref", [(r.ref, resident_json(r), (r.key,)) for r in incoming], ("key",))
+        self._note(r.ref for r in incoming)
+        self._note(r.key for r in incoming)
 
     def _rekey(self, moves: dict[str, str]) -> None:
         """Move stored interactions from old identity keys to new ones, exactly as the memory store does."""
@@ -277,12 +298,15 @@ class WriteTransaction:
         """The rid of each resident key, new keys interned in order; and the greatest rid before them."""
         conn = self.conn
         wanted = list(dict.fromkeys(keys))
-        rids = dict(conn.execute(f"SELECT key, rid FROM resident_key WHERE key IN {IN}", (json_keys(wanted),)))
+        asked = wanted if self.wrote is None else self.wrote.maybe(wanted)
+        sql = f"SELECT key, rid FROM resident_key WHERE key IN {IN}"
+        rids = dict(conn.execute(sql, (json_keys(asked),))) if asked else {}
         top = int(conn.execute("SELECT coalesce(max(rid), 0) FROM resident_key").fetchone()[0])
         fresh = [(rid, key) for rid, key in enumerate((k for k in wanted if k not in rids), start=top + 1)]
         if fresh:
             conn.executemany("INSERT INTO resident_key (rid, key) VALUES (?, ?)", fresh)
             rids.update((key, rid) for rid, key in fresh)
+            self._note(key for _, key in fresh)
         return rids, top
 
     def _link_residents(self, links: list[tuple[int, str]]) -> None:
@@ -300,6 +324,8 @@ class WriteTransaction:
             return
         # Bare refs that resident records tie to an identity name that identity, in this batch as in later ones.
         wanted = bare_refs(batch)
+        if self.wrote is not None:
+            wanted = set(self.wrote.maybe(wanted))
         ties = {}
         if wanted and conn.execute("SELECT EXISTS (SELECT 1 FROM resident)").fetchone()[0]:
             ties = dict(conn.execute(f"SELECT ref, key FROM resident WHERE ref IN {IN}", (json_keys(wanted),)))
@@ -353,6 +379,7 @@ class WriteTransaction:
             return
         self.written["interaction"] += len(rows)
         conn.executemany("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (?, ?, ?, ?, ?)", rows)
+        self._note(row[1] for row in rows)
         conn.executemany(
             "INSERT INTO interaction_officer (interaction, nrp, day, day_end) VALUES (?, ?, ?, ?)", officers
         )
@@ -380,6 +407,13 @@ class WriteStream:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        # A file that holds no interaction, resident or resident key when the stream begins (a first load): what
+        # the stream writes is all there is, so a key it never wrote needs no lookup (`WrittenKeys`).
+        empty = conn.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM interaction) AND NOT EXISTS (SELECT 1 FROM resident)"
+            " AND NOT EXISTS (SELECT 1 FROM resident_key)"
+        ).fetchone()[0]
+        self.wrote = WrittenKeys() if empty else None
         self.written: dict[str, int] = defaultdict(int)
         self.unchanged: dict[str, int] = defaultdict(int)
         self.unmet: list[ReferenceProblem] = []
@@ -408,7 +442,7 @@ class WriteStream:
 
     def _write(self, batch: Batch) -> None:
         with paused_gc():
-            transaction = WriteTransaction(self.conn, batch, in_stream=True)
+            transaction = WriteTransaction(self.conn, batch, in_stream=True, wrote=self.wrote)
             report = transaction.run()
         for kind, count in report.written.items():
             self.written[kind] += count
