@@ -22,9 +22,9 @@ from community_policing.rules.spec import parse_rules
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import Batch
 from community_policing.storage.sqlite import SQLiteStore, write
-from community_policing.storage.written import WrittenKeys
 from community_policing.testing.contract.world import snapshot
 from community_policing.testing.strategies import as_of_instants, datasets, split_batches
+from community_policing.written import WrittenKeys
 
 KINDS = {"new_friends": NEW_FRIENDS}
 START = dt.date(2023, 6, 8)

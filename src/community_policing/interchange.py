@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -37,6 +36,7 @@ from community_policing.model import (
     text_problem,
 )
 from community_policing.privacy import SECRET_ENV, SECRET_FILE_ENV, Pseudonymizer
+from community_policing.remembered import Remembered
 
 __all__ = [
     "MAX_PROBLEMS",
@@ -191,7 +191,7 @@ class DatasetReader:
     What it keeps in memory between chunks grows with the organisation records only, never with the residents or
     the interactions: what it must remember of each resident (its first record, to find a repeat with other
     content; the identity its ref was tied to, to name it in later lines and to refuse a second tie) is kept in a
-    private temporary file (`_Remembered`), so a file of millions of residents and interactions is read in
+    private temporary file (`Remembered`), so a file of millions of residents and interactions is read in
     constant memory. Problems are counted; the first `max_problems` are kept.
     """
 
@@ -212,7 +212,7 @@ class DatasetReader:
         """Keys of units, officers and territories read so far: what later records may refer to."""
         # Residents of earlier chunks (ref -> first line and digest of its record, and the identity it is tied to),
         # in a temporary file rather than in memory: a national file names millions of residents.
-        self._remembered = _Remembered()
+        self._remembered = Remembered()
         self._occurrences: list[tuple[int, str, Any, int]] = []  # this chunk's resident records, in line order
         self._earlier_ties: dict[str, tuple[int, str]] = {}  # ties earlier chunks made of this chunk's record refs
         self._unkeyed: list[tuple[int, str]] = []  # (line, path) of identifiers met without a secret
@@ -426,7 +426,7 @@ class DatasetReader:
         """Keep the chunk's resident records seen for the first time; a repeat with other content is a problem.
 
         The same decisions, in the same order, as for the other kinds (`_keep`), against the earlier chunks'
-        records as `_Remembered` holds them.
+        records as `Remembered` holds them.
         """
         occurrences, self._occurrences = self._occurrences, []
         if not occurrences:
@@ -635,59 +635,6 @@ def _plain(line: bytes | str) -> tuple[str, InteractionRecord | ResidentRecord] 
         follows_up=decoded.follows_up,
     )
     return "interaction", record
-
-
-class _Remembered:
-    """What a reader remembers of the residents of the earlier chunks, in a private temporary SQLite file.
-
-    Per ref: the line and digest of its first record (to find a repeat with other content), and the line and
-    identity key it was tied to (to name the resident in later lines, and to find a ref tied two ways). SQLite
-    keeps at most `_CACHE_KIB` in memory, the rest in the file: memory stays flat however many residents a file
-    names. Refs are stored as UTF-8 with surrogates passed through, so any text a record carries fits.
-    """
-
-    _CACHE_KIB = 32768
-    _BATCH = 500  # refs per lookup statement, under SQLite's limit on parameters
-
-    def __init__(self) -> None:
-        # "": a private file, deleted when closed. A reader may be fed from another thread than the one that made it
-        # (a store may consume a load's batches in a thread of its own), never from two at once.
-        self._conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-        for statement in (
-            f"PRAGMA cache_size = -{self._CACHE_KIB}",
-            "PRAGMA journal_mode = OFF",
-            "PRAGMA synchronous = OFF",
-            "CREATE TABLE resident (ref BLOB PRIMARY KEY, first INTEGER, line INTEGER, key TEXT) WITHOUT ROWID",
-            "BEGIN",  # never committed: nothing here outlives the reader, and each commit would write pages out
-        ):
-            self._conn.execute(statement)
-
-    def lookup(self, refs: Iterable[str]) -> dict[str, tuple[int | None, tuple[int, str] | None]]:
-        """ref -> (first line << 32 | digest of its record, (line, identity key) of its tie), either None, for the
-        refs an earlier chunk named."""
-        wanted = [ref.encode("utf-8", "surrogatepass") for ref in refs]
-        found: dict[str, tuple[int | None, tuple[int, str] | None]] = {}
-        for start in range(0, len(wanted), self._BATCH):
-            part = wanted[start : start + self._BATCH]
-            sql = f"SELECT ref, first, line, key FROM resident WHERE ref IN ({', '.join('?' * len(part))})"
-            for ref, first, line, key in self._conn.execute(sql, part):
-                found[ref.decode("utf-8", "surrogatepass")] = (first, None if key is None else (line, key))
-        return found
-
-    def remember_records(self, first: Mapping[str, int]) -> None:
-        rows = [(ref.encode("utf-8", "surrogatepass"), value) for ref, value in first.items()]
-        self._conn.executemany(
-            "INSERT INTO resident (ref, first) VALUES (?, ?) ON CONFLICT (ref) DO UPDATE SET first = excluded.first",
-            rows,
-        )
-
-    def tie(self, ties: Mapping[str, tuple[int, str]]) -> None:
-        rows = [(ref.encode("utf-8", "surrogatepass"), line, key) for ref, (line, key) in ties.items()]
-        self._conn.executemany(
-            "INSERT INTO resident (ref, line, key) VALUES (?, ?, ?)"
-            " ON CONFLICT (ref) DO UPDATE SET line = excluded.line, key = excluded.key",
-            rows,
-        )
 
 
 _PLAIN_KINDS = frozenset({"territory", "resident"})

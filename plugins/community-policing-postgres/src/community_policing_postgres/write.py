@@ -24,7 +24,7 @@ from community_policing.errors import ConflictError, IntegrityError, ReferencePr
 from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
-from community_policing.storage.written import WrittenKeys
+from community_policing.written import WrittenKeys
 from community_policing_postgres.schema import DEFERRED, EPOCH, TIMELESS, day_end_micros, micros
 
 __all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]

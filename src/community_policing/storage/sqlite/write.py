@@ -26,7 +26,7 @@ from community_policing.storage.sqlite.schema import (
     known_keys,
     recorded,
 )
-from community_policing.storage.written import WrittenKeys
+from community_policing.written import WrittenKeys
 
 __all__ = ["WriteStream", "WriteTransaction"]
 

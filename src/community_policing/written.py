@@ -1,4 +1,4 @@
-"""What a write stream wrote, as a Bloom filter: lookups a store can skip when it began empty."""
+"""Keys written so far, as a Bloom filter: lookups a writer or a reader can skip for keys it never wrote."""
 
 from __future__ import annotations
 
