@@ -58,7 +58,7 @@ _NEW_FRIENDS = (  # one row per (day, officer, key, resident, interaction), read
     " AND (f.superseded IS NULL OR f.superseded > :as_of)"
     " ORDER BY f.officer, f.day, f.key"
 )
-_FETCH = 20_000  # rows read at a time: SQLite sorts them (in C, a few dozen bytes each); Python holds a slice
+_FETCH = 20_000  # rows read at a time: SQLite sorts them (in C, about 165 bytes a row); Python holds a slice
 
 
 class SQLiteStore:
