@@ -20,8 +20,9 @@ from community_policing.rules.engine import Evaluation, Status, evaluate
 from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import parse_rules
 from community_policing.storage.memory import MemoryStore
-from community_policing.storage.protocol import Batch
+from community_policing.storage.protocol import Batch, NewFriendQuery, Novelty
 from community_policing.storage.sqlite import SQLiteStore, write
+from community_policing.storage.sqlite import store as sqlite_store
 from community_policing.testing.contract.world import snapshot
 from community_policing.testing.strategies import as_of_instants, datasets, split_batches
 from community_policing.written import WrittenKeys
@@ -221,3 +222,25 @@ def test_written_keys_rarely_claim_a_key_never_written() -> None:
     assert len(written.maybe(strangers)) < 500  # about 0.8 % expected: two bits of 1,048,576, 100,000 set at most
     with pytest.raises(ValueError, match="power of two"):
         WrittenKeys(1000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dataset=datasets(max_officers=5, max_days=10), rules=rule_sets(), period=periods(), block=st.integers(1, 10))
+def test_sqlite_reads_new_friends_in_blocks_of_officers_like_the_reference(
+    dataset: Batch, rules: str, period: tuple[dt.date, dt.date, dt.datetime], block: int
+) -> None:
+    # The store reads first contacts for about `_BLOCK_OFFICER_DAYS` officer-days at a time: here one to a few
+    # officers per block (up to 10 officer-days over a period of up to 15 days), so that blocks meet inside the dataset.
+    memory = MemoryStore()
+    memory.write(dataset)
+    with tempfile.TemporaryDirectory() as directory, mock.patch.object(sqlite_store, "_BLOCK_OFFICER_DAYS", block):
+        sqlite = _sqlite(directory, "store.db")
+        try:
+            sqlite.write(dataset)
+            start, end, as_of = period
+            for scope in Novelty:
+                wanted = NewFriendQuery(scope=scope, start=start, end=end, as_of=as_of, grace_hours=24)
+                assert list(sqlite.new_friend_days(wanted)) == list(memory.new_friend_days(wanted))
+            assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
+        finally:
+            sqlite.close()
