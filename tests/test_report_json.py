@@ -6,10 +6,12 @@ import csv
 import datetime as dt
 import io
 import json
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from community_policing import report
 from community_policing.report import CSV_COLUMNS, _finding, finding_json, render_json, to_data, write_csv, write_json
 from community_policing.rules.engine import Evaluation, Finding, Status, summarise
 
@@ -44,14 +46,15 @@ _statuses = st.none() | st.frozensets(st.sampled_from(Status))
 
 
 @settings(max_examples=300)
-@given(findings=_sorted_findings, statuses=_statuses)
+@given(findings=_sorted_findings, statuses=_statuses, every=st.sampled_from([1, 3, 2_000]))
 def test_written_as_they_come_is_the_spec_shape_with_summaries_of_every_finding(
-    findings: list[Finding], statuses: frozenset[Status] | None
+    findings: list[Finding], statuses: frozenset[Status] | None, every: int
 ) -> None:
     as_of = dt.datetime(2023, 7, 1, tzinfo=dt.timezone(dt.timedelta(hours=7)))
     start, end = dt.date(2023, 6, 8), dt.date(2023, 6, 30)
     out = io.StringIO()
-    write_json(out, as_of=as_of, start=start, end=end, findings=iter(findings), statuses=statuses)
+    with mock.patch.object(report, "_WRITE_EVERY", every):  # findings written in groups of `every`
+        write_json(out, as_of=as_of, start=start, end=end, findings=iter(findings), statuses=statuses)
     whole = Evaluation(
         as_of=as_of, start=start, end=end, findings=tuple(findings), summaries=tuple(summarise(findings))
     )

@@ -136,23 +136,27 @@ def write_json(
     out.write(f'{{\n  "as_of": {_dump(as_of.isoformat())},\n  "from": {_dump(start.isoformat())},\n')
     out.write(f'  "to": {_dump(end.isoformat())},\n  "findings": [')
     counted = Summaries() if summaries is None else None
-    pending: list[str] = []
-    separator = "\n    "
+    lines: list[str] = []  # findings not written yet
+    written = False  # whether any finding was
+
+    def flush() -> None:
+        nonlocal written
+        out.write(("," if written else "") + "\n    " + ",\n    ".join(lines))
+        written = True
+        lines.clear()
+
     for finding in findings:
         if counted is not None:
             counted.add(finding)
-        if statuses is not None and finding.status not in statuses:
-            continue
-        pending.append(finding_json(finding))
-        if len(pending) >= _WRITE_EVERY:
-            out.write(separator + ",\n    ".join(pending))
-            separator, pending = ",\n    ", []
-    if pending:
-        out.write(separator + ",\n    ".join(pending))
-        separator = ","
-    out.write("\n  ],\n" if separator != "\n    " else "],\n")
-    lines = [_dump(_summary(s)) for s in (counted.result() if counted is not None else summaries or ())]
-    out.write('  "summaries": [\n    ' + ",\n    ".join(lines) + "\n  ]\n}\n" if lines else '  "summaries": []\n}\n')
+        if statuses is None or finding.status in statuses:
+            lines.append(finding_json(finding))
+            if len(lines) >= _WRITE_EVERY:
+                flush()
+    if lines:
+        flush()
+    out.write("\n  ],\n" if written else "],\n")
+    shown = [_dump(_summary(s)) for s in (counted.result() if counted is not None else summaries or ())]
+    out.write('  "summaries": [\n    ' + ",\n    ".join(shown) + "\n  ]\n}\n" if shown else '  "summaries": []\n}\n')
 
 
 CSV_COLUMNS = ("rule", "subject_kind", "subject_id", "day", "status", "new_friends", "required", "reason", "evidence")

@@ -110,12 +110,13 @@ def add_period_arguments(parser: argparse.ArgumentParser) -> None:
 
 def period_rules(args: argparse.Namespace, registry: Registry) -> tuple[tuple[Rule, ...], dt.datetime]:
     """The period checked, the rules (the file's or the built-in ones) and the as-of instant (default: now)."""
+    from community_policing.rules.engine import as_of_now
     from community_policing.rules.spec import builtin_rules, read_rules
 
     check_period(args.start, args.end)
     kinds = registry.rule_kinds
     rules = read_rules(args.rules, kinds=kinds) if args.rules else builtin_rules(kinds=kinds)
-    return rules, args.as_of or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return rules, args.as_of or as_of_now()
 
 
 def check_period(start: dt.date, end: dt.date) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "Status",
     "Summary",
     "Summaries",
+    "as_of_now",
     "day_status",
     "evaluate",
     "stream_findings",
