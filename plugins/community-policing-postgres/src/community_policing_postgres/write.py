@@ -12,9 +12,10 @@ import datetime as dt
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import attrs
 import psycopg
 
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
@@ -25,6 +26,7 @@ from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 from community_policing.written import WrittenKeys
+from community_policing_postgres.rows import Contact, Made, ScopeKeys, made, settled
 from community_policing_postgres.schema import DEFERRED, EPOCH, TIMELESS, day_end_micros, micros
 
 __all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]
@@ -60,8 +62,6 @@ _REFRESH = (
 # The residents whose first contacts a write must recompute; filled by COPY and by INSERT ... SELECT.
 _TOUCHED = 'CREATE TEMP TABLE IF NOT EXISTS touched_resident (resident text COLLATE "C" NOT NULL) ON COMMIT DELETE ROWS'
 _SEPARATOR = "\x1f"  # chr(31)
-# A first-contact row: scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end, superseded.
-Contact = tuple[Any, ...]
 _CONTACT_COLUMNS = "scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end"
 # Binary COPY: psycopg's C row formatter for these exact types, no text to escape and parse.
 _INTERACTION = ("int8", "text", "int8", "int8", "text")
@@ -141,45 +141,30 @@ def materialise(conn: Connection, number: int) -> None:
     conn.execute("INSERT INTO maintained_scope (scope) VALUES (%s)", (number,))
 
 
-def _merged(contacts: list[Contact]) -> list[Contact]:
-    """The frontier of one group's `contacts`, each with its `superseded` (as the SQL window of ``_REFRESH``).
-
-    A contact stays unless one that occurred strictly earlier was recorded no later; its `superseded` is the least
-    `recorded` among those that occurred strictly earlier (None: none did).
-    """
-    contacts.sort(key=_occurred)
-    kept: list[Contact] = []
-    least: int | None = None  # the least `recorded` among the contacts that occurred before the current instant
-    start = 0
-    while start < len(contacts):
-        instant = contacts[start][7]
-        stop = start
-        while stop < len(contacts) and contacts[stop][7] == instant:
-            stop += 1
-        same = contacts[start:stop]
-        kept.extend((*c[:10], least) for c in same if least is None or c[8] < least)
-        lowest = min(c[8] for c in same)
-        least = lowest if least is None else min(least, lowest)
-        start = stop
-    return kept
-
-
-def _dominated(stored: list[Contact], contacts: list[Contact]) -> bool:
-    """Whether merging `contacts` into a group's `stored` frontier changes nothing (`_merged` would say so too).
-
-    True when every new contact occurred after every stored one, and each was recorded no earlier than the
-    earliest recorded stored one: each is then dominated by that one, and no stored row gains an earlier contact.
-    """
-    latest_stored, earliest_new = max(c[7] for c in stored), min(c[7] for c in contacts)
-    return bool(latest_stored < earliest_new and min(c[8] for c in stored) <= min(c[8] for c in contacts))
-
-
-def _occurred(contact: Contact) -> int:
-    return int(contact[7])
-
-
 def _recorded(moment: dt.datetime | None) -> int:
     return TIMELESS if moment is None else micros(moment)
+
+
+@attrs.frozen
+class _Prepared:
+    """A batch's rows made ahead (`Writing._prepare`), and what they were made on."""
+
+    interactions: Sequence[Interaction]
+    scopes: tuple[int, ...]
+    rows: Made
+
+    def fits(
+        self, given: Sequence[Interaction], fresh: Sequence[Interaction], mark: int, scopes: Sequence[int]
+    ) -> bool:
+        """Whether these rows are the rows of `fresh`: every interaction given, unchanged, new, and numbered from
+        `mark` + 1 in the same scopes."""
+        return (
+            given is self.interactions
+            and mark == self.rows.mark
+            and tuple(scopes) == self.scopes
+            and len(fresh) == len(given)
+            and all(a is b for a, b in zip(fresh, given, strict=True))
+        )
 
 
 class _Copies:
@@ -222,6 +207,8 @@ class Writing:
         self._unsent: list[list[tuple[Any, ...]]] = []  # the last batch's rows, one list per table of `_COPIES`
         self._sending: _Copies | None = None
         self._made: dict[int, tuple[Interaction, str, int, int]] = {}  # id(i) -> i, its document, its instants
+        self._prepared: _Prepared | None = None  # the next batch's rows, made ahead (`_prepare`)
+        self._next_mark: int | None = None  # the greatest iid once the last batch's rows are stored
         self.written: dict[str, int] = defaultdict(int)
         self.unchanged: dict[str, int] = defaultdict(int)
         self.unmet: list[ReferenceProblem] = []
@@ -319,7 +306,7 @@ class Writing:
 
     def apply(self, batch: Batch, *, check: bool = True) -> None:
         """Write one batch as `MemoryStore` would after the ones before it; references are left for the end."""
-        self._make(batch.interactions)  # while the last batch's rows are sent, before any statement waits for them
+        self._prepare(batch)  # while the last batch's rows are sent, before any statement waits for them
         self._check_secret(batch)
         if check and not all_references_known(batch, self.known):
             self.unmet.extend(missing_references(batch, self.known))
@@ -355,8 +342,25 @@ class Writing:
         self.touched = True
         self._residents_met = None
 
-    def _make(self, interactions: Sequence[Interaction]) -> None:
-        """Each interaction's document and instants, kept for `_interactions` (which needs the store's answers)."""
+    def _prepare(self, batch: Batch) -> None:
+        """Make the batch's rows while the rows of the batch before are sent, before any statement waits for them.
+
+        They are made on what the batch before left true (the next iid, the maintained scopes, the officers' places)
+        and on the assumption that every interaction is new; `_interactions` takes them only where that held, and
+        otherwise makes them again (reusing the documents). Scope ``team`` needs the store's memberships, and a
+        batch of units or officers may move officers: those batches make only the documents here.
+        """
+        interactions = batch.interactions
+        self._prepared, self._made = None, {}
+        if not interactions:
+            return
+        mark, placed, scopes = self._next_mark, self._placed, tuple(self.scopes)
+        named = {nrp for i in interactions for nrp in i.officers}
+        if mark is not None and 1 not in scopes and not (batch.units or batch.officers) and named <= placed.keys():
+            clocks = {nrp: (time_zone(placed[nrp][1]), placed[nrp][1]) for nrp in named}
+            rows = made(interactions, mark, clocks, self._scope_keys(placed, named))
+            self._prepared = _Prepared(interactions, scopes, rows)
+            return
         self._made = {
             id(i): (i, interaction_json(i), micros(i.occurred_at), micros(i.recorded_at)) for i in interactions
         }
@@ -537,8 +541,11 @@ class Writing:
 
     def _interactions(self, batch: Sequence[Interaction], moves: dict[str, str]) -> None:
         conn = self.conn
+        prepared, self._prepared = self._prepared, None
+        documents, self._made = self._made, {}
         if not batch:
             return
+        given = batch
         if self._any_resident is None:
             row = conn.execute("SELECT EXISTS (SELECT 1 FROM resident)").fetchone()
             self._any_resident = bool(row and row[0])
@@ -570,73 +577,25 @@ class Writing:
             self._ids.add(i.id for i in fresh)
         row = conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()
         mark = int(row[0]) if row is not None else 0
+        self._next_mark = mark + len(fresh)
         meeting = {key for i in fresh for key in i.residents}
         if self._residents_met is not None:
             written = self._residents_met.maybe(meeting)
             self._residents_met.add(meeting)
             meeting = set(written)
         before = self._stored_contacts(meeting) if meeting else {}
-        scope_keys = self._scope_keys(places, {nrp for i in fresh for nrp in i.officers})
-        clocks = {nrp: (time_zone(name), name) for nrp, (_, name) in places.items()}
-        merging = {resident for _, _, resident in before}  # residents whose groups are merged (`_merged`)
-        documents: list[tuple[Any, ...]] = []
-        officers: list[tuple[Any, ...]] = []
-        links: list[tuple[Any, ...]] = []
-        first: list[Contact] = []  # the contacts of groups new to the store, met at one instant: as they are
-        groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
-        met: dict[str, int] = {}
-        again: set[str] = set()
-        made = self._made
-        for iid, interaction in enumerate(fresh, start=mark + 1):
-            ident = interaction.id
-            occurred = interaction.occurred_at
-            known = made.get(id(interaction))
-            if known is not None and known[0] is interaction:
-                doc, at, recorded = known[1:]
-            else:  # moved to other resident identities (or never made): its own document
-                doc, at, recorded = interaction_json(interaction), micros(occurred), micros(interaction.recorded_at)
-            documents.append((iid, ident, at, recorded, doc))
-            residents = interaction.residents
-            for nrp in interaction.officers:
-                zone, name = clocks[nrp]
-                day = occurred.astimezone(zone).date()
-                end = day_end_micros(day, name)
-                officers.append((iid, nrp, day, end))
-                for scope, key in scope_keys(nrp, day):
-                    for resident in residents:
-                        contact = (scope, day, nrp, key, resident, iid, ident, at, recorded, end, None)
-                        if resident in merging:
-                            groups[(scope, key, resident)].append(contact)
-                        else:
-                            first.append(contact)
-            for resident in residents:
-                links.append((iid, resident))
-                if met.setdefault(resident, at) != at:
-                    again.add(resident)
-        self._made = {}
-        late = again - merging  # new to the store, but met at several instants here: merged after all
-        if late:
-            for contact in first:
-                if contact[4] in late:
-                    groups[(contact[0], contact[3], contact[4])].append(contact)
-            first = [contact for contact in first if contact[4] not in late]
-        dropped: list[Contact] = []
-        for group, contacts in groups.items():
-            stored_rows = before.get(group, ())
-            if stored_rows and _dominated(stored_rows, contacts):
-                continue  # the usual resident met again: every new contact comes after a stored one, which stays
-            left = set(stored_rows)
-            for contact in _merged([*stored_rows, *contacts]):
-                if contact in left:
-                    left.discard(contact)  # stored as it is
-                else:
-                    first.append(contact)
-            dropped.extend(contact[:6] for contact in left)  # off the frontier now, or superseded earlier
+        if prepared is not None and prepared.fits(given, fresh, mark, self.scopes):
+            rows = prepared.rows  # made while the batch before was sent, on assumptions that held
+        else:
+            scope_keys = self._scope_keys(places, {nrp for i in fresh for nrp in i.officers})
+            clocks = {nrp: (time_zone(name), name) for nrp, (_, name) in places.items()}
+            rows = made(fresh, mark, clocks, scope_keys, documents)
+        first, dropped = settled(rows.contacts, rows.again, before)
         self.written["interaction"] += len(fresh)
         if dropped:
             conn.execute(_DROP_CONTACTS, [list(column) for column in zip(*dropped, strict=True)])
-        # Sent by a worker thread once the next batch is read, while this thread makes its documents (`_Copies`).
-        self._unsent = [documents, officers, links, first]
+        # Sent by a worker thread once the next batch is read, while this thread makes its rows (`_prepare`).
+        self._unsent = [rows.documents, rows.officers, rows.links, first]
         self.copied += len(fresh)
 
     def _fresh(self, batch: Sequence[Interaction], stored: dict[str, str]) -> list[Interaction]:
@@ -683,9 +642,7 @@ class Writing:
             groups[(contact[0], contact[3], contact[4])].append(contact)
         return groups
 
-    def _scope_keys(
-        self, places: dict[str, tuple[str, str]], officers: set[str]
-    ) -> Callable[[str, dt.date], list[tuple[int, str]]]:
+    def _scope_keys(self, places: dict[str, tuple[str, str]], officers: set[str]) -> ScopeKeys:
         """The (scope, key) of each maintained scope that an officer's participation on a day counts for."""
         teams: dict[str, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
         if 1 in self.scopes:

@@ -1,0 +1,157 @@
+"""A batch's rows for ``COPY``: made from its new interactions, and its first contacts merged into stored frontiers.
+
+`made` turns interactions into the rows of ``interaction``, ``interaction_officer``, ``interaction_resident`` and
+their candidate ``first_contact`` rows; it reads nothing from the store, so the writer can make a batch's rows
+while the rows of the batch before are still being sent (`write.Writing`). `settled` then decides, once the store
+has answered, which contacts join the frontier as they are and which stored rows leave it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from community_policing.convert import interaction_json
+from community_policing.model import Interaction
+from community_policing_postgres.schema import day_end_micros, micros
+
+__all__ = ["Contact", "Made", "ScopeKeys", "made", "settled"]
+
+Contact = tuple[Any, ...]
+"""A first-contact row: scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end, superseded."""
+ScopeKeys = Callable[[str, dt.date], list[tuple[int, str]]]
+"""The (scope, key) of each maintained scope that an officer's participation on a day counts for."""
+Group = tuple[int, str, str]  # scope, key, resident
+
+
+@attrs.frozen
+class Made:
+    """The rows of interactions numbered `mark` + 1, `mark` + 2, ... in their order."""
+
+    mark: int
+    documents: list[tuple[Any, ...]]  # iid, id, occurred, recorded, canonical JSON
+    officers: list[tuple[Any, ...]]  # iid, nrp, local day, local midnight after it
+    links: list[tuple[Any, ...]]  # iid, resident
+    contacts: list[Contact]  # each participation in each maintained scope, superseded None
+    again: frozenset[str]  # residents met at more than one instant among these interactions
+
+
+def made(
+    interactions: Sequence[Interaction],
+    mark: int,
+    clocks: Mapping[str, tuple[dt.tzinfo, str]],
+    scope_keys: ScopeKeys,
+    documents: Mapping[int, tuple[Interaction, str, int, int]] | None = None,
+) -> Made:
+    """The rows of `interactions`, numbered from `mark` + 1; `clocks` holds each officer's (zone, zone name).
+
+    `documents` (id of an interaction -> the interaction, its document and instants) are reused where made
+    already for the very same object.
+    """
+    known = documents or {}
+    rows: list[tuple[Any, ...]] = []
+    officers: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
+    contacts: list[Contact] = []
+    met: dict[str, int] = {}
+    again: set[str] = set()
+    ends: dict[tuple[dt.date, str], int] = {}  # (day, zone name) -> local midnight after it: few distinct days
+    for iid, interaction in enumerate(interactions, start=mark + 1):
+        ident = interaction.id
+        occurred = interaction.occurred_at
+        ready = known.get(id(interaction))
+        if ready is not None and ready[0] is interaction:
+            doc, at, recorded = ready[1:]
+        else:
+            doc, at, recorded = interaction_json(interaction), micros(occurred), micros(interaction.recorded_at)
+        rows.append((iid, ident, at, recorded, doc))
+        residents = interaction.residents
+        for nrp in interaction.officers:
+            zone, name = clocks[nrp]
+            day = occurred.astimezone(zone).date()
+            end = ends.get((day, name))
+            if end is None:
+                end = ends[(day, name)] = day_end_micros(day, name)
+            officers.append((iid, nrp, day, end))
+            for scope, key in scope_keys(nrp, day):
+                for resident in residents:
+                    contacts.append((scope, day, nrp, key, resident, iid, ident, at, recorded, end, None))
+        for resident in residents:
+            links.append((iid, resident))
+            if met.setdefault(resident, at) != at:
+                again.add(resident)
+    return Made(mark, rows, officers, links, contacts, frozenset(again))
+
+
+def settled(
+    contacts: Iterable[Contact], again: Iterable[str], before: Mapping[Group, list[Contact]]
+) -> tuple[list[Contact], list[Contact]]:
+    """The contacts to copy into ``first_contact``, and the keys (first six columns) of stored rows to delete.
+
+    `before` holds the stored frontier of each group whose resident the store had met (by group). A contact of a
+    resident new to the store and met at one instant (`again` lists those met at several) joins the frontier as it
+    is; every other group is merged from its stored frontier and its new contacts (`merged_frontier`).
+    """
+    merging = {resident for _, _, resident in before} | set(again)
+    if not merging:
+        return list(contacts), []
+    contacts = list(contacts)
+    first = [contact for contact in contacts if contact[4] not in merging]
+    groups: dict[Group, list[Contact]] = defaultdict(list)
+    for contact in contacts:
+        if contact[4] in merging:
+            groups[(contact[0], contact[3], contact[4])].append(contact)
+    dropped: list[Contact] = []
+    for group, joining in groups.items():
+        stored = before.get(group, ())
+        if stored and dominated(stored, joining):
+            continue  # the usual resident met again: every new contact comes after a stored one, which stays
+        left = set(stored)
+        for contact in merged_frontier([*stored, *joining]):
+            if contact in left:
+                left.discard(contact)  # stored as it is
+            else:
+                first.append(contact)
+        dropped.extend(contact[:6] for contact in left)  # off the frontier now, or superseded earlier
+    return first, dropped
+
+
+def merged_frontier(contacts: list[Contact]) -> list[Contact]:
+    """The frontier of one group's `contacts`, each with its `superseded` (as the SQL window of ``_REFRESH``).
+
+    A contact stays unless one that occurred strictly earlier was recorded no later; its `superseded` is the least
+    `recorded` among those that occurred strictly earlier (None: none did).
+    """
+    contacts.sort(key=_occurred)
+    kept: list[Contact] = []
+    least: int | None = None  # the least `recorded` among the contacts that occurred before the current instant
+    start = 0
+    while start < len(contacts):
+        instant = contacts[start][7]
+        stop = start
+        while stop < len(contacts) and contacts[stop][7] == instant:
+            stop += 1
+        same = contacts[start:stop]
+        kept.extend((*c[:10], least) for c in same if least is None or c[8] < least)
+        lowest = min(c[8] for c in same)
+        least = lowest if least is None else min(least, lowest)
+        start = stop
+    return kept
+
+
+def dominated(stored: Sequence[Contact], contacts: Sequence[Contact]) -> bool:
+    """Whether merging `contacts` into a group's `stored` frontier changes nothing (`merged_frontier` would agree).
+
+    True when every new contact occurred after every stored one, and each was recorded no earlier than the
+    earliest recorded stored one: each is then dominated by that one, and no stored row gains an earlier contact.
+    """
+    latest_stored, earliest_new = max(c[7] for c in stored), min(c[7] for c in contacts)
+    return bool(latest_stored < earliest_new and min(c[8] for c in stored) <= min(c[8] for c in contacts))
+
+
+def _occurred(contact: Contact) -> int:
+    return int(contact[7])
