@@ -215,6 +215,26 @@ def test_written_keys_never_forget_a_key(keys: list[str], others: list[str]) -> 
     assert set(written.maybe([*others, *keys])) >= set(keys)
 
 
+@given(
+    first=st.lists(st.text(max_size=20), max_size=200),
+    second=st.lists(st.text(max_size=20), max_size=200),
+    bits=st.sampled_from([8, 1 << 10]),
+)
+def test_written_keys_maybe_add_is_maybe_then_add(first: list[str], second: list[str], bits: int) -> None:
+    one, other = WrittenKeys(bits), WrittenKeys(bits)
+    one.add(first)
+    other.add(first)
+    found = one.maybe_add(second)
+    expected = []
+    for key in second:  # maybe, then add, one key at a time: keys met earlier in the call count as written
+        expected.extend(other.maybe([key]))
+        other.add([key])
+    assert found == expected
+    assert set(found) >= {key for n, key in enumerate(second) if key in first or key in second[:n]}
+    assert one.maybe([*first, *second]) == [*first, *second]
+    assert one._bits == other._bits  # the same bits as maybe, then add
+
+
 def test_written_keys_rarely_claim_a_key_never_written() -> None:
     written = WrittenKeys(1 << 20)
     written.add(f"ref:w-{n:07d}" for n in range(50_000))

@@ -42,3 +42,19 @@ class WrittenKeys:
             if bits[low >> 3] >> (low & 7) & 1 and bits[high >> 3] >> (high & 7) & 1:
                 found.append(key)
         return found
+
+    def maybe_add(self, keys: Iterable[str]) -> list[str]:
+        """`maybe` of `keys`, then `add` of them: one pass where a writer notes every key it asks about."""
+        bits, mask = self._bits, self._mask
+        found = []
+        for key in keys:
+            code = hash(key)
+            low, high = code & mask, (code >> 32) & mask
+            low_bit, high_bit = 1 << (low & 7), 1 << (high & 7)
+            low_byte, high_byte = bits[low >> 3], bits[high >> 3]
+            if low_byte & low_bit and high_byte & high_bit:
+                found.append(key)
+            else:
+                bits[low >> 3] = low_byte | low_bit
+                bits[high >> 3] |= high_bit
+        return found

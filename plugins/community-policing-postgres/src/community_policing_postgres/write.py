@@ -569,20 +569,17 @@ class Writing:
             for table, columns in _ANALYZED:
                 conn.execute(f"ANALYZE {table} ({columns})")
             self.next_analyze = self.copied * 2
-        ids = [i.id for i in batch] if self._ids is None else self._ids.maybe(i.id for i in batch)
+        # Noted as written before they are: an id that turns out stored was written by this transaction already.
+        ids = [i.id for i in batch] if self._ids is None else self._ids.maybe_add(i.id for i in batch)
         fresh = self._fresh(batch, self._stored("interaction", "id", ids) if ids else {})
         if not fresh:
             return
-        if self._ids is not None:
-            self._ids.add(i.id for i in fresh)
         row = conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()
         mark = int(row[0]) if row is not None else 0
         self._next_mark = mark + len(fresh)
         meeting = {key for i in fresh for key in i.residents}
         if self._residents_met is not None:
-            written = self._residents_met.maybe(meeting)
-            self._residents_met.add(meeting)
-            meeting = set(written)
+            meeting = set(self._residents_met.maybe_add(meeting))
         before = self._stored_contacts(meeting) if meeting else {}
         if prepared is not None and prepared.fits(given, fresh, mark, self.scopes):
             rows = prepared.rows  # made while the batch before was sent, on assumptions that held
@@ -636,7 +633,7 @@ class Writing:
             f"SELECT {_CONTACT_COLUMNS}, superseded FROM first_contact WHERE {condition} AND scope = ANY(%b)",
             (param, self.scopes),
             binary=True,  # integers and dates read from binary, not parsed from text
-        )
+        ).fetchall()
         groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
         for contact in found:
             groups[(contact[0], contact[3], contact[4])].append(contact)

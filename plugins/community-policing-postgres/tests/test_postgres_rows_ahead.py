@@ -1,0 +1,129 @@
+"""A stream's rows made ahead (`Writing._prepare`): taken where their assumptions held, made again where not.
+
+Either way the store must hold what the memory reference holds, whatever the later batches bring: interactions
+written already (unchanged), an id twice in one batch, resident records that re-key the bare refs of the batch,
+officers placed in the same batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from unittest import mock
+
+import attrs
+from community_policing_postgres import PostgresStore, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from community_policing.model import Interaction, InteractionKind, Officer, Rank, Territory, Unit, UnitLevel
+from community_policing.report import render_json
+from community_policing.rules.engine import evaluate
+from community_policing.rules.new_friends import NEW_FRIENDS
+from community_policing.rules.spec import parse_rules
+from community_policing.storage.memory import MemoryStore
+from community_policing.storage.protocol import Batch, NewFriendQuery, Novelty, Store
+from community_policing.testing.strategies import datasets, split_batches
+
+KINDS = {"new_friends": NEW_FRIENDS}
+RULES = "\n".join(
+    f'[[rule]]\nid = "{novelty}"\nkind = "new_friends"\nnovelty = "{novelty}"\n'
+    for novelty in ("officer", "team", "unit")
+)
+START, END = dt.date(2023, 6, 5), dt.date(2023, 6, 30)
+AS_OF = dt.datetime(2023, 7, 9, tzinfo=dt.UTC)
+VILLAGE = "35.05.01.2001"
+ORIGIN = dt.datetime(2024, 3, 8, 9, tzinfo=dt.UTC)
+
+
+def _findings(store: Store) -> str:
+    rules = parse_rules(RULES, kinds=KINDS)
+    return render_json(evaluate(store, rules, start=START, end=END, as_of=AS_OF, kinds=KINDS))
+
+
+@st.composite
+def perturbed(draw: st.DrawFn, batches: tuple[Batch, ...]) -> list[Batch]:
+    """`batches` with later ones given some earlier interactions again, and some of their own twice."""
+    out = [batches[0]]
+    for batch in batches[1:]:
+        earlier = [i for b in out for i in b.interactions]
+        again = draw(st.lists(st.sampled_from(earlier), max_size=3)) if earlier and draw(st.booleans()) else []
+        own = list(batch.interactions)
+        twice = draw(st.lists(st.sampled_from(own), max_size=2)) if own and draw(st.booleans()) else []
+        out.append(attrs.evolve(batch, interactions=(*own, *again, *twice)))
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), dataset=datasets(max_officers=4, max_days=12, max_interactions=30))
+def test_a_stream_with_rows_made_ahead_stores_what_the_reference_stores(
+    schema_url: Callable[[], str], data: st.DataObject, dataset: Batch
+) -> None:
+    batches = data.draw(split_batches(dataset, min_size=2, max_size=5), label="batches")
+    if data.draw(st.booleans(), label="perturbed"):
+        batches = tuple(data.draw(perturbed(batches), label="perturbed batches"))
+    memory = MemoryStore()
+    expected = memory.write_stream(iter(batches))
+    with PostgresStore(schema_url()) as store:
+        assert store.write_stream(iter(batches)) == expected
+        assert _findings(store) == _findings(memory)
+        for scope in (Novelty.OFFICER, Novelty.UNIT, Novelty.TEAM):
+            query = NewFriendQuery(scope=scope, start=START, end=END, as_of=AS_OF)
+            assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
+
+
+def _organisation(*nrps: str) -> Batch:
+    return Batch(
+        units=(Unit(id="u1", name="U1", level=UnitLevel.POLRES),),
+        territories=(Territory(code=VILLAGE, name="Kanigoro"),),
+        officers=tuple(Officer(nrp=nrp, name=nrp, rank=Rank.BRIPDA, unit="u1") for nrp in nrps),
+    )
+
+
+def _meetings(first: int, count: int, nrp: str = "20000001") -> tuple[Interaction, ...]:
+    return tuple(
+        Interaction(
+            id=f"i{n}",
+            occurred_at=ORIGIN + dt.timedelta(hours=n),
+            territory=VILLAGE,
+            kind=InteractionKind.HOME_VISIT,
+            officers=(nrp,),
+            residents=(f"ref:r{n % 7}",),
+        )
+        for n in range(first, first + count)
+    )
+
+
+def test_rows_made_ahead_are_taken_for_new_interactions_and_made_again_otherwise(
+    schema_url: Callable[[], str],
+) -> None:
+    batches = [
+        _organisation("20000001"),
+        Batch(interactions=_meetings(0, 10)),  # the first: nothing known ahead (no iid yet)
+        Batch(interactions=_meetings(10, 10)),  # taken
+        Batch(interactions=(*_meetings(20, 5), *_meetings(5, 2))),  # two written already: made again
+        Batch(interactions=_meetings(25, 5)),  # taken
+        Batch(officers=_organisation("20000002").officers, interactions=_meetings(30, 3, "20000002")),  # placed here
+        Batch(interactions=(*_meetings(40, 3, "20000002"), *_meetings(40, 1, "20000002"))),  # an id twice: again
+        Batch(interactions=_meetings(50, 4, "20000002")),  # taken
+        Batch(interactions=_meetings(60, 4)),  # 20000001 not placed since batch 6 placed officers: made in turn
+    ]
+    memory = MemoryStore()
+    expected = memory.write_stream(iter(batches))
+    answers: Counter[bool] = Counter()
+    fits = write._Prepared.fits
+
+    def counting(self: write._Prepared, *args: Any) -> bool:
+        answer = fits(self, *args)
+        answers[answer] += 1
+        return answer
+
+    query = NewFriendQuery(scope=Novelty.OFFICER, start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31), as_of=ORIGIN)
+    with PostgresStore(schema_url()) as store, mock.patch.object(write._Prepared, "fits", counting):
+        assert store.write_stream(iter(batches)) == expected
+        assert list(store.new_friend_days(attrs.evolve(query, as_of=ORIGIN + dt.timedelta(days=9)))) == list(
+            memory.new_friend_days(attrs.evolve(query, as_of=ORIGIN + dt.timedelta(days=9)))
+        )
+    assert answers == Counter({True: 3, False: 2})
