@@ -95,10 +95,9 @@ class _Loading:
                 break
             parsed = self.reader.feed(chunk)
             self.records += len(parsed.batch)
+            batch = self._check(parsed) if not self.failed else parsed.batch
             if not self.failed:
-                self._check(parsed)
-            if not self.failed:
-                yield parsed.batch
+                yield batch
             if self.progress is not None:
                 self.progress(self.reader.lines_read)
         self.reader.finish()
@@ -119,8 +118,10 @@ class _Loading:
         rest = wanted - here
         return frozenset(here | (self.store.known(kind, rest) if rest else frozenset()))  # type: ignore[arg-type]
 
-    def _check(self, parsed: ParsedDataset) -> None:
-        """The chunk against the store (which sees the chunks written so far) and the file read so far."""
+    def _check(self, parsed: ParsedDataset) -> Batch:
+        """The chunk against the store (which sees the chunks written so far) and the file read so far; the batch
+        to write: the chunk's, with the bare refs that stored resident records tie resolved as the store would
+        resolve them (so that the store need not resolve them again)."""
         if not all_references_known(parsed.batch, self._known):  # the usual chunk names only what is known
             for kind, key, problem in unresolved_references(parsed, self._known):
                 if len(self.deferred) >= _MAX_DEFERRED:
@@ -145,6 +146,7 @@ class _Loading:
         self._problems(stored_conflicts(attrs.evolve(parsed, batch=resolved), stored))
         if len(self.follow_ups) > _MAX_DEFERRED:
             del self.follow_ups[_MAX_DEFERRED:]
+        return resolved
 
     def _check_deferred(self) -> None:
         """References and follow-ups that named records further down the file: are they satisfied now?"""
