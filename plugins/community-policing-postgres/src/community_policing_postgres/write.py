@@ -80,6 +80,7 @@ _DROP_CONTACTS = (
     " %s::bigint[]) AS d (scope, day, nrp, key, resident, iid) WHERE f.scope = d.scope AND f.day = d.day"
     " AND f.nrp = d.nrp AND f.key = d.key AND f.resident = d.resident AND f.iid = d.iid"
 )
+_ORGANISATION = frozenset({"unit", "territory", "officer", "team"})  # kinds whose records are never deleted
 _ANALYZED = (("interaction", "id"), ("first_contact", "resident, scope"))  # table, the columns a load looks up
 _FIRST_ANALYZE = 50_000
 
@@ -222,6 +223,7 @@ class Writing:
         # writes otherwise: the officers' placements until it writes units or officers, and whether any resident
         # record is stored (None: not asked yet) until it writes one.
         self._placed: dict[str, tuple[str, str]] = {}
+        self._found: dict[str, set[str]] = defaultdict(set)  # organisation keys found stored (`known`)
         self._any_resident: bool | None = None
         conn.execute(_TOUCHED)
         self.deferred: list[str] = []  # the deferrable indexes the schema lacks (`schema.DEFERRED`)
@@ -271,7 +273,17 @@ class Writing:
         self.deferred = []
 
     def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
-        return known_keys(self.conn, kind, keys)
+        """The subset of `keys` stored as `kind`. Organisation records are never deleted, so a key found stays
+        found until the transaction ends: each batch asks the server only about those it has not found yet (a
+        batch of 20,000 interactions names most of the officers every time)."""
+        if kind not in _ORGANISATION:
+            return known_keys(self.conn, kind, keys)
+        found = self._found[kind]
+        wanted = set(keys)
+        rest = wanted - found
+        if rest:
+            found.update(known_keys(self.conn, kind, rest))
+        return frozenset(wanted & found)
 
     def run(self, batches: Iterable[Batch]) -> WriteReport:
         """Write every batch, then the interactions still waiting; `IntegrityError` for references still unmet."""
