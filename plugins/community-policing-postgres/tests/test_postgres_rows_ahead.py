@@ -127,3 +127,34 @@ def test_rows_made_ahead_are_taken_for_new_interactions_and_made_again_otherwise
             memory.new_friend_days(attrs.evolve(query, as_of=ORIGIN + dt.timedelta(days=9)))
         )
     assert answers == Counter({True: 3, False: 2})
+
+
+def test_a_stream_asks_the_server_only_about_organisation_keys_it_has_not_found(
+    schema_url: Callable[[], str],
+) -> None:
+    answers: list[frozenset[str]] = []
+    asked: list[set[str]] = []
+    known_keys = write.known_keys
+
+    def counting(conn: Any, kind: Any, keys: Any) -> frozenset[str]:
+        asked.append(set(keys))
+        return known_keys(conn, kind, keys)
+
+    with PostgresStore(schema_url()) as store:
+
+        def batches() -> Any:
+            yield _organisation("20000001")
+            answers.append(store.known("officer", ["20000001", "20000002"]))
+            yield Batch(officers=_organisation("20000002").officers, interactions=_meetings(0, 3))
+            answers.append(store.known("officer", ["20000001", "20000002", "20000003"]))
+            answers.append(store.known("officer", ["20000001", "20000002"]))
+            yield Batch(interactions=_meetings(3, 3, "20000002"))
+
+        with mock.patch.object(write, "known_keys", counting):
+            store.write_stream(batches())
+        assert store.known("officer", ["20000001", "20000002", "20000003"]) == {"20000001", "20000002"}
+    assert answers == [{"20000001"}, {"20000001", "20000002"}, {"20000001", "20000002"}]
+    officers_asked = [keys for keys in asked if keys & {"20000001", "20000002", "20000003"}]
+    # A key found once is never asked about again in the stream (nor for the batches' own reference checks); a key
+    # not found is asked about again, since a later batch may bring it.
+    assert officers_asked == [{"20000001", "20000002"}, {"20000002", "20000003"}]

@@ -190,6 +190,9 @@ class PostgresStore:
 
     def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
         """The subset of `keys` stored as `kind` (residents by ref, the others by key; any version counts)."""
+        stream = self._streams.get(threading.get_ident())
+        if stream is not None:  # a load's check of each chunk: the stream remembers what it found (`Writing.known`)
+            return stream.known(kind, keys)
         with self._connection("read") as conn:
             return known_keys(conn, kind, keys)
 
