@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from community_policing.calendar import zone as time_zone
 from community_policing.convert import interaction_json
 from community_policing.model import Interaction
 from community_policing_postgres.schema import day_end_micros, micros
@@ -43,16 +44,18 @@ class Made:
 def made(
     interactions: Sequence[Interaction],
     mark: int,
-    clocks: Mapping[str, tuple[dt.tzinfo, str]],
-    scope_keys: ScopeKeys,
+    places: Mapping[str, tuple[str, str]],
+    scope_keys: ScopeKeys | None,
     documents: Mapping[int, tuple[Interaction, str, int, int]] | None = None,
 ) -> Made:
-    """The rows of `interactions`, numbered from `mark` + 1; `clocks` holds each officer's (zone, zone name).
+    """The rows of `interactions`, numbered from `mark` + 1; `places` holds each officer's (unit, time zone name).
 
-    `documents` (id of an interaction -> the interaction, its document and instants) are reused where made
-    already for the very same object.
+    `scope_keys` gives each participation's (scope, key) pairs; None stands for scope ``officer`` alone (a new
+    store's), whose key is the officer: no call per participation. `documents` (id of an interaction -> the
+    interaction, its document and instants) are reused where made already for the very same object.
     """
     known = documents or {}
+    zones: dict[str, dt.tzinfo] = {}
     rows: list[tuple[Any, ...]] = []
     officers: list[tuple[Any, ...]] = []
     links: list[tuple[Any, ...]] = []
@@ -71,12 +74,19 @@ def made(
         rows.append((iid, ident, at, recorded, doc))
         residents = interaction.residents
         for nrp in interaction.officers:
-            zone, name = clocks[nrp]
+            name = places[nrp][1]
+            zone = zones.get(name)
+            if zone is None:
+                zone = zones[name] = time_zone(name)
             day = occurred.astimezone(zone).date()
             end = ends.get((day, name))
             if end is None:
                 end = ends[(day, name)] = day_end_micros(day, name)
             officers.append((iid, nrp, day, end))
+            if scope_keys is None:
+                for resident in residents:
+                    contacts.append((0, day, nrp, nrp, resident, iid, ident, at, recorded, end, None))
+                continue
             for scope, key in scope_keys(nrp, day):
                 for resident in residents:
                     contacts.append((scope, day, nrp, key, resident, iid, ident, at, recorded, end, None))
@@ -88,7 +98,7 @@ def made(
 
 
 def settled(
-    contacts: Iterable[Contact], again: Iterable[str], before: Mapping[Group, list[Contact]]
+    contacts: Sequence[Contact], again: Iterable[str], before: Mapping[Group, list[Contact]]
 ) -> tuple[list[Contact], list[Contact]]:
     """The contacts to copy into ``first_contact``, and the keys (first six columns) of stored rows to delete.
 
@@ -99,7 +109,6 @@ def settled(
     merging = {resident for _, _, resident in before} | set(again)
     if not merging:
         return list(contacts), []
-    contacts = list(contacts)
     first = [contact for contact in contacts if contact[4] not in merging]
     groups: dict[Group, list[Contact]] = defaultdict(list)
     for contact in contacts:

@@ -381,8 +381,7 @@ class Writing:
         mark, placed, scopes = self._next_mark, self._placed, tuple(self.scopes)
         named = {nrp for i in interactions for nrp in i.officers}
         if mark is not None and 1 not in scopes and not (batch.units or batch.officers) and named <= placed.keys():
-            clocks = {nrp: (time_zone(placed[nrp][1]), placed[nrp][1]) for nrp in named}
-            rows = made(interactions, mark, clocks, self._scope_keys(placed, named))
+            rows = made(interactions, mark, placed, self._scope_keys(placed, named))
             self._prepared = _Prepared(interactions, scopes, rows)
             return
         self._made = {
@@ -578,14 +577,13 @@ class Writing:
         incoming = {**resolution(ties), **moves}
         if incoming:
             batch = [moved(interaction, incoming) for interaction in batch]
-        named = {n for i in batch for n in i.officers}
-        if named - self._placed.keys():
-            self._placed.update(placements(conn, named - self._placed.keys()))
-        places = {nrp: self._placed[nrp] for nrp in named if nrp in self._placed}
-        zones = {nrp: zone for nrp, (_, zone) in places.items()}
-        if any(nrp not in zones for i in batch for nrp in i.officers):  # placed later in the stream, or never
-            self.waiting.extend(i for i in batch if any(nrp not in zones for nrp in i.officers))
-            batch = [i for i in batch if all(nrp in zones for nrp in i.officers)]
+        places = self._placed
+        unplaced = {n for i in batch for n in i.officers} - places.keys()
+        if unplaced:
+            places.update(placements(conn, unplaced))
+            if not unplaced <= places.keys():  # placed later in the stream, or never
+                self.waiting.extend(i for i in batch if any(nrp not in places for nrp in i.officers))
+                batch = [i for i in batch if all(nrp in places for nrp in i.officers)]
         if self.copied >= self.next_analyze:
             # A long stream grows the tables inside one transaction, where autovacuum cannot see them; the
             # planner would keep planning the lookups for the tables as they were. ANALYZE counts our own rows,
@@ -609,8 +607,7 @@ class Writing:
             rows = prepared.rows  # made while the batch before was sent, on assumptions that held
         else:
             scope_keys = self._scope_keys(places, {nrp for i in fresh for nrp in i.officers})
-            clocks = {nrp: (time_zone(name), name) for nrp, (_, name) in places.items()}
-            rows = made(fresh, mark, clocks, scope_keys, documents)
+            rows = made(fresh, mark, places, scope_keys, documents)
         first, dropped = settled(rows.contacts, rows.again, before)
         self.written["interaction"] += len(fresh)
         if dropped:
@@ -663,8 +660,11 @@ class Writing:
             groups[(contact[0], contact[3], contact[4])].append(contact)
         return groups
 
-    def _scope_keys(self, places: dict[str, tuple[str, str]], officers: set[str]) -> ScopeKeys:
-        """The (scope, key) of each maintained scope that an officer's participation on a day counts for."""
+    def _scope_keys(self, places: dict[str, tuple[str, str]], officers: set[str]) -> ScopeKeys | None:
+        """The (scope, key) of each maintained scope that an officer's participation on a day counts for; None
+        while scope ``officer`` is the only one (`rows.made` keys it by the officer without a call)."""
+        if self.scopes == [0]:
+            return None
         teams: dict[str, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
         if 1 in self.scopes:
             found = self.conn.execute(
