@@ -168,6 +168,13 @@ class _Prepared:
             and all(a is b for a, b in zip(fresh, given, strict=True))
         )
 
+    def documents(self) -> dict[int, tuple[Interaction, str, int, int]]:
+        """Each interaction's document and instants, by the id of the object (as `rows.made` reuses them)."""
+        return {
+            id(interaction): (interaction, doc, at, recorded)
+            for interaction, (_, _, at, recorded, doc) in zip(self.interactions, self.rows.documents, strict=True)
+        }
+
 
 class _Copies:
     """A batch's rows, sent by a worker thread (one ``COPY`` per table) while the writer makes the next batch."""
@@ -606,6 +613,8 @@ class Writing:
         if prepared is not None and prepared.fits(given, fresh, mark, self.scopes):
             rows = prepared.rows  # made while the batch before was sent, on assumptions that held
         else:
+            if prepared is not None:  # its documents serve the interactions that stayed as they were
+                documents = prepared.documents()
             scope_keys = self._scope_keys(places, {nrp for i in fresh for nrp in i.officers})
             rows = made(fresh, mark, places, scope_keys, documents)
         first, dropped = settled(rows.contacts, rows.again, before)
