@@ -58,7 +58,10 @@ def connect(path: str) -> sqlite3.Connection:
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        # A file in rollback-journal mode (as a new file is written, `SQLiteStore._create`) becomes WAL under an
+        # exclusive lock; two connections converting it at once deadlock, and SQLite answers one of them "busy"
+        # at once instead of waiting: that one tries again once the other is done.
+        retry_while_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA temp_store = MEMORY")
