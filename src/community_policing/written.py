@@ -25,12 +25,7 @@ class WrittenKeys:
 
     def add(self, keys: Iterable[str]) -> None:
         """Note that `keys` were written."""
-        bits, mask = self._bits, self._mask
-        for key in keys:
-            code = hash(key)
-            low, high = code & mask, (code >> 32) & mask
-            bits[low >> 3] |= 1 << (low & 7)
-            bits[high >> 3] |= 1 << (high & 7)
+        self.maybe_add(keys)
 
     def maybe(self, keys: Iterable[str]) -> list[str]:
         """The `keys` that may have been written: every one that was, and a few others."""
@@ -44,7 +39,8 @@ class WrittenKeys:
         return found
 
     def maybe_add(self, keys: Iterable[str]) -> list[str]:
-        """`maybe` of `keys`, then `add` of them: one pass where a writer notes every key it asks about."""
+        """Each of `keys` asked about (`maybe`), then noted (`add`), in turn: one pass where a writer notes every key
+        it asks about. A key that comes twice in `keys` is found the second time."""
         bits, mask = self._bits, self._mask
         found = []
         for key in keys:
