@@ -102,8 +102,37 @@ def test_a_version_2_schema_holding_interactions_keeps_its_indexes(schema_url: C
         admin.execute("INSERT INTO schema_version (version) VALUES (1), (2)")
         admin.execute("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (1, 'i-old', 0, 0, '{}')")
     with PostgresStore(url) as store:
-        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 3
+        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 4
     assert _indexes(admin, url) == set(DEFERRED)
+
+
+def test_a_version_3_schema_without_interactions_defers_its_participation_keys(
+    schema_url: Callable[[], str], admin: Admin
+) -> None:
+    url = schema_url()
+    schema = sql.Identifier(_schema_of(url))
+    with admin.transaction():  # the schema as version 3 left it, holding no interaction: primary keys in place
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
+        admin.execute(sql.SQL("SET LOCAL search_path TO {}").format(schema))
+        for statement in (*MIGRATIONS[0], *MIGRATIONS[1], *MIGRATIONS[2]):
+            admin.execute(statement.encode())
+        admin.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+        admin.execute("INSERT INTO schema_version (version) VALUES (1), (2), (3)")
+    keys = {"interaction_officer_pkey", "interaction_resident_pkey"}
+    assert keys <= _indexes(admin, url)
+    with PostgresStore(url) as store:
+        store.write(_organisation())
+        assert not keys & _indexes(admin, url)  # migration 4 dropped them: the first load builds them
+        store.write_stream([_meetings(0, 5), _meetings(5, 5)])
+    assert _indexes(admin, url) == set(DEFERRED)
+    with pytest.raises(psycopg.errors.UniqueViolation):  # built as unique indexes: the same rows refused twice
+        admin.execute(
+            sql.SQL("INSERT INTO {}.interaction_resident SELECT * FROM {}.interaction_resident").format(schema, schema)
+        )
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        admin.execute(
+            sql.SQL("INSERT INTO {}.interaction_officer SELECT * FROM {}.interaction_officer").format(schema, schema)
+        )
 
 
 def test_a_first_stream_finds_the_ids_and_residents_it_wrote_in_its_earlier_batches(

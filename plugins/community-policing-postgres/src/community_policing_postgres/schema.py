@@ -108,6 +108,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM interaction) THEN DROP INDEX interaction_occurred;"
         " DROP INDEX interaction_officer_nrp; DROP INDEX interaction_resident_resident; END IF; END $$",
     ),
+    (  # 4: likewise the participation tables' primary keys, which its first load builds as unique indexes
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM interaction) THEN"
+        " ALTER TABLE interaction_officer DROP CONSTRAINT interaction_officer_pkey;"
+        " ALTER TABLE interaction_resident DROP CONSTRAINT interaction_resident_pkey; END IF; END $$",
+    ),
 )
 """Forward migrations: entry n-1 takes a schema from version n-1 to n. Append, never edit."""
 
@@ -115,10 +120,17 @@ DEFERRED: dict[str, str] = {
     "interaction_occurred": "CREATE INDEX interaction_occurred ON interaction (occurred)",
     "interaction_officer_nrp": "CREATE INDEX interaction_officer_nrp ON interaction_officer (nrp)",
     "interaction_resident_resident": "CREATE INDEX interaction_resident_resident ON interaction_resident (resident)",
+    # The primary keys of migration 1, as unique indexes of the same names: the same lookups and the same
+    # uniqueness, and building them takes the lock that CREATE INDEX takes (readers go on), not ALTER TABLE's.
+    "interaction_officer_pkey": "CREATE UNIQUE INDEX interaction_officer_pkey ON interaction_officer (iid, nrp)",
+    "interaction_resident_pkey": (
+        "CREATE UNIQUE INDEX interaction_resident_pkey ON interaction_resident (iid, resident)"
+    ),
 }
-"""The secondary indexes of migration 1 that no write of interactions reads, by name: a schema holding no
-interaction lacks them (migration 3), and the write transaction that stores its first interactions builds them
-before it commits, in one sort each instead of one tree insertion per row (`write.Writing`)."""
+"""The indexes of migration 1 that no write of interactions reads, by name: a schema holding no interaction
+lacks them (migrations 3 and 4), and the write transaction that stores its first interactions builds them before
+it commits, in one sort each instead of one tree insertion per row (`write.Writing`). Every statement that reads
+one inside that transaction (a re-keying, a move of officers) builds them first."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this code writes (a newer schema is refused)."""

@@ -27,7 +27,7 @@ from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 from community_policing.written import WrittenKeys
-from community_policing_postgres.rows import Contact, Made, ScopeKeys, made, settled
+from community_policing_postgres.rows import Contact, Made, ScopeKeys, grouped, made, settled
 from community_policing_postgres.schema import DEFERRED, EPOCH, TIMELESS, day_end_micros, micros
 
 __all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]
@@ -154,6 +154,13 @@ class _Prepared:
     interactions: Sequence[Interaction]
     scopes: tuple[int, ...]
     rows: Made
+    # In a schema new to this transaction (`Writing._ids`): the ids and residents that this transaction may have
+    # written before (asked and noted ahead, as `_interactions` would), and the contacts split by whether their
+    # resident is one of those or met more than once here (`merging`: the only ones `settled` can change).
+    maybe_ids: list[str] | None = None
+    maybe_met: list[str] | None = None
+    plain: list[Contact] = attrs.field(factory=list)
+    merging: dict[tuple[int, str, str], list[Contact]] = attrs.field(factory=dict)  # by group (`rows.grouped`)
 
     def fits(
         self, given: Sequence[Interaction], fresh: Sequence[Interaction], mark: int, scopes: Sequence[int]
@@ -389,7 +396,19 @@ class Writing:
         named = {nrp for i in interactions for nrp in i.officers}
         if mark is not None and 1 not in scopes and not (batch.units or batch.officers) and named <= placed.keys():
             rows = made(interactions, mark, placed, self._scope_keys(placed, named))
-            self._prepared = _Prepared(interactions, scopes, rows)
+            if self._ids is None or self._residents_met is None:
+                self._prepared = _Prepared(interactions, scopes, rows)
+                return
+            # Noted as written before they are, as `_interactions` notes them: a key noted and then not written
+            # (the batch turns out to differ) only costs a lookup later.
+            maybe_ids = self._ids.maybe_add(i.id for i in interactions)
+            maybe_met = self._residents_met.maybe_add({key for i in interactions for key in i.residents})
+            candidates = rows.again.union(maybe_met)
+            plain: list[Contact] = []
+            merging: list[Contact] = []
+            for contact in rows.contacts:
+                (merging if contact[4] in candidates else plain).append(contact)
+            self._prepared = _Prepared(interactions, scopes, rows, maybe_ids, maybe_met, plain, grouped(merging))
             return
         self._made = {
             id(i): (i, interaction_json(i), micros(i.occurred_at), micros(i.recorded_at)) for i in interactions
@@ -599,25 +618,42 @@ class Writing:
                 conn.execute(f"ANALYZE {table} ({columns})")
             self.next_analyze = self.copied * 2
         # Noted as written before they are: an id that turns out stored was written by this transaction already.
-        ids = [i.id for i in batch] if self._ids is None else self._ids.maybe_add(i.id for i in batch)
+        if self._ids is None:
+            ids = [i.id for i in batch]
+        elif prepared is not None and prepared.maybe_ids is not None:
+            ids = prepared.maybe_ids  # asked about every id of `given`, whose ids `batch` keeps
+        else:
+            ids = self._ids.maybe_add(i.id for i in batch)
         fresh = self._fresh(batch, self._stored("interaction", "id", ids) if ids else {})
         if not fresh:
             return
-        row = conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()
-        mark = int(row[0]) if row is not None else 0
+        mark = self._next_mark  # this transaction alone inserts interactions (it holds the write lock)
+        if mark is None:
+            row = conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()
+            mark = int(row[0]) if row is not None else 0
         self._next_mark = mark + len(fresh)
-        meeting = {key for i in fresh for key in i.residents}
-        if self._residents_met is not None:
-            meeting = set(self._residents_met.maybe_add(meeting))
+        fits = prepared is not None and prepared.fits(given, fresh, mark, self.scopes)
+        if fits and prepared is not None and prepared.maybe_met is not None and self._residents_met is not None:
+            meeting = set(prepared.maybe_met)
+        else:
+            meeting = {key for i in fresh for key in i.residents}
+            if self._residents_met is not None:
+                meeting = set(self._residents_met.maybe_add(meeting))
         before = self._stored_contacts(meeting) if meeting else {}
-        if prepared is not None and prepared.fits(given, fresh, mark, self.scopes):
+        if fits and prepared is not None:
             rows = prepared.rows  # made while the batch before was sent, on assumptions that held
+            if prepared.maybe_met is not None and self._residents_met is not None:
+                # Only the contacts of residents met before or met again here can change (`settled`).
+                first, dropped = settled((), rows.again, before, prepared.merging)
+                first.extend(prepared.plain)
+            else:
+                first, dropped = settled(rows.contacts, rows.again, before)
         else:
             if prepared is not None:  # its documents serve the interactions that stayed as they were
                 documents = prepared.documents()
             scope_keys = self._scope_keys(places, {nrp for i in fresh for nrp in i.officers})
             rows = made(fresh, mark, places, scope_keys, documents)
-        first, dropped = settled(rows.contacts, rows.again, before)
+            first, dropped = settled(rows.contacts, rows.again, before)
         self.written["interaction"] += len(fresh)
         if dropped:
             conn.execute(_DROP_CONTACTS, [list(column) for column in zip(*dropped, strict=True)])
