@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import queue
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -119,6 +120,41 @@ def placements(conn: Connection, officers: Iterable[str] = (), units: Iterable[s
     return {nrp: (unit, zone) for nrp, unit, zone in rows}
 
 
+def _stored(conn: Connection, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
+    """`value` of each of `keys` stored in `table` (by `column`)."""
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    condition, param = any_key(column, wanted)
+    return dict(conn.execute(f"SELECT {column}, {value} FROM {table} WHERE {condition}", (param,)).fetchall())
+
+
+def stored_contacts(
+    conn: Connection, residents: set[str], scopes: list[int]
+) -> dict[tuple[int, str, str], list[Contact]]:
+    """The stored first-contact rows of `residents` in `scopes`, by group (scope, key, resident).
+
+    A write merges each group its new participations join from the group's stored frontier and those
+    participations alone (`rows.settled`), never from its history: a participation dominated by another one
+    (which occurred strictly earlier and was recorded no later) is dominated by one on the frontier too, and the
+    least `recorded` among a participation's earlier ones is reached on the frontier too. So the merge gives
+    exactly the rows that the recomputation from ``credit`` (``_REFRESH``) gives; residents that an earlier step of
+    the same write listed in ``touched_resident`` are recomputed that way afterwards anyway.
+    """
+    if not residents:
+        return {}
+    condition, param = any_key("resident", residents)
+    found = conn.execute(
+        f"SELECT {_CONTACT_COLUMNS}, superseded FROM first_contact WHERE {condition} AND scope = ANY(%b)",
+        (param, scopes),
+        binary=True,  # integers and dates read from binary, not parsed from text
+    ).fetchall()
+    groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
+    for contact in found:
+        groups[(contact[0], contact[3], contact[4])].append(contact)
+    return groups
+
+
 def maintained_scopes(conn: Connection) -> list[int]:
     """The numbers of the scopes whose first contacts writes maintain, ascending."""
     return [int(n) for (n,) in conn.execute("SELECT scope FROM maintained_scope ORDER BY scope")]
@@ -161,6 +197,7 @@ class _Prepared:
     maybe_met: list[str] | None = None
     plain: list[Contact] = attrs.field(factory=list)
     merging: dict[tuple[int, str, str], list[Contact]] = attrs.field(factory=dict)  # by group (`rows.grouped`)
+    asked: _Copies | None = None  # the worker that was given this batch's reads (`Writing._ahead`)
 
     def fits(
         self, given: Sequence[Interaction], fresh: Sequence[Interaction], mark: int, scopes: Sequence[int]
@@ -184,10 +221,15 @@ class _Prepared:
 
 
 class _Copies:
-    """A batch's rows, sent by a worker thread (one ``COPY`` per table) while the writer makes the next batch."""
+    """A batch's rows, sent by a worker thread (one ``COPY`` per table) while the writer makes the next batch; then
+    the read that the next batch gives (`then`), run as soon as the rows are stored, so that the server answers it
+    while the writer is still making that batch's rows, instead of afterwards with the writer waiting."""
 
     def __init__(self, conn: Connection, rows: Sequence[list[tuple[Any, ...]]]) -> None:
         self.error: BaseException | None = None
+        self.answer: Any = None  # what the read returned
+        self._reads: queue.SimpleQueue[Callable[[Connection], Any] | None] = queue.SimpleQueue()
+        self._given = False
         self.thread = threading.Thread(target=self._send, args=(conn, rows), name="community-policing-copy")
         self.thread.daemon = True
         self.thread.start()
@@ -203,9 +245,22 @@ class _Copies:
                             copy.write_row(record)
         except BaseException as error:  # handed to the writer's thread, which raises it
             self.error = error
+        read = self._reads.get()  # the writer always gives one, or None (`wait`)
+        if read is not None and self.error is None:
+            try:
+                self.answer = read(conn)
+            except BaseException as error:
+                self.error = error
+
+    def then(self, read: Callable[[Connection], Any] | None) -> None:
+        """Run `read` on the connection once the rows are stored (its result in `answer`); the first call counts."""
+        if not self._given:
+            self._given = True
+            self._reads.put(read)
 
     def wait(self) -> None:
-        """Wait for the rows to be stored; raise what stopped them."""
+        """Wait for the rows to be stored (and the read given, if any); raise what stopped them."""
+        self.then(None)
         self.thread.join()
         if self.error is not None:
             raise self.error
@@ -224,6 +279,7 @@ class Writing:
         self._sending: _Copies | None = None
         self._made: dict[int, tuple[Interaction, str, int, int]] = {}  # id(i) -> i, its document, its instants
         self._prepared: _Prepared | None = None  # the next batch's rows, made ahead (`_prepare`)
+        self._answer: tuple[dict[str, str], dict[tuple[int, str, str], list[Contact]]] | None = None  # `_ahead`
         self._next_mark: int | None = None  # the greatest iid once the last batch's rows are stored
         self.written: dict[str, int] = defaultdict(int)
         self.unchanged: dict[str, int] = defaultdict(int)
@@ -264,6 +320,8 @@ class Writing:
         sending, self._sending = self._sending, None
         if sending is not None:
             sending.wait()
+            if self._prepared is not None and self._prepared.asked is sending:
+                self._answer = sending.answer
 
     def _find_deferred(self) -> None:
         """Note the deferrable indexes the schema lacks; build them now if it holds interactions already."""
@@ -305,6 +363,7 @@ class Writing:
             return self._run(batches)
         finally:
             if self._sending is not None:  # failed meanwhile: the transaction rolls back once the worker is done
+                self._sending.then(None)
                 self._sending.thread.join()
 
     def _run(self, batches: Iterable[Batch]) -> WriteReport:
@@ -389,30 +448,63 @@ class Writing:
         batch of units or officers may move officers: those batches make only the documents here.
         """
         interactions = batch.interactions
-        self._prepared, self._made = None, {}
+        self._prepared, self._made, self._answer = None, {}, None
         if not interactions:
             return
         mark, placed, scopes = self._next_mark, self._placed, tuple(self.scopes)
         named = {nrp for i in interactions for nrp in i.officers}
         if mark is not None and 1 not in scopes and not (batch.units or batch.officers) and named <= placed.keys():
-            rows = made(interactions, mark, placed, self._scope_keys(placed, named))
+            scope_keys = self._scope_keys(placed, named)
             if self._ids is None or self._residents_met is None:
-                self._prepared = _Prepared(interactions, scopes, rows)
+                self._prepared = _Prepared(interactions, scopes, made(interactions, mark, placed, scope_keys))
                 return
             # Noted as written before they are, as `_interactions` notes them: a key noted and then not written
-            # (the batch turns out to differ) only costs a lookup later.
+            # (the batch turns out to differ) only costs a lookup later. Asked first, so that the server can look
+            # the maybes up while this thread makes the rows.
             maybe_ids = self._ids.maybe_add(i.id for i in interactions)
             maybe_met = self._residents_met.maybe_add({key for i in interactions for key in i.residents})
+            asked = self._ahead(maybe_ids, maybe_met, scopes)
+            rows = made(interactions, mark, placed, scope_keys)
             candidates = rows.again.union(maybe_met)
             plain: list[Contact] = []
             merging: list[Contact] = []
             for contact in rows.contacts:
                 (merging if contact[4] in candidates else plain).append(contact)
-            self._prepared = _Prepared(interactions, scopes, rows, maybe_ids, maybe_met, plain, grouped(merging))
+            self._prepared = _Prepared(interactions, scopes, rows, maybe_ids, maybe_met, plain, grouped(merging), asked)
             return
         self._made = {
             id(i): (i, interaction_json(i), micros(i.occurred_at), micros(i.recorded_at)) for i in interactions
         }
+
+    def _ahead(self, ids: list[str], residents: list[str], scopes: tuple[int, ...]) -> _Copies | None:
+        """Give the worker sending the last batch's rows this batch's reads (the stored ones of the ids and the
+        stored frontiers of the residents it may have written), to run right after those rows: the worker that
+        gave the answer then, or None (nothing is being sent).
+
+        The answer is what `_interactions` would read (nothing but `_interactions` writes interactions or first
+        contacts, and it has not run yet); it is taken only where the rows made ahead are (`_Prepared.fits`) and
+        no step of the transaction recomputed frontiers (`_touch`)."""
+        sending = self._sending
+        if sending is None:
+            return None
+        wanted = set(residents)
+
+        def read(conn: Connection) -> tuple[dict[str, str], dict[tuple[int, str, str], list[Contact]]]:
+            self._analyze(conn)
+            return _stored(conn, "interaction", "id", ids), stored_contacts(conn, wanted, list(scopes))
+
+        sending.then(read)
+        return sending
+
+    def _analyze(self, conn: Connection) -> None:
+        """ANALYZE what a load looks up, when the transaction has copied enough rows since the last time."""
+        if self.copied >= self.next_analyze:
+            # A long stream grows the tables inside one transaction, where autovacuum cannot see them; the
+            # planner would keep planning the lookups for the tables as they were. ANALYZE counts our own rows,
+            # in the columns the lookups read (the other columns' statistics cost as much and serve none).
+            for table, columns in _ANALYZED:
+                conn.execute(f"ANALYZE {table} ({columns})")
+            self.next_analyze = self.copied * 2
 
     def _check_secret(self, batch: Batch) -> None:
         incoming = batch.secret_fingerprint
@@ -425,8 +517,7 @@ class Writing:
             raise SecretMismatch(row[0], incoming)
 
     def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
-        condition, param = any_key(column, keys)
-        return dict(self.conn.execute(f"SELECT {column}, {value} FROM {table} WHERE {condition}", (param,)).fetchall())
+        return _stored(self.conn, table, column, keys, value)
 
     def _replace(
         self, kind: str, column: str, items: Sequence[tuple[str, str, tuple[str, ...]]], extra: tuple[str, ...]
@@ -610,13 +701,13 @@ class Writing:
             if not unplaced <= places.keys():  # placed later in the stream, or never
                 self.waiting.extend(i for i in batch if any(nrp not in places for nrp in i.officers))
                 batch = [i for i in batch if all(nrp in places for nrp in i.officers)]
-        if self.copied >= self.next_analyze:
-            # A long stream grows the tables inside one transaction, where autovacuum cannot see them; the
-            # planner would keep planning the lookups for the tables as they were. ANALYZE counts our own rows,
-            # in the columns the lookups below read (the other columns' statistics cost as much and serve none).
-            for table, columns in _ANALYZED:
-                conn.execute(f"ANALYZE {table} ({columns})")
-            self.next_analyze = self.copied * 2
+        # The worker's answer to this batch's reads (`_ahead`), unless a step of the transaction changed what they
+        # read: a re-keying rewrites stored documents and frontiers, and drops the residents' filter (`_touch`).
+        answer, self._answer = self._answer, None
+        if prepared is None or prepared.asked is None or self._residents_met is None:
+            answer = None
+        if answer is None:
+            self._analyze(conn)
         # Noted as written before they are: an id that turns out stored was written by this transaction already.
         if self._ids is None:
             ids = [i.id for i in batch]
@@ -624,7 +715,10 @@ class Writing:
             ids = prepared.maybe_ids  # asked about every id of `given`, whose ids `batch` keeps
         else:
             ids = self._ids.maybe_add(i.id for i in batch)
-        fresh = self._fresh(batch, self._stored("interaction", "id", ids) if ids else {})
+        if not ids and self._ids is not None and batch is given:
+            fresh = list(batch)  # no id stored, none twice in the batch: the filter said "no" of every one
+        else:
+            fresh = self._fresh(batch, answer[0] if answer is not None else self._stored("interaction", "id", ids))
         if not fresh:
             return
         mark = self._next_mark  # this transaction alone inserts interactions (it holds the write lock)
@@ -639,7 +733,10 @@ class Writing:
             meeting = {key for i in fresh for key in i.residents}
             if self._residents_met is not None:
                 meeting = set(self._residents_met.maybe_add(meeting))
-        before = self._stored_contacts(meeting) if meeting else {}
+        if fits and answer is not None and prepared is not None and prepared.maybe_met is not None:
+            before = answer[1]  # read for the same residents and scopes
+        else:
+            before = self._stored_contacts(meeting) if meeting else {}
         if fits and prepared is not None:
             rows = prepared.rows  # made while the batch before was sent, on assumptions that held
             if prepared.maybe_met is not None and self._residents_met is not None:
@@ -685,25 +782,8 @@ class Writing:
         return list(fresh.values())
 
     def _stored_contacts(self, residents: set[str]) -> dict[tuple[int, str, str], list[Contact]]:
-        """The stored first-contact rows of `residents` in the maintained scopes, by group (scope, key, resident).
-
-        A write merges each group its new participations join from the group's stored frontier and those
-        participations alone (`_merged`), never from its history: a participation dominated by another one
-        (which occurred strictly earlier and was recorded no later) is dominated by one on the frontier too, and
-        the least `recorded` among a participation's earlier ones is reached on the frontier too. So the merge
-        gives exactly the rows that the recomputation from ``credit`` (``_REFRESH``) gives; residents that an
-        earlier step of the same write listed in ``touched_resident`` are recomputed that way afterwards anyway.
-        """
-        condition, param = any_key("resident", residents)
-        found = self.conn.execute(
-            f"SELECT {_CONTACT_COLUMNS}, superseded FROM first_contact WHERE {condition} AND scope = ANY(%b)",
-            (param, self.scopes),
-            binary=True,  # integers and dates read from binary, not parsed from text
-        ).fetchall()
-        groups: dict[tuple[int, str, str], list[Contact]] = defaultdict(list)
-        for contact in found:
-            groups[(contact[0], contact[3], contact[4])].append(contact)
-        return groups
+        """The stored first-contact rows of `residents` in the maintained scopes (`stored_contacts`)."""
+        return stored_contacts(self.conn, residents, self.scopes)
 
     def _scope_keys(self, places: dict[str, tuple[str, str]], officers: set[str]) -> ScopeKeys | None:
         """The (scope, key) of each maintained scope that an officer's participation on a day counts for; None
