@@ -8,6 +8,8 @@ officers placed in the same batch.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +20,16 @@ from community_policing_postgres import PostgresStore, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from community_policing.model import Interaction, InteractionKind, Officer, Rank, Territory, Unit, UnitLevel
+from community_policing.model import (
+    Interaction,
+    InteractionKind,
+    Officer,
+    Rank,
+    Resident,
+    Territory,
+    Unit,
+    UnitLevel,
+)
 from community_policing.report import render_json
 from community_policing.rules.engine import evaluate
 from community_policing.rules.new_friends import NEW_FRIENDS
@@ -36,6 +47,7 @@ START, END = dt.date(2023, 6, 5), dt.date(2023, 6, 30)
 AS_OF = dt.datetime(2023, 7, 9, tzinfo=dt.UTC)
 VILLAGE = "35.05.01.2001"
 ORIGIN = dt.datetime(2024, 3, 8, 9, tzinfo=dt.UTC)
+FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
 
 def _findings(store: Store) -> str:
@@ -158,3 +170,53 @@ def test_a_stream_asks_the_server_only_about_organisation_keys_it_has_not_found(
     # A key found once is never asked about again in the stream (nor for the batches' own reference checks); a key
     # not found is asked about again, since a later batch may bring it.
     assert officers_asked == [{"20000001", "20000002"}, {"20000002", "20000003"}]
+
+
+def test_the_worker_reads_each_later_batchs_stored_frontiers_right_after_sending_the_batch_before(
+    schema_url: Callable[[], str],
+) -> None:
+    batches = [
+        _organisation("20000001"),
+        Batch(interactions=_meetings(0, 10)),  # the first: its rows are made in turn, and read by the writer
+        Batch(interactions=_meetings(10, 10)),  # r0..r6 met before: their frontiers read ahead by the worker
+        Batch(interactions=_meetings(20, 10)),
+        Batch(interactions=(*_meetings(30, 5), *_meetings(12, 2))),  # two written already: the answer still serves
+    ]
+    memory = MemoryStore()
+    expected = memory.write_stream(iter(batches))
+    readers: list[str] = []
+    stored_contacts = write.stored_contacts
+
+    def noting(conn: Any, residents: set[str], scopes: list[int]) -> Any:
+        readers.append(threading.current_thread().name)
+        return stored_contacts(conn, residents, scopes)
+
+    query = NewFriendQuery(scope=Novelty.OFFICER, start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31), as_of=FAR)
+    with PostgresStore(schema_url()) as store, mock.patch.object(write, "stored_contacts", noting):
+        assert store.write_stream(iter(batches)) == expected
+        assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
+    # Batch 4's rows are made again (two ids stored), so the writer reads its frontiers itself as well.
+    assert readers == ["community-policing-copy", "community-policing-copy", "community-policing-copy", "MainThread"]
+
+
+def test_a_batch_whose_resident_record_rewrites_a_stored_interaction_does_not_take_the_answer_read_before(
+    schema_url: Callable[[], str],
+) -> None:
+    # Batch 3's reads run before its resident record moves "ref:r1" to a NIK key, which rewrites the stored i1 and
+    # i8; i8 comes again in the same batch, moved the same way: unchanged, not a conflict with the old document.
+    key = "nik:" + hashlib.blake2b(b"r1", digest_size=16).hexdigest()
+    batches = [
+        _organisation("20000001"),
+        Batch(interactions=_meetings(0, 10)),
+        Batch(interactions=_meetings(10, 10)),
+        Batch(residents=(Resident(ref="r1", key=key),), interactions=(*_meetings(20, 3), _meetings(8, 1)[0])),
+        Batch(interactions=_meetings(30, 5)),
+    ]
+    memory = MemoryStore()
+    expected = memory.write_stream(iter(batches))
+    assert expected.unchanged["interaction"] == 1
+    with PostgresStore(schema_url()) as store:
+        assert store.write_stream(iter(batches)) == expected
+        assert _findings(store) == _findings(memory)
+        query = NewFriendQuery(scope=Novelty.OFFICER, start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31), as_of=FAR)
+        assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
