@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import itertools
 import sqlite3
+import zoneinfo
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -406,3 +407,30 @@ def test_fast_resident_json_is_the_canonical_json(resident: Resident, name: str 
 def test_fast_interaction_json_is_the_canonical_json(interaction: Interaction) -> None:
     assert convert.interaction_json is convert._fast_interaction_json  # the fast path is in use
     assert convert.interaction_json(interaction) == dumps(interaction)
+
+
+@settings(max_examples=200, deadline=None)
+@given(batch=st.lists(_any_interactions, max_size=8))
+def test_fast_interaction_jsons_write_each_ones_canonical_json(batch: list[Interaction]) -> None:
+    assert convert.interaction_jsons is convert._fast_interaction_jsons  # the fast path is in use
+    assert convert.interaction_jsons(batch) == [dumps(interaction) for interaction in batch]
+
+
+def test_fast_interaction_jsons_write_the_offsets_msgspec_writes_otherwise_as_the_standard_library_does() -> None:
+    base = meet("i-1", dt.datetime(2023, 6, 8, 9, tzinfo=WIB), ["20000001"], ["ref:w-1"], summary="Ronda")
+    moments = [
+        dt.datetime(1900, 6, 1, 9, tzinfo=zoneinfo.ZoneInfo("Asia/Jakarta")),  # local mean time, +07:07:12
+        dt.datetime(2023, 1, 5, 9, tzinfo=zoneinfo.ZoneInfo("Europe/London")),  # +00:00, which msgspec writes "Z"
+        dt.datetime(2023, 7, 5, 9, tzinfo=zoneinfo.ZoneInfo("Europe/London")),  # +01:00
+        dt.datetime(2023, 6, 8, 9, 15, 0, 250, tzinfo=dt.timezone(dt.timedelta(seconds=30, microseconds=7))),
+        dt.datetime(2023, 6, 8, 9, 15, tzinfo=dt.timezone(-dt.timedelta(hours=3, minutes=30))),
+        dt.datetime(2023, 6, 8, 9, 15, tzinfo=dt.timezone(dt.timedelta(hours=-23, minutes=-59, seconds=-59))),
+    ]
+    batch = [  # each recorded a day later, written in another of the offsets
+        attrs.evolve(base, occurred_at=at, recorded_at=(at + dt.timedelta(days=1)).astimezone(moments[-1 - n].tzinfo))
+        for n, at in enumerate(moments)
+    ]
+    docs = convert.interaction_jsons(batch)
+    assert docs == [dumps(interaction) for interaction in batch]
+    assert '"occurred_at":"1900-06-01T09:00:00+07:07:12"' in docs[0]
+    assert '"occurred_at":"2023-01-05T09:00:00+00:00"' in docs[1]

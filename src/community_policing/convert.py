@@ -7,19 +7,29 @@ import enum
 import json
 import re
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import msgspec
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from community_policing.errors import FieldError, Problem, excerpt, is_identifier_path, suggest
-from community_policing.model import Complaint, Interaction, Rank, Resident, ResidentMention, parse_enum
+from community_policing.model import (
+    Complaint,
+    Interaction,
+    InteractionKind,
+    Rank,
+    Resident,
+    ResidentMention,
+    parse_enum,
+)
 
 __all__ = [
     "dumps",
     "interaction_json",
+    "interaction_jsons",
     "resident_json",
     "parse_date",
     "parse_instant",
@@ -279,21 +289,55 @@ def problems_from(
 _text = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False) writes a string
 
 
+_instants = msgspec.json.Encoder()
+_texts = msgspec.json.Decoder(list[str])
+
+
+def _isoformats(moments: list[dt.datetime]) -> list[str]:
+    """``moment.isoformat()`` of each of `moments`, written by msgspec in one call (a tenth of the time per instant).
+
+    msgspec writes RFC 3339, which is the same text except in two cases, which the standard library writes: a zero
+    offset (msgspec writes "Z") and an offset with seconds (msgspec leaves the seconds out; such offsets are
+    local mean times before the 1920s, or made by hand).
+    """
+    texts = _texts.decode(_instants.encode(moments))
+    for n, moment in enumerate(moments):
+        offset = moment.utcoffset()
+        if offset is not None and (not offset or offset.seconds % 60 or offset.microseconds):
+            texts[n] = moment.isoformat()
+    return texts
+
+
+def _fast_interaction_jsons(interactions: Sequence[Interaction]) -> list[str]:
+    """`dumps` of each of `interactions`, written directly (several times faster on a store's write path); the
+    same text. Their instants are written all at once (`_isoformats`)."""
+    occurred = _isoformats([i.occurred_at for i in interactions])
+    recorded = _isoformats([i.recorded_at for i in interactions])
+    docs = []
+    for i, at, recorded_at in zip(interactions, occurred, recorded, strict=True):
+        head = "{"
+        if i.complaint is not None:
+            follow_up = "true" if i.complaint.needs_follow_up else "false"
+            head = f'{{"complaint":{{"needs_follow_up":{follow_up},"topic":{_text(i.complaint.topic)}}},'
+        if i.follows_up is not None:
+            head += f'"follows_up":{_text(i.follows_up)},'
+        summary = "" if i.summary is None else f',"summary":{_text(i.summary)}'
+        docs.append(
+            # The kind is a StrEnum: the encoder writes its value.
+            f'{head}"id":{_text(i.id)},"kind":{_text(i.kind)},"occurred_at":"{at}",'
+            f'"officers":[{",".join(map(_text, i.officers))}],"recorded_at":"{recorded_at}",'
+            f'"residents":[{",".join(map(_text, i.residents))}]{summary},"territory":{_text(i.territory)}}}'
+        )
+    return docs
+
+
 def _fast_interaction_json(interaction: Interaction) -> str:
-    """`dumps(interaction)`, written directly (several times faster on a store's write path); the same text."""
-    i = interaction
-    head = "{"
-    if i.complaint is not None:
-        follow_up = "true" if i.complaint.needs_follow_up else "false"
-        head = f'{{"complaint":{{"needs_follow_up":{follow_up},"topic":{_text(i.complaint.topic)}}},'
-    if i.follows_up is not None:
-        head += f'"follows_up":{_text(i.follows_up)},'
-    summary = "" if i.summary is None else f',"summary":{_text(i.summary)}'
-    return (
-        f'{head}"id":{_text(i.id)},"kind":{_text(i.kind.value)},"occurred_at":"{i.occurred_at.isoformat()}",'
-        f'"officers":[{",".join(map(_text, i.officers))}],"recorded_at":"{i.recorded_at.isoformat()}",'
-        f'"residents":[{",".join(map(_text, i.residents))}]{summary},"territory":{_text(i.territory)}}}'
-    )
+    """`dumps(interaction)`, written directly (`_fast_interaction_jsons`); the same text."""
+    return _fast_interaction_jsons((interaction,))[0]
+
+
+def _each_dumps(interactions: Sequence[Interaction]) -> list[str]:
+    return [dumps(i) for i in interactions]
 
 
 def _known_shape() -> bool:
@@ -306,6 +350,8 @@ def _known_shape() -> bool:
     if not (isinstance(recorded, attrs.Factory) and recorded.takes_self):  # type: ignore[arg-type,union-attr]
         return False
     complaint = [(a.name, a.default) for a in attrs.fields(Complaint)]
+    if not issubclass(InteractionKind, enum.StrEnum):  # the writer lets the encoder write a kind as its value
+        return False
     return fields == {**dict.fromkeys(required, attrs.NOTHING), **dict.fromkeys(optional)} and complaint == [
         ("topic", attrs.NOTHING),
         ("needs_follow_up", attrs.NOTHING),
@@ -314,6 +360,8 @@ def _known_shape() -> bool:
 
 interaction_json = _fast_interaction_json if _known_shape() else dumps
 """The canonical JSON of an interaction, as stored: the fast writer while the model has the shape it knows."""
+interaction_jsons = _fast_interaction_jsons if _known_shape() else _each_dumps
+"""`interaction_json` of each of a sequence of interactions: faster per interaction than one at a time."""
 
 
 def _fast_resident_json(resident: Resident) -> str:

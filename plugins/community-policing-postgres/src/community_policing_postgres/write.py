@@ -22,7 +22,7 @@ import psycopg
 
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import zone as time_zone
-from community_policing.convert import converter, dumps, interaction_json
+from community_policing.convert import converter, dumps, interaction_json, interaction_jsons
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
@@ -473,7 +473,8 @@ class Writing:
             self._prepared = _Prepared(interactions, scopes, rows, maybe_ids, maybe_met, plain, grouped(merging), asked)
             return
         self._made = {
-            id(i): (i, interaction_json(i), micros(i.occurred_at), micros(i.recorded_at)) for i in interactions
+            id(i): (i, doc, micros(i.occurred_at), micros(i.recorded_at))
+            for i, doc in zip(interactions, interaction_jsons(interactions), strict=True)
         }
 
     def _ahead(self, ids: list[str], residents: list[str], scopes: tuple[int, ...]) -> _Copies | None:

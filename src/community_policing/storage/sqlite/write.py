@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from community_policing._runtime import paused_gc
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import zone as time_zone
-from community_policing.convert import converter, dumps, interaction_json, resident_json
+from community_policing.convert import converter, dumps, interaction_jsons, resident_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident, Team, ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
@@ -351,8 +351,7 @@ class WriteTransaction:
         conflicts = []
         iid = mark
         epoch, tick = EPOCH, MICROSECOND  # schema.micros(), inlined
-        for interaction in batch:
-            doc = interaction_json(interaction)
+        for interaction, doc in zip(batch, interaction_jsons(batch), strict=True):
             previous = stored.get(interaction.id)
             if previous is not None:
                 if previous == doc:
