@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -16,10 +17,12 @@ from typing import Any
 from unittest import mock
 
 import attrs
+import pytest
 from community_policing_postgres import PostgresStore, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from community_policing.errors import ConflictError
 from community_policing.model import (
     Interaction,
     InteractionKind,
@@ -220,3 +223,41 @@ def test_a_batch_whose_resident_record_rewrites_a_stored_interaction_does_not_ta
         assert _findings(store) == _findings(memory)
         query = NewFriendQuery(scope=Novelty.OFFICER, start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31), as_of=FAR)
         assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
+
+
+def test_a_stream_hands_the_interpreter_between_threads_quickly_and_restores_the_interval_after(
+    schema_url: Callable[[], str],
+) -> None:
+    seen: list[float] = []
+
+    def batches() -> Any:
+        yield _organisation("20000001")
+        seen.append(sys.getswitchinterval())
+        yield Batch(interactions=_meetings(0, 5))
+        seen.append(sys.getswitchinterval())
+
+    before = sys.getswitchinterval()
+    assert before > write._HANDOFF
+    with PostgresStore(schema_url()) as store:
+        store.write_stream(batches())
+        assert seen == [write._HANDOFF, write._HANDOFF]
+        assert sys.getswitchinterval() == before
+        with pytest.raises(ConflictError):  # a failed stream restores it too
+            store.write_stream([Batch(interactions=(attrs.evolve(_meetings(0, 1)[0], summary="other"),))])
+        assert sys.getswitchinterval() == before
+
+
+def test_overlapping_streams_restore_the_interval_once_the_last_one_ends() -> None:
+    before = sys.getswitchinterval()
+    first, second = write.quick_handoffs(), write.quick_handoffs()
+    first.__enter__()
+    second.__enter__()
+    assert sys.getswitchinterval() == write._HANDOFF
+    first.__exit__(None, None, None)  # the other is still writing
+    assert sys.getswitchinterval() == write._HANDOFF
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
+    with write.quick_handoffs():
+        sys.setswitchinterval(0.002)  # changed by the application meanwhile: left as it is
+    assert sys.getswitchinterval() == 0.002
+    sys.setswitchinterval(before)

@@ -8,13 +8,15 @@ stored frontiers may be stale (re-keyed, or met by an officer who moved) are rec
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import json
 import queue
+import sys
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -177,6 +179,35 @@ def materialise(conn: Connection, number: int) -> None:
     conn.execute("INSERT INTO touched_resident SELECT DISTINCT resident FROM interaction_resident")
     refresh(conn, [number])
     conn.execute("INSERT INTO maintained_scope (scope) VALUES (%s)", (number,))
+
+
+_HANDOFF = 0.001  # seconds: the interpreter's switch interval while rows are sent (its default is 0.005)
+_handoffs = threading.Lock()
+_handing: list[float] = []  # the switch interval to restore, once per stream being written in the process
+
+
+@contextlib.contextmanager
+def quick_handoffs() -> Iterator[None]:
+    """The interpreter hands its lock between threads every millisecond instead of every five, while rows are sent.
+
+    The worker thread that sends a batch's rows waits for the interpreter's lock each time it has handed a block to
+    the connection, while this thread makes the next batch's rows in Python and gives the lock up only when asked
+    (after the switch interval). Waiting up to 1 ms instead of 5 made a load of 2,000 officers x 365 days about a
+    tenth faster (15.8-16.1 s against 17.2-17.5 s, alternating runs). The setting is the process's: it is set by
+    the first stream to begin and restored by the last to end, and left alone if something else changed it meanwhile.
+    """
+    with _handoffs:
+        _handing.append(sys.getswitchinterval())
+        if len(_handing) == 1 and _handing[0] > _HANDOFF:
+            sys.setswitchinterval(_HANDOFF)
+    try:
+        yield
+    finally:
+        with _handoffs:
+            before = _handing[0]  # the process's own: seen by the first of the streams being written
+            _handing.pop()
+            if not _handing and before > _HANDOFF and sys.getswitchinterval() == _HANDOFF:
+                sys.setswitchinterval(before)
 
 
 def _recorded(moment: dt.datetime | None) -> int:
@@ -360,7 +391,8 @@ class Writing:
     def run(self, batches: Iterable[Batch]) -> WriteReport:
         """Write every batch, then the interactions still waiting; `IntegrityError` for references still unmet."""
         try:
-            return self._run(batches)
+            with quick_handoffs():
+                return self._run(batches)
         finally:
             if self._sending is not None:  # failed meanwhile: the transaction rolls back once the worker is done
                 self._sending.then(None)
