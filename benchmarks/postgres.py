@@ -100,7 +100,10 @@ def library_load(url: str, officers: int, days: int, repeats: float, chunk_size:
                 return
             yield Batch(interactions=tuple(chunk))
 
-    with PostgresStore(url) as store:
+    # The rows of a batch are sent once the next batch is made, as the code before `send_while_reading` did:
+    # sending while the batch is made (the store's default, which overlaps a command's reading with the server's
+    # storing) would let the server work during the making, which is not the library's and is taken off below.
+    with PostgresStore(url, send_while_reading=False) as store:
         store.write(organisation(officers))
         began = time.perf_counter()
         store.write_stream(batches())

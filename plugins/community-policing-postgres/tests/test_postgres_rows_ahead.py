@@ -12,7 +12,7 @@ import hashlib
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
@@ -81,7 +81,8 @@ def test_a_stream_with_rows_made_ahead_stores_what_the_reference_stores(
         batches = tuple(data.draw(perturbed(batches), label="perturbed batches"))
     memory = MemoryStore()
     expected = memory.write_stream(iter(batches))
-    with PostgresStore(schema_url()) as store:
+    sending = data.draw(st.booleans(), label="send_while_reading")
+    with PostgresStore(schema_url(), send_while_reading=sending) as store:
         assert store.write_stream(iter(batches)) == expected
         assert _findings(store) == _findings(memory)
         for scope in (Novelty.OFFICER, Novelty.UNIT, Novelty.TEAM):
@@ -261,3 +262,27 @@ def test_overlapping_streams_restore_the_interval_once_the_last_one_ends() -> No
         sys.setswitchinterval(0.002)  # changed by the application meanwhile: left as it is
     assert sys.getswitchinterval() == 0.002
     sys.setswitchinterval(before)
+
+
+def _sent_while_reading(url: str, sending: bool) -> bool:
+    """Whether the second batch's rows were on their way to the server while the third batch was read."""
+    seen: list[bool] = []
+    with PostgresStore(url, send_while_reading=sending) as store:
+
+        def batches() -> Iterator[Batch]:
+            yield _organisation("20000001")
+            yield Batch(interactions=_meetings(0, 5))
+            writing = store._streams[threading.get_ident()]
+            seen.append(writing._sending is not None and not writing._unsent)
+            yield Batch(interactions=_meetings(5, 5))
+
+        store.write_stream(batches())
+        assert store.diagnostics()["rows.interaction"] == 10
+    return seen == [True]
+
+
+def test_a_batchs_rows_are_sent_while_the_next_batch_is_read_unless_the_store_is_told_otherwise(
+    schema_url: Callable[[], str],
+) -> None:
+    assert _sent_while_reading(schema_url(), True)
+    assert not _sent_while_reading(schema_url(), False)

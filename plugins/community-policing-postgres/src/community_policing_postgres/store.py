@@ -98,14 +98,19 @@ class PostgresStore:
     It keeps an outbox (`community_policing.storage.outbox.Outbox`): an evaluation's notices are queued in one
     transaction under the schema's outbox lock, and each delivery attempt is recorded in one transaction with
     the notice's row locked, so concurrent evaluations and dispatchers in any number of processes keep its rules.
+
+    `send_while_reading` (default): a stream's batch is sent to the server as soon as it is applied, while the
+    next batch is read, so that a loader's parsing and the server's storing overlap. False sends it once the next
+    batch has been read: what a benchmark that takes the time of making its batches off its figures needs.
     """
 
     capabilities: frozenset[str] = frozenset(
         {"transactions", "persistent", "concurrent-writers", "sql-aggregation", "outbox"}
     )
 
-    def __init__(self, url: str, *, max_connections: int = 4) -> None:
+    def __init__(self, url: str, *, max_connections: int = 4, send_while_reading: bool = True) -> None:
         self._location = location = location_of(url)
+        self._send_while_reading = send_while_reading
         self.url = location.shown
         self.schema = location.schema
         settings: dict[str, Any] = {
@@ -164,7 +169,7 @@ class PostgresStore:
             raise RuntimeError("write_stream called again from inside a write_stream of the same store")
         with driver_errors(self._location, "write"), self._pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (self.schema, WRITE_LOCK))
-            writing = self._streams[thread] = Writing(conn)
+            writing = self._streams[thread] = Writing(conn, send_while_reading=self._send_while_reading)
             try:
                 return writing.run(batches)
             finally:

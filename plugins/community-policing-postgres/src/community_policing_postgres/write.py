@@ -315,8 +315,9 @@ class Writing:
     (`_Copies`); every statement goes through `conn`, which first waits for them, so each sees the rows before it.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, send_while_reading: bool = True) -> None:
         self._conn = conn
+        self._send_while_reading = send_while_reading
         self._unsent: list[list[tuple[Any, ...]]] = []  # the last batch's rows, one list per table of `_COPIES`
         self._sending: _Copies | None = None
         self._made: dict[int, tuple[Interaction, str, int, int]] = {}  # id(i) -> i, its document, its instants
@@ -410,9 +411,12 @@ class Writing:
                 self._sending.thread.join()
 
     def _run(self, batches: Iterable[Batch]) -> WriteReport:
-        for batch in batches:  # the next batch is read before the last one's rows are sent: reading is not ours
-            self._send()
+        for batch in batches:
+            if not self._send_while_reading:  # the next batch read first: the server waits while it is read
+                self._send()
             self.apply(batch)
+            if self._send_while_reading:  # the server stores this batch's rows while the next batch is read
+                self._send()
             if self.waiting and (batch.officers or batch.units):
                 self._write_waiting()
         if self.waiting:
