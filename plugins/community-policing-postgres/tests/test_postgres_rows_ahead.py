@@ -18,7 +18,7 @@ from unittest import mock
 
 import attrs
 import pytest
-from community_policing_postgres import PostgresStore, write
+from community_policing_postgres import PostgresStore, sending, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -238,10 +238,10 @@ def test_a_stream_hands_the_interpreter_between_threads_quickly_and_restores_the
         seen.append(sys.getswitchinterval())
 
     before = sys.getswitchinterval()
-    assert before > write._HANDOFF
+    assert before > sending._HANDOFF
     with PostgresStore(schema_url()) as store:
         store.write_stream(batches())
-        assert seen == [write._HANDOFF, write._HANDOFF]
+        assert seen == [sending._HANDOFF, sending._HANDOFF]
         assert sys.getswitchinterval() == before
         with pytest.raises(ConflictError):  # a failed stream restores it too
             store.write_stream([Batch(interactions=(attrs.evolve(_meetings(0, 1)[0], summary="other"),))])
@@ -250,15 +250,15 @@ def test_a_stream_hands_the_interpreter_between_threads_quickly_and_restores_the
 
 def test_overlapping_streams_restore_the_interval_once_the_last_one_ends() -> None:
     before = sys.getswitchinterval()
-    first, second = write.quick_handoffs(), write.quick_handoffs()
+    first, second = sending.quick_handoffs(), sending.quick_handoffs()
     first.__enter__()
     second.__enter__()
-    assert sys.getswitchinterval() == write._HANDOFF
+    assert sys.getswitchinterval() == sending._HANDOFF
     first.__exit__(None, None, None)  # the other is still writing
-    assert sys.getswitchinterval() == write._HANDOFF
+    assert sys.getswitchinterval() == sending._HANDOFF
     second.__exit__(None, None, None)
     assert sys.getswitchinterval() == before
-    with write.quick_handoffs():
+    with sending.quick_handoffs():
         sys.setswitchinterval(0.002)  # changed by the application meanwhile: left as it is
     assert sys.getswitchinterval() == 0.002
     sys.setswitchinterval(before)

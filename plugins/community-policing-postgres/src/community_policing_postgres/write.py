@@ -8,15 +8,11 @@ stored frontiers may be stale (re-keyed, or met by an officer who moved) are rec
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gc
 import json
-import queue
-import sys
-import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -32,6 +28,7 @@ from community_policing.storage.rekey import bare_refs, moved, rekeys, resolutio
 from community_policing.written import WrittenKeys
 from community_policing_postgres.rows import Contact, Made, ScopeKeys, grouped, made, settled
 from community_policing_postgres.schema import DEFERRED, EPOCH, TIMELESS, day_end_micros, micros
+from community_policing_postgres.sending import CONTACT_COLUMNS, Copies, quick_handoffs
 
 __all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]
 
@@ -66,18 +63,6 @@ _REFRESH = (
 # The residents whose first contacts a write must recompute; filled by COPY and by INSERT ... SELECT.
 _TOUCHED = 'CREATE TEMP TABLE IF NOT EXISTS touched_resident (resident text COLLATE "C" NOT NULL) ON COMMIT DELETE ROWS'
 _SEPARATOR = "\x1f"  # chr(31)
-_CONTACT_COLUMNS = "scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end"
-# Binary COPY: psycopg's C row formatter for these exact types, no text to escape and parse.
-_INTERACTION = ("int8", "text", "int8", "int8", "text")
-_OFFICER = ("int8", "text", "date", "int8")
-_RESIDENT = ("int8", "text")
-_CONTACT = ("int2", "date", "text", "text", "text", "int8", "text", "int8", "int8", "int8", "int8")
-_COPIES = (  # the statement and column types of each table a batch copies rows into, in this order
-    ("COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN (FORMAT BINARY)", _INTERACTION),
-    ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN (FORMAT BINARY)", _OFFICER),
-    ("COPY interaction_resident (iid, resident) FROM STDIN (FORMAT BINARY)", _RESIDENT),
-    (f"COPY first_contact ({_CONTACT_COLUMNS}, superseded) FROM STDIN (FORMAT BINARY)", _CONTACT),
-)
 _DROP_CONTACTS = (
     "DELETE FROM first_contact f USING unnest(%s::smallint[], %s::date[], %s::text[], %s::text[], %s::text[],"
     " %s::bigint[]) AS d (scope, day, nrp, key, resident, iid) WHERE f.scope = d.scope AND f.day = d.day"
@@ -149,7 +134,7 @@ def stored_contacts(
         return {}
     condition, param = any_key("resident", residents)
     found = conn.execute(
-        f"SELECT {_CONTACT_COLUMNS}, superseded FROM first_contact WHERE {condition} AND scope = ANY(%b)",
+        f"SELECT {CONTACT_COLUMNS}, superseded FROM first_contact WHERE {condition} AND scope = ANY(%b)",
         (param, scopes),
         binary=True,  # integers and dates read from binary, not parsed from text
     ).fetchall()
@@ -183,35 +168,6 @@ def materialise(conn: Connection, number: int) -> None:
     conn.execute("INSERT INTO maintained_scope (scope) VALUES (%s)", (number,))
 
 
-_HANDOFF = 0.001  # seconds: the interpreter's switch interval while rows are sent (its default is 0.005)
-_handoffs = threading.Lock()
-_handing: list[float] = []  # the switch interval to restore, once per stream being written in the process
-
-
-@contextlib.contextmanager
-def quick_handoffs() -> Iterator[None]:
-    """The interpreter hands its lock between threads every millisecond instead of every five, while rows are sent.
-
-    The worker thread that sends a batch's rows waits for the interpreter's lock each time it has handed a block to
-    the connection, while this thread makes the next batch's rows in Python and gives the lock up only when asked
-    (after the switch interval). Waiting up to 1 ms instead of 5 made a load of 2,000 officers x 365 days about a
-    tenth faster (15.8-16.1 s against 17.2-17.5 s, alternating runs). The setting is the process's: it is set by
-    the first stream to begin and restored by the last to end, and left alone if something else changed it meanwhile.
-    """
-    with _handoffs:
-        _handing.append(sys.getswitchinterval())
-        if len(_handing) == 1 and _handing[0] > _HANDOFF:
-            sys.setswitchinterval(_HANDOFF)
-    try:
-        yield
-    finally:
-        with _handoffs:
-            before = _handing[0]  # the process's own: seen by the first of the streams being written
-            _handing.pop()
-            if not _handing and before > _HANDOFF and sys.getswitchinterval() == _HANDOFF:
-                sys.setswitchinterval(before)
-
-
 def _once(maybe: Sequence[str], batch: Sequence[Interaction]) -> bool:
     """Whether each of the ids `maybe` comes once in `batch` (an id twice in a batch is one of a filter's maybes)."""
     if not maybe:
@@ -239,7 +195,7 @@ class _Prepared:
     maybe_met: list[str] | None = None
     plain: list[Contact] = attrs.field(factory=list)
     merging: dict[tuple[int, str, str], list[Contact]] = attrs.field(factory=dict)  # by group (`rows.grouped`)
-    asked: _Copies | None = None  # the worker that was given this batch's reads (`Writing._ahead`)
+    asked: Copies | None = None  # the worker that was given this batch's reads (`Writing._ahead`)
 
     def fits(
         self, given: Sequence[Interaction], fresh: Sequence[Interaction], mark: int, scopes: Sequence[int]
@@ -262,67 +218,20 @@ class _Prepared:
         }
 
 
-class _Copies:
-    """A batch's rows, sent by a worker thread (one ``COPY`` per table) while the writer makes the next batch; then
-    the read that the next batch gives (`then`), run as soon as the rows are stored, so that the server answers it
-    while the writer is still making that batch's rows, instead of afterwards with the writer waiting."""
-
-    def __init__(self, conn: Connection, rows: Sequence[list[tuple[Any, ...]]]) -> None:
-        self.error: BaseException | None = None
-        self.answer: Any = None  # what the read returned
-        self._reads: queue.SimpleQueue[Callable[[Connection], Any] | None] = queue.SimpleQueue()
-        self._given = False
-        self.thread = threading.Thread(target=self._send, args=(conn, rows), name="community-policing-copy")
-        self.thread.daemon = True
-        self.thread.start()
-
-    def _send(self, conn: Connection, rows: Sequence[list[tuple[Any, ...]]]) -> None:
-        try:
-            cursor = conn.cursor()
-            for (statement, types), records in zip(_COPIES, rows, strict=True):
-                if records:
-                    with cursor.copy(statement) as copy:
-                        copy.set_types(types)
-                        for record in records:
-                            copy.write_row(record)
-        except BaseException as error:  # handed to the writer's thread, which raises it
-            self.error = error
-        read = self._reads.get()  # the writer always gives one, or None (`wait`)
-        if read is not None and self.error is None:
-            try:
-                self.answer = read(conn)
-            except BaseException as error:
-                self.error = error
-
-    def then(self, read: Callable[[Connection], Any] | None) -> None:
-        """Run `read` on the connection once the rows are stored (its result in `answer`); the first call counts."""
-        if not self._given:
-            self._given = True
-            self._reads.put(read)
-
-    def wait(self) -> None:
-        """Wait for the rows to be stored (and the read given, if any); raise what stopped them."""
-        self.then(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-
 class Writing:
     """One write transaction: batches applied in order, references checked at the end (`finish`).
 
     A batch's rows are sent to the server by a worker thread while this thread makes the next batch's documents
-    (`_Copies`); every statement goes through `conn`, which first waits for them, so each sees the rows before it.
+    (`Copies`); every statement goes through `conn`, which first waits for them, so each sees the rows before it.
     """
 
     def __init__(self, conn: Connection, *, send_while_reading: bool = True) -> None:
         self._conn = conn
         self._send_while_reading = send_while_reading
-        self._unsent: list[list[tuple[Any, ...]]] = []  # the last batch's rows, one list per table of `_COPIES`
-        self._sending: _Copies | None = None
+        self._unsent: list[list[tuple[Any, ...]]] = []  # the last batch's rows, one list per table of `sending.COPIES`
+        self._sending: Copies | None = None
         self._made: dict[int, tuple[Interaction, str, int, int]] = {}  # id(i) -> i, its document, its instants
         self._prepared: _Prepared | None = None  # the next batch's rows, made ahead (`_prepare`)
-        self._answer: tuple[dict[str, str], dict[tuple[int, str, str], list[Contact]]] | None = None  # `_ahead`
         self._next_mark: int | None = None  # the greatest iid once the last batch's rows are stored
         self.written: dict[str, int] = defaultdict(int)
         self.unchanged: dict[str, int] = defaultdict(int)
@@ -357,14 +266,12 @@ class Writing:
         """Start sending the last batch's rows (a worker thread), if it has any."""
         if self._unsent:
             rows, self._unsent = self._unsent, []
-            self._sending = _Copies(self._conn, rows)
+            self._sending = Copies(self._conn, rows)
 
     def _wait(self) -> None:
         sending, self._sending = self._sending, None
         if sending is not None:
             sending.wait()
-            if self._prepared is not None and self._prepared.asked is sending:
-                self._answer = sending.answer
 
     def _find_deferred(self) -> None:
         """Note the deferrable indexes the schema lacks; build them now if it holds interactions already."""
@@ -495,7 +402,7 @@ class Writing:
         batch of units or officers may move officers: those batches make only the documents here.
         """
         interactions = batch.interactions
-        self._prepared, self._made, self._answer = None, {}, None
+        self._prepared, self._made = None, {}
         if not interactions:
             return
         mark, placed, scopes = self._next_mark, self._placed, tuple(self.scopes)
@@ -524,7 +431,7 @@ class Writing:
             for i, doc in zip(interactions, interaction_jsons(interactions), strict=True)
         }
 
-    def _ahead(self, ids: list[str], residents: list[str], scopes: tuple[int, ...]) -> _Copies | None:
+    def _ahead(self, ids: list[str], residents: list[str], scopes: tuple[int, ...]) -> Copies | None:
         """Give the worker sending the last batch's rows this batch's reads (the stored ones of the ids and the
         stored frontiers of the residents it may have written), to run right after those rows: the worker that
         gave the answer then, or None (nothing is being sent).
@@ -751,9 +658,9 @@ class Writing:
                 batch = [i for i in batch if all(nrp in places for nrp in i.officers)]
         # The worker's answer to this batch's reads (`_ahead`), unless a step of the transaction changed what they
         # read: a re-keying rewrites stored documents and frontiers, and drops the residents' filter (`_touch`).
-        answer, self._answer = self._answer, None
-        if prepared is None or prepared.asked is None or self._residents_met is None:
-            answer = None
+        answer: tuple[dict[str, str], dict[tuple[int, str, str], list[Contact]]] | None = None
+        if prepared is not None and prepared.asked is not None and self._residents_met is not None:
+            answer = prepared.asked.answer  # the worker was waited for before this batch's first statement
         if answer is None:
             self._analyze(conn)
         # Noted as written before they are: an id that turns out stored was written by this transaction already.
