@@ -683,24 +683,28 @@ class Writing:
             mark = int(row[0]) if row is not None else 0
         self._next_mark = mark + len(fresh)
         fits = prepared is not None and prepared.fits(given, fresh, mark, self.scopes)
-        if fits and prepared is not None and prepared.maybe_met is not None and self._residents_met is not None:
-            meeting = set(prepared.maybe_met)
+        # The rows made ahead hold, and so do their filters' answers and split (no step dropped the filter since).
+        split = prepared if fits and self._residents_met is not None else None
+        if split is not None and split.maybe_met is None:
+            split = None  # made ahead without the filters
+        if split is not None and answer is not None:
+            before = answer[1]  # read by the worker for the same residents and scopes
         else:
-            meeting = {key for i in fresh for key in i.residents}
-            if self._residents_met is not None:
-                meeting = set(self._residents_met.maybe_add(meeting))
-        if fits and answer is not None and prepared is not None and prepared.maybe_met is not None:
-            before = answer[1]  # read for the same residents and scopes
-        else:
-            before = self._stored_contacts(meeting) if meeting else {}
-        if fits and prepared is not None:
-            rows = prepared.rows  # made while the batch before was sent, on assumptions that held
-            if prepared.maybe_met is not None and self._residents_met is not None:
-                # Only the contacts of residents met before or met again here can change (`settled`).
-                first, dropped = settled((), rows.again, before, prepared.merging)
-                first.extend(prepared.plain)
+            if split is not None and split.maybe_met is not None:
+                meeting = set(split.maybe_met)
             else:
-                first, dropped = settled(rows.contacts, rows.again, before)
+                meeting = {key for i in fresh for key in i.residents}
+                if self._residents_met is not None:
+                    meeting = set(self._residents_met.maybe_add(meeting))
+            before = self._stored_contacts(meeting) if meeting else {}
+        if split is not None:
+            # Only the contacts of residents met before or met again here can change (`settled`).
+            rows = split.rows
+            first, dropped = settled((), rows.again, before, split.merging)
+            first.extend(split.plain)
+        elif fits and prepared is not None:
+            rows = prepared.rows  # made while the batch before was sent, on assumptions that held
+            first, dropped = settled(rows.contacts, rows.again, before)
         else:
             if prepared is not None:  # its documents serve the interactions that stayed as they were
                 documents = prepared.documents()
@@ -710,7 +714,7 @@ class Writing:
         self.written["interaction"] += len(fresh)
         if dropped:
             conn.execute(_DROP_CONTACTS, [list(column) for column in zip(*dropped, strict=True)])
-        # Sent by a worker thread once the next batch is read, while this thread makes its rows (`_prepare`).
+        # Sent by the worker thread while the next batch is read, or once it is (`send_while_reading`).
         self._unsent = [rows.documents, rows.officers, rows.links, first]
         self.copied += len(fresh)
 
