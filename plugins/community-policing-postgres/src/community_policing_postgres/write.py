@@ -2,7 +2,7 @@
 
 A `Writing` is one transaction (one batch, or a whole stream of batches) on a connection that holds the schema's
 write lock. Bulk rows go in through binary ``COPY``. First contacts are maintained by merging each group that new
-participations join from its stored frontier and those participations (`Writing._stored_contacts`); residents whose
+participations join from its stored frontier and those participations (`stored_contacts`); residents whose
 stored frontiers may be stale (re-keyed, or met by an officer who moved) are recomputed from ``credit`` instead.
 """
 
@@ -696,7 +696,7 @@ class Writing:
                 meeting = {key for i in fresh for key in i.residents}
                 if self._residents_met is not None:
                     meeting = set(self._residents_met.maybe_add(meeting))
-            before = self._stored_contacts(meeting) if meeting else {}
+            before = stored_contacts(self.conn, meeting, self.scopes) if meeting else {}
         if split is not None:
             # Only the contacts of residents met before or met again here can change (`settled`).
             rows = split.rows
@@ -740,10 +740,6 @@ class Writing:
         if conflicts:
             raise ConflictError.interactions(conflicts)
         return list(fresh.values())
-
-    def _stored_contacts(self, residents: set[str]) -> dict[tuple[int, str, str], list[Contact]]:
-        """The stored first-contact rows of `residents` in the maintained scopes (`stored_contacts`)."""
-        return stored_contacts(self.conn, residents, self.scopes)
 
     def _scope_keys(self, places: dict[str, tuple[str, str]], officers: set[str]) -> ScopeKeys | None:
         """The (scope, key) of each maintained scope that an officer's participation on a day counts for; None
