@@ -11,7 +11,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from community_policing.calendar import DutyCalendar, day_close, day_end, days, local_day, public_holidays, zone
+from community_policing.calendar import (
+    EPOCH,
+    DutyCalendar,
+    day_close,
+    day_end,
+    days,
+    local_day,
+    micros,
+    micros_each,
+    public_holidays,
+    zone,
+)
 from community_policing.model import Absence, AbsenceReason, Officer, Rank, Unit, UnitLevel, Weekday
 from community_policing.testing import strategies as cps
 
@@ -77,6 +88,38 @@ def test_zone_is_cached() -> None:
 
 
 # --- day end and day close -----------------------------------------------------------------------------------
+
+
+_OFFSETS = st.builds(
+    dt.timezone,
+    st.timedeltas(min_value=dt.timedelta(hours=-23, minutes=-59), max_value=dt.timedelta(hours=23, minutes=59)),
+)
+_ANY_ZONE = st.one_of(_OFFSETS, st.sampled_from([dt.UTC, zone("Asia/Jakarta"), zone("Europe/London")]))
+
+
+@given(st.lists(st.tuples(st.datetimes(timezones=_ANY_ZONE), st.booleans()), max_size=20))
+def test_micros_each_counts_every_instant_as_micros_does(drawn: list[tuple[dt.datetime, bool]]) -> None:
+    # Fixed offsets with seconds and microseconds, zero, ZoneInfo zones, and runs of instants sharing a tzinfo.
+    moments = [moment.replace(tzinfo=drawn[0][0].tzinfo) if same else moment for moment, same in drawn]
+    found = micros_each(moments)
+    assert found == [micros(moment) for moment in moments]
+    naive = EPOCH.replace(tzinfo=None)  # and as UTC wall time counts them (equality of aware instants has exceptions)
+    assert found == [
+        (m.astimezone(dt.UTC).replace(tzinfo=None) - naive) // dt.timedelta(microseconds=1) for m in moments
+    ]
+
+
+def test_micros_each_takes_each_fixed_offset_from_its_own_instant() -> None:
+    wib, wita = dt.timezone(dt.timedelta(hours=7)), dt.timezone(dt.timedelta(hours=8))
+    at = dt.datetime(2023, 6, 8, 9, 15, 0, 250, tzinfo=wib)
+    moments = [at, at.replace(tzinfo=wita), at, dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)]
+    hour = 3_600_000_000
+    assert micros_each(moments) == [
+        1686190500000250,
+        1686190500000250 - hour,
+        1686190500000250,
+        -1,
+    ]
 
 
 def test_day_end_is_local_midnight_after_the_day_in_utc() -> None:

@@ -301,10 +301,16 @@ def _isoformats(moments: list[dt.datetime]) -> list[str]:
     local mean times before the 1920s, or made by hand).
     """
     texts = _texts.decode(_instants.encode(moments))
+    plain: object = texts  # the tzinfo of the last instant found to be written alike, a fixed offset (none yet)
     for n, moment in enumerate(moments):
+        offset_zone = moment.tzinfo
+        if offset_zone is plain:
+            continue  # instants parsed from a file share their offset's tzinfo
         offset = moment.utcoffset()
         if offset is not None and (not offset or offset.seconds % 60 or offset.microseconds):
             texts[n] = moment.isoformat()
+        elif type(offset_zone) is dt.timezone:  # a fixed offset: the same for every instant that carries it
+            plain = offset_zone
     return texts
 
 

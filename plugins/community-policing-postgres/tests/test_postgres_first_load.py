@@ -102,11 +102,11 @@ def test_a_version_2_schema_holding_interactions_keeps_its_indexes(schema_url: C
         admin.execute("INSERT INTO schema_version (version) VALUES (1), (2)")
         admin.execute("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (1, 'i-old', 0, 0, '{}')")
     with PostgresStore(url) as store:
-        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 4
+        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 5
     assert _indexes(admin, url) == set(DEFERRED)
 
 
-def test_a_version_3_schema_without_interactions_defers_its_participation_keys(
+def test_a_version_3_schema_without_interactions_defers_its_participation_and_first_contact_keys(
     schema_url: Callable[[], str], admin: Admin
 ) -> None:
     url = schema_url()
@@ -118,11 +118,11 @@ def test_a_version_3_schema_without_interactions_defers_its_participation_keys(
             admin.execute(statement.encode())
         admin.execute("CREATE TABLE schema_version (version integer NOT NULL)")
         admin.execute("INSERT INTO schema_version (version) VALUES (1), (2), (3)")
-    keys = {"interaction_officer_pkey", "interaction_resident_pkey"}
+    keys = {"interaction_officer_pkey", "interaction_resident_pkey", "first_contact_pkey"}
     assert keys <= _indexes(admin, url)
     with PostgresStore(url) as store:
         store.write(_organisation())
-        assert not keys & _indexes(admin, url)  # migration 4 dropped them: the first load builds them
+        assert not keys & _indexes(admin, url)  # migrations 4 and 5 dropped them: the first load builds them
         store.write_stream([_meetings(0, 5), _meetings(5, 5)])
     assert _indexes(admin, url) == set(DEFERRED)
     with pytest.raises(psycopg.errors.UniqueViolation):  # built as unique indexes: the same rows refused twice
@@ -133,6 +133,8 @@ def test_a_version_3_schema_without_interactions_defers_its_participation_keys(
         admin.execute(
             sql.SQL("INSERT INTO {}.interaction_officer SELECT * FROM {}.interaction_officer").format(schema, schema)
         )
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        admin.execute(sql.SQL("INSERT INTO {}.first_contact SELECT * FROM {}.first_contact").format(schema, schema))
 
 
 def test_a_first_stream_finds_the_ids_and_residents_it_wrote_in_its_earlier_batches(

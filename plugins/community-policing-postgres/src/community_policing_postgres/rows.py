@@ -15,10 +15,11 @@ from typing import Any
 
 import attrs
 
+from community_policing.calendar import micros_each
 from community_policing.calendar import zone as time_zone
 from community_policing.convert import interaction_jsons
 from community_policing.model import Interaction
-from community_policing_postgres.schema import day_end_micros, micros
+from community_policing_postgres.schema import day_end_micros
 
 __all__ = ["Contact", "Made", "ScopeKeys", "grouped", "made", "settled"]
 
@@ -64,16 +65,19 @@ def made(
     again: set[str] = set()
     ends: dict[tuple[dt.date, str], int] = {}  # (day, zone name) -> local midnight after it: few distinct days
     unknown = [i for i in interactions if id(i) not in known or known[id(i)][0] is not i]
-    docs = dict(zip(map(id, unknown), interaction_jsons(unknown), strict=True))  # all at once: faster
+    # All at once: faster. Each unknown interaction's document, instant and recorded instant, by its object's id.
+    fresh = zip(
+        interaction_jsons(unknown),
+        micros_each([i.occurred_at for i in unknown]),
+        micros_each([i.recorded_at for i in unknown]),
+        strict=True,
+    )
+    docs = dict(zip(map(id, unknown), fresh, strict=True))
     for iid, interaction in enumerate(interactions, start=mark + 1):
         ident = interaction.id
         occurred = interaction.occurred_at
-        doc = docs.get(id(interaction))
-        if doc is None:
-            doc, at, recorded = known[id(interaction)][1:]
-        else:
-            at = micros(occurred)
-            recorded = at if interaction.recorded_at is occurred else micros(interaction.recorded_at)
+        made_now = docs.get(id(interaction))
+        doc, at, recorded = made_now if made_now is not None else known[id(interaction)][1:]
         rows.append((iid, ident, at, recorded, doc))
         residents = interaction.residents
         for nrp in interaction.officers:

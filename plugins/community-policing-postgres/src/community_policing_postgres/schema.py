@@ -8,7 +8,7 @@ import functools
 import psycopg
 from psycopg import sql
 
-from community_policing.calendar import day_end
+from community_policing.calendar import EPOCH, day_end, micros
 from community_policing.errors import StoreUnavailable
 
 __all__ = [
@@ -113,6 +113,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " ALTER TABLE interaction_officer DROP CONSTRAINT interaction_officer_pkey;"
         " ALTER TABLE interaction_resident DROP CONSTRAINT interaction_resident_pkey; END IF; END $$",
     ),
+    (  # 5: likewise first_contact's primary key (a load reads its frontiers by resident, never by this key)
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM interaction) THEN"
+        " ALTER TABLE first_contact DROP CONSTRAINT first_contact_pkey; END IF; END $$",
+    ),
 )
 """Forward migrations: entry n-1 takes a schema from version n-1 to n. Append, never edit."""
 
@@ -126,9 +130,12 @@ DEFERRED: dict[str, str] = {
     "interaction_resident_pkey": (
         "CREATE UNIQUE INDEX interaction_resident_pkey ON interaction_resident (iid, resident)"
     ),
+    "first_contact_pkey": (
+        "CREATE UNIQUE INDEX first_contact_pkey ON first_contact (scope, day, nrp, key, resident, iid)"
+    ),
 }
 """The indexes of migration 1 that no write of interactions reads, by name: a schema holding no interaction
-lacks them (migrations 3 and 4), and the write transaction that stores its first interactions builds them before
+lacks them (migrations 3 to 5), and the write transaction that stores its first interactions builds them before
 it commits, in one sort each instead of one tree insertion per row (`write.Writing`). Every statement that reads
 one inside that transaction (a re-keying, a move of officers) builds them first."""
 
@@ -171,15 +178,6 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str, shown: st
             for statement in MIGRATIONS[number - 1]:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
-
-
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
-
-
-def micros(moment: dt.datetime) -> int:
-    """`moment` as integer microseconds since the Unix epoch."""
-    return (moment - EPOCH) // _MICROSECOND
 
 
 def instant(stored: int) -> dt.datetime:

@@ -19,6 +19,7 @@ import attrs
 import psycopg
 
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
+from community_policing.calendar import micros_each
 from community_policing.calendar import zone as time_zone
 from community_policing.convert import converter, dumps, interaction_json, interaction_jsons
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
@@ -426,10 +427,13 @@ class Writing:
                 (merging if contact[4] in candidates else plain).append(contact)
             self._prepared = _Prepared(interactions, scopes, rows, maybe_ids, maybe_met, plain, grouped(merging), asked)
             return
-        self._made = {
-            id(i): (i, doc, micros(i.occurred_at), micros(i.recorded_at))
-            for i, doc in zip(interactions, interaction_jsons(interactions), strict=True)
-        }
+        instants = zip(
+            interaction_jsons(interactions),
+            micros_each([i.occurred_at for i in interactions]),
+            micros_each([i.recorded_at for i in interactions]),
+            strict=True,
+        )
+        self._made = {id(i): (i, *made_now) for i, made_now in zip(interactions, instants, strict=True)}
 
     def _ahead(self, ids: list[str], residents: list[str], scopes: tuple[int, ...]) -> Copies | None:
         """Give the worker sending the last batch's rows this batch's reads (the stored ones of the ids and the

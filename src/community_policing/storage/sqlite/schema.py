@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from community_policing.batch import ENTITY_KINDS
-from community_policing.calendar import day_end
+from community_policing.calendar import EPOCH, MICROSECOND, day_end, micros
 from community_policing.errors import StoreUnavailable
 from community_policing.storage.protocol import EntityKind, Novelty
 from community_policing.storage.sqlite.connection import transaction
@@ -202,15 +202,6 @@ def migrate(conn: sqlite3.Connection, url: str) -> None:
             conn.execute(f"PRAGMA user_version = {number}")
 
     transaction(conn, steps)
-
-
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-MICROSECOND = dt.timedelta(microseconds=1)
-
-
-def micros(moment: dt.datetime) -> int:
-    """`moment` as integer microseconds since the Unix epoch."""
-    return (moment - EPOCH) // MICROSECOND
 
 
 def instant(stored: int) -> dt.datetime:

@@ -11,21 +11,14 @@ from collections.abc import Iterable, Sequence
 
 from community_policing._runtime import paused_gc
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
+from community_policing.calendar import micros_each
 from community_policing.calendar import zone as time_zone
 from community_policing.convert import converter, dumps, interaction_jsons, resident_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident, Team, ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 from community_policing.storage.sqlite.frontier import maintained_scopes, merge_new_participations, places, refresh
-from community_policing.storage.sqlite.schema import (
-    EPOCH,
-    IN,
-    MICROSECOND,
-    day_row,
-    json_keys,
-    known_keys,
-    recorded,
-)
+from community_policing.storage.sqlite.schema import IN, day_row, json_keys, known_keys, recorded
 from community_policing.written import WrittenKeys
 
 __all__ = ["WriteStream", "WriteTransaction"]
@@ -350,8 +343,13 @@ class WriteTransaction:
         several: set[str] = set()  # resident keys met at several instants in this batch
         conflicts = []
         iid = mark
-        epoch, tick = EPOCH, MICROSECOND  # schema.micros(), inlined
-        for interaction, doc in zip(batch, interaction_jsons(batch), strict=True):
+        instants = zip(
+            interaction_jsons(batch),
+            micros_each([i.occurred_at for i in batch]),
+            micros_each([i.recorded_at for i in batch]),
+            strict=True,
+        )
+        for interaction, (doc, micros, recorded_micros) in zip(batch, instants, strict=True):
             previous = stored.get(interaction.id)
             if previous is not None:
                 if previous == doc:
@@ -362,8 +360,7 @@ class WriteTransaction:
             stored[interaction.id] = doc
             iid += 1
             occurred = interaction.occurred_at
-            micros = (occurred - epoch) // tick
-            rows.append((iid, interaction.id, micros, (interaction.recorded_at - epoch) // tick, doc))
+            rows.append((iid, interaction.id, micros, recorded_micros, doc))
             for nrp in interaction.officers:
                 tz, name = zones[nrp]
                 day, end = day_row(occurred.astimezone(tz).date(), name)  # local_day(), with the zone at hand
