@@ -247,10 +247,11 @@ def all_references_known(batch: Batch, known: Callable[[EntityKind, Iterable[str
     """
     interactions, residents = batch.interactions, batch.residents
     territories = {i.territory for i in interactions} | {r.territory for r in residents if r.territory is not None}
+    follows = {i.follows_up for i in interactions if i.follows_up is not None}
     wanted: dict[EntityKind, set[str]] = {
         "territory": territories - {t.code for t in batch.territories},
         "officer": {nrp for i in interactions for nrp in i.officers} - {o.nrp for o in batch.officers},
-        "interaction": {i.follows_up for i in interactions if i.follows_up is not None} - {i.id for i in interactions},
+        "interaction": follows - {i.id for i in interactions} if follows else follows,
     }
     # Only interactions refer to interactions, and no record to a resident: the rest is checked without them.
     rest = attrs.evolve(batch, interactions=(), residents=()) if interactions or residents else batch

@@ -9,6 +9,7 @@ has answered, which contacts join the frontier as they are and which stored rows
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -55,40 +56,33 @@ def made(
     store's), whose key is the officer: no call per participation. `documents` (id of an interaction -> the
     interaction, its document and instants) are reused where made already for the very same object.
     """
-    known = documents or {}
-    zones: dict[str, dt.tzinfo] = {}
     rows: list[tuple[Any, ...]] = []
     officers: list[tuple[Any, ...]] = []
     links: list[tuple[Any, ...]] = []
     contacts: list[Contact] = []
     met: dict[str, int] = {}
     again: set[str] = set()
-    ends: dict[tuple[dt.date, str], int] = {}  # (day, zone name) -> local midnight after it: few distinct days
-    unknown = [i for i in interactions if id(i) not in known or known[id(i)][0] is not i]
-    # All at once: faster. Each unknown interaction's document, instant and recorded instant, by its object's id.
-    fresh = zip(
-        interaction_jsons(unknown),
-        micros_each([i.occurred_at for i in unknown]),
-        micros_each([i.recorded_at for i in unknown]),
-        strict=True,
-    )
-    docs = dict(zip(map(id, unknown), fresh, strict=True))
-    for iid, interaction in enumerate(interactions, start=mark + 1):
+    # Each officer's time zone, the local midnights after the days met so far in it (few distinct days), its name.
+    placed: dict[str, tuple[dt.tzinfo, dict[dt.date, int], str]] = {}
+    midnights: dict[str, dict[dt.date, int]] = defaultdict(dict)
+    texts, instants, recorded_instants = _documents(interactions, documents or {})
+    for iid, interaction, doc, at, recorded in zip(
+        itertools.count(mark + 1), interactions, texts, instants, recorded_instants, strict=False
+    ):
         ident = interaction.id
         occurred = interaction.occurred_at
-        made_now = docs.get(id(interaction))
-        doc, at, recorded = made_now if made_now is not None else known[id(interaction)][1:]
         rows.append((iid, ident, at, recorded, doc))
         residents = interaction.residents
         for nrp in interaction.officers:
-            name = places[nrp][1]
-            zone = zones.get(name)
-            if zone is None:
-                zone = zones[name] = time_zone(name)
+            place = placed.get(nrp)
+            if place is None:
+                name = places[nrp][1]
+                place = placed[nrp] = (time_zone(name), midnights[name], name)
+            zone, ends, name = place
             day = occurred.astimezone(zone).date()
-            end = ends.get((day, name))
+            end = ends.get(day)
             if end is None:
-                end = ends[(day, name)] = day_end_micros(day, name)
+                end = ends[day] = day_end_micros(day, name)
             officers.append((iid, nrp, day, end))
             if scope_keys is None:
                 for resident in residents:
@@ -102,6 +96,22 @@ def made(
             if met.setdefault(resident, at) != at:
                 again.add(resident)
     return Made(mark, rows, officers, links, contacts, frozenset(again))
+
+
+def _documents(
+    interactions: Sequence[Interaction], known: Mapping[int, tuple[Interaction, str, int, int]]
+) -> tuple[list[str], list[int], list[int]]:
+    """The document, instant and recorded instant of each of `interactions`: those of `known` (by the id of the
+    object) where made already, the others made now, all at once (faster than one at a time)."""
+    unknown = [i for i in interactions if id(i) not in known or known[id(i)][0] is not i]
+    texts = interaction_jsons(unknown)
+    instants = micros_each([i.occurred_at for i in unknown])
+    recorded = micros_each([i.recorded_at for i in unknown])
+    if len(unknown) == len(interactions):
+        return texts, instants, recorded
+    made_now = dict(zip(map(id, unknown), zip(texts, instants, recorded, strict=True), strict=True))
+    each = [made_now.get(id(i)) or known[id(i)][1:] for i in interactions]
+    return [e[0] for e in each], [e[1] for e in each], [e[2] for e in each]
 
 
 def settled(
