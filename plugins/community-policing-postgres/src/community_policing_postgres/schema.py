@@ -117,6 +117,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM interaction) THEN"
         " ALTER TABLE first_contact DROP CONSTRAINT first_contact_pkey; END IF; END $$",
     ),
+    (  # 6: first contacts are looked up by resident with equality alone: a hash index, cheaper to grow and to probe
+        "DROP INDEX first_contact_resident",
+        "CREATE INDEX first_contact_resident ON first_contact USING hash (resident)",
+    ),
 )
 """Forward migrations: entry n-1 takes a schema from version n-1 to n. Append, never edit."""
 
