@@ -101,9 +101,26 @@ def test_a_version_2_schema_holding_interactions_keeps_its_indexes(schema_url: C
         admin.execute("CREATE TABLE schema_version (version integer NOT NULL)")
         admin.execute("INSERT INTO schema_version (version) VALUES (1), (2)")
         admin.execute("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (1, 'i-old', 0, 0, '{}')")
+        admin.execute(  # a frontier row, which migration 6's hash index must find by its resident
+            "INSERT INTO first_contact VALUES (0, '2023-06-08', '87050123', '87050123', 'ref:r-1', 1, 'i-old', 0, 0,"
+            " 86400000000, NULL)"
+        )
     with PostgresStore(url) as store:
         assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 6
     assert _indexes(admin, url) == set(DEFERRED)
+    (definition,) = admin.execute(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = 'first_contact_resident'",
+        (_schema_of(url),),
+    ).fetchone() or ("",)
+    assert "USING hash (resident)" in definition
+    with admin.transaction():
+        admin.execute(sql.SQL("SET LOCAL search_path TO {}").format(schema))
+        admin.execute("SET LOCAL enable_seqscan = off")
+        query = "SELECT iid FROM first_contact WHERE resident = 'ref:r-1'"
+        found = admin.execute(query).fetchall()
+        plan = "\n".join(row[0] for row in admin.execute(f"EXPLAIN {query}"))
+    assert found == [(1,)]
+    assert "first_contact_resident" in plan
 
 
 def test_a_version_3_schema_without_interactions_defers_its_participation_and_first_contact_keys(
