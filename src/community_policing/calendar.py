@@ -29,6 +29,7 @@ _UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
 _EPOCH_DAY = EPOCH.toordinal()
+_NO_OFFSET = object()  # no fixed offset met yet: never an instant's tzinfo
 
 
 def micros(moment: dt.datetime) -> int:
@@ -45,7 +46,7 @@ def micros_each(moments: Iterable[dt.datetime]) -> list[int]:
     write path converts two instants per interaction, and the subtraction was a seventh of its own time.
     """
     found: list[int] = []
-    fixed: object = found  # the tzinfo of the last fixed-offset instant (none yet), and its offset
+    fixed: object = _NO_OFFSET  # the tzinfo of the last fixed-offset instant, and its offset
     shift = 0
     epoch_day = _EPOCH_DAY
     for moment in moments:

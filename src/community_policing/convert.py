@@ -290,6 +290,7 @@ _text = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False
 
 
 _instants = msgspec.json.Encoder()
+_NOT_SEEN = object()  # never an instant's tzinfo
 _texts = msgspec.json.Decoder(list[str])
 
 
@@ -301,7 +302,7 @@ def _isoformats(moments: list[dt.datetime]) -> list[str]:
     local mean times before the 1920s, or made by hand).
     """
     texts = _texts.decode(_instants.encode(moments))
-    plain: object = texts  # the tzinfo of the last instant found to be written alike, a fixed offset (none yet)
+    plain: object = _NOT_SEEN  # the tzinfo of the last instant found to be written alike, a fixed offset
     for n, moment in enumerate(moments):
         offset_zone = moment.tzinfo
         if offset_zone is plain:

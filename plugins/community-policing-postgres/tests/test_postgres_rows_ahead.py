@@ -18,10 +18,11 @@ from unittest import mock
 
 import attrs
 import pytest
-from community_policing_postgres import PostgresStore, sending, write
+from community_policing_postgres import PostgresStore, rows, sending, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from community_policing.convert import interaction_json
 from community_policing.errors import ConflictError
 from community_policing.model import (
     Interaction,
@@ -51,6 +52,10 @@ AS_OF = dt.datetime(2023, 7, 9, tzinfo=dt.UTC)
 VILLAGE = "35.05.01.2001"
 ORIGIN = dt.datetime(2024, 3, 8, 9, tzinfo=dt.UTC)
 FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+
+def _by_id(interaction: Interaction) -> str:
+    return interaction.id
 
 
 def _findings(store: Store) -> str:
@@ -85,6 +90,8 @@ def test_a_stream_with_rows_made_ahead_stores_what_the_reference_stores(
     with PostgresStore(schema_url(), send_while_reading=sending) as store:
         assert store.write_stream(iter(batches)) == expected
         assert _findings(store) == _findings(memory)
+        # The documents too, made ahead, made again, or both in one batch: read back as the reference holds them.
+        assert sorted(store.interactions(), key=_by_id) == sorted(memory.interactions(), key=_by_id)
         for scope in (Novelty.OFFICER, Novelty.UNIT, Novelty.TEAM):
             query = NewFriendQuery(scope=scope, start=START, end=END, as_of=AS_OF)
             assert list(store.new_friend_days(query)) == list(memory.new_friend_days(query))
@@ -143,6 +150,22 @@ def test_rows_made_ahead_are_taken_for_new_interactions_and_made_again_otherwise
             memory.new_friend_days(attrs.evolve(query, as_of=ORIGIN + dt.timedelta(days=9)))
         )
     assert answers == Counter({True: 3, False: 2})
+
+
+def test_rows_reuse_the_documents_made_ahead_for_the_very_same_objects_and_make_the_others() -> None:
+    batch = _meetings(0, 4)
+    ahead = {id(i): (i, f"made ahead {n}", n, -n) for n, i in enumerate(batch[:2])}  # reused as they are
+    again = attrs.evolve(batch[2])  # equal to one made ahead, but another object (a re-keyed one, say): made now
+    ahead[id(batch[3])] = (again, "not batch[3]'s", 7, 7)  # an entry for another object under batch[3]'s id
+    made = rows.made((batch[0], again, batch[1], batch[3]), 10, {"20000001": ("u1", "Asia/Jakarta")}, None, ahead)
+    texts, instants, recorded = rows.interaction_columns([again, batch[3]])
+    assert texts == [interaction_json(again), interaction_json(batch[3])]
+    assert made.documents == [
+        (11, batch[0].id, 0, 0, "made ahead 0"),
+        (12, again.id, instants[0], recorded[0], texts[0]),
+        (13, batch[1].id, 1, -1, "made ahead 1"),
+        (14, batch[3].id, instants[1], recorded[1], texts[1]),
+    ]
 
 
 def test_a_stream_asks_the_server_only_about_organisation_keys_it_has_not_found(

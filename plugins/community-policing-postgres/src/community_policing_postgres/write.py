@@ -19,15 +19,14 @@ import attrs
 import psycopg
 
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
-from community_policing.calendar import micros_each
 from community_policing.calendar import zone as time_zone
-from community_policing.convert import converter, dumps, interaction_json, interaction_jsons
+from community_policing.convert import converter, dumps, interaction_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 from community_policing.written import WrittenKeys
-from community_policing_postgres.rows import Contact, Made, ScopeKeys, grouped, made, settled
+from community_policing_postgres.rows import Contact, Made, ScopeKeys, grouped, interaction_columns, made, settled
 from community_policing_postgres.schema import DEFERRED, EPOCH, TIMELESS, day_end_micros, micros
 from community_policing_postgres.sending import CONTACT_COLUMNS, Copies, quick_handoffs
 
@@ -73,6 +72,11 @@ _ORGANISATION = frozenset({"unit", "territory", "officer", "team"})  # kinds who
 # The table and columns a load looks up by a list of keys, whose statistics the planner needs when the table grew
 # inside the transaction. Not `interaction.id`: its unique index tells the planner each id matches one row.
 _ANALYZED = (("first_contact", "resident, scope"),)
+# A first-contact row as `rows.Contact` holds it, read by a join over a list of residents: one index probe each
+# whatever the statistics say. With ``resident = ANY(...)`` instead, a custom plan knows the list's length, and for
+# 7,000 residents in a table of 730,000 rows the planner chose a parallel sequential scan (65 ms, both cores)
+# over the index (21-26 ms).
+_FRONTIER_COLUMNS = ", ".join(f"f.{column}" for column in (*CONTACT_COLUMNS.split(", "), "superseded"))
 _FIRST_ANALYZE = 50_000
 
 
@@ -140,14 +144,9 @@ def stored_contacts(
     if not residents:
         return {}
     array, param = key_array(residents)
-    # One index probe per resident (a join, planned as a nested loop over the list): with a condition
-    # ``resident = ANY(...)`` instead, the planner scanned the whole table in parallel for a few thousand
-    # residents while it held under a million rows (65 ms a batch against 26 ms, and both cores taken from the
-    # writer) at 2,000 officers x 365 days.
     found = conn.execute(
-        f"SELECT {', '.join('f.' + c for c in CONTACT_COLUMNS.split(', '))}, f.superseded"
-        f" FROM unnest({array}) AS r (resident) JOIN first_contact f ON f.resident = r.resident"
-        " WHERE f.scope = ANY(%b)",
+        f"SELECT {_FRONTIER_COLUMNS} FROM unnest({array}) AS r (resident)"
+        " JOIN first_contact f ON f.resident = r.resident WHERE f.scope = ANY(%b)",
         (param, scopes),
         binary=True,  # integers and dates read from binary, not parsed from text
     ).fetchall()
@@ -439,13 +438,10 @@ class Writing:
                 (merging if contact[4] in candidates else plain).append(contact)
             self._prepared = _Prepared(interactions, scopes, rows, maybe_ids, maybe_met, plain, grouped(merging), asked)
             return
-        instants = zip(
-            interaction_jsons(interactions),
-            micros_each([i.occurred_at for i in interactions]),
-            micros_each([i.recorded_at for i in interactions]),
-            strict=True,
-        )
-        self._made = {id(i): (i, *made_now) for i, made_now in zip(interactions, instants, strict=True)}
+        texts, instants, recorded = interaction_columns(interactions)
+        self._made = {
+            id(i): (i, doc, at, when) for i, doc, at, when in zip(interactions, texts, instants, recorded, strict=True)
+        }
 
     def _ahead(self, ids: list[str], residents: list[str], scopes: tuple[int, ...]) -> Copies | None:
         """Give the worker sending the last batch's rows this batch's reads (the stored ones of the ids and the
