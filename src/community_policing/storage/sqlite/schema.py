@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from community_policing.batch import ENTITY_KINDS
-from community_policing.calendar import EPOCH, MICROSECOND, day_end, micros
+from community_policing.calendar import EPOCH, day_end, micros
 from community_policing.errors import StoreUnavailable
 from community_policing.storage.protocol import EntityKind, Novelty
 from community_policing.storage.sqlite.connection import transaction
@@ -18,7 +18,6 @@ __all__ = [
     "EPOCH",
     "IN",
     "LATEST",
-    "MICROSECOND",
     "MIGRATIONS",
     "NOVELTY",
     "SCHEMA_VERSION",
