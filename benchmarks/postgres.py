@@ -3,8 +3,9 @@
 Builds a synthetic dataset (officers x days, one new contact per officer per day plus repeat contacts, as
 ``bench.py`` does for SQLite) and prints:
 
-- load throughput through the library (`PostgresStore.write_stream` of batches, one transaction, what
-  ``community-policing load`` does) as a ratio to a bare ``COPY`` of the same rows into an equivalent table
+- load throughput through the library (`PostgresStore.write_stream` of batches, one transaction, the call
+  ``community-policing load`` makes, though with batches of ``--chunk`` interactions, 20,000 by default, where the
+  command hands over chunks of 5,000 lines) as a ratio to a bare ``COPY`` of the same rows into an equivalent table
   (the interaction with its document, and one row per officer x resident with the local day; target >= 0.5);
 - evaluation of the built-in rule for all officers over the whole period as a ratio to one hand-written SQL
   query computing the same per-officer, per-day new-friend counts from the bare table (target <= 2);
@@ -99,7 +100,7 @@ def bare_load(url: str, schema: str, officers: int, days: int, repeats: float, c
 
 
 def library_load(url: str, officers: int, days: int, repeats: float, chunk_size: int) -> dict[str, Any]:
-    """Through the library: one `write_stream` of batches of Interaction objects (what the loader does)."""
+    """Through the library: one `write_stream` of batches of Interaction objects (the loader's call)."""
     making = 0.0  # time spent building the Interaction objects, not the library's: taken off, as bare_load does
 
     def batches() -> Iterator[Batch]:
