@@ -11,6 +11,10 @@ Builds a synthetic dataset (officers x days, one new contact per officer per day
   query computing the same per-officer, per-day new-friend counts from the bare table (target <= 2);
 - peak memory (peak RSS) of the client process of each phase (each runs in a fresh process).
 
+``--pairs N`` loads N times each way, the bare ``COPY`` and the library in turn (every other pair the library
+first), and prints the median of the N ratios with each one: on a machine that other work shares, one pair's
+ratio moves by a fifth either way.
+
 Every run works in schemas of its own (``cp_bench_<hex>_...``) and drops them at the end.
 
 Usage: python benchmarks/postgres.py --store postgresql://postgres@127.0.0.1:5432/test --officers 2000 --days 365
@@ -22,6 +26,7 @@ import argparse
 import contextlib
 import datetime as dt
 import secrets
+import statistics
 import sys
 import time
 from collections.abc import Iterator
@@ -171,17 +176,37 @@ def hand_written_query(url: str, schema: str, days: int) -> dict[str, Any]:
     return {"seconds": spent, "officer_days": len(counts), "new_friends": sum(n for _, _, n in counts)}
 
 
-def run(url: str, officers: int, days: int, repeats: float, chunk_size: int, quiet: bool) -> dict[str, float]:
+def run(
+    url: str, officers: int, days: int, repeats: float, chunk_size: int, quiet: bool, pairs: int = 1
+) -> dict[str, Any]:
     log = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     prefix = f"cp_bench_{secrets.token_hex(4)}"
-    bare_schema, library_url = f"{prefix}_bare", f"{server_of(url)}?schema={prefix}_library"
+    bares: list[dict[str, Any]] = []
+    loads: list[dict[str, Any]] = []
+    schemas: list[str] = []
     try:
-        bare = in_child(bare_load, url, bare_schema, officers, days, repeats, chunk_size)
-        log(
-            f"bare COPY: {bare['interactions']} interactions in {bare['seconds']:.2f}s, peak {bare['peak_mib']:.0f} MiB"
-        )
-        load = in_child(library_load, library_url, officers, days, repeats, chunk_size)
-        log(f"library load: {load['seconds']:.2f}s, peak {load['peak_mib']:.0f} MiB")
+        for pair in range(pairs):
+            bare_schema, library_schema = f"{prefix}_bare{pair}", f"{prefix}_library{pair}"
+            schemas += [bare_schema, library_schema]
+            library_url = f"{server_of(url)}?schema={library_schema}"
+            # Every other pair the other way round: a machine that speeds up or slows down during the run then
+            # favours neither side.
+            for phase in ("bare", "library") if pair % 2 == 0 else ("library", "bare"):
+                if phase == "bare":
+                    bare = in_child(bare_load, url, bare_schema, officers, days, repeats, chunk_size)
+                    log(
+                        f"bare COPY: {bare['interactions']} interactions in {bare['seconds']:.2f}s, peak"
+                        f" {bare['peak_mib']:.0f} MiB"
+                    )
+                    bares.append(bare)
+                else:
+                    load = in_child(library_load, library_url, officers, days, repeats, chunk_size)
+                    log(f"library load: {load['seconds']:.2f}s, peak {load['peak_mib']:.0f} MiB")
+                    loads.append(load)
+            if pair < pairs - 1:  # the last pair's schemas serve the evaluation and the hand-written query
+                with psycopg.connect(server_of(url), autocommit=True) as conn:
+                    for schema in schemas[-2:]:
+                        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
         evaluation = in_child(library_evaluation, library_url, days)
         log(
             f"evaluation: {evaluation['findings']} findings, {evaluation['summaries']} summaries in"
@@ -191,23 +216,25 @@ def run(url: str, officers: int, days: int, repeats: float, chunk_size: int, qui
         log(f"hand-written query: {query['officer_days']} officer-days in {query['seconds']:.2f}s")
     finally:
         with psycopg.connect(server_of(url), autocommit=True) as conn:
-            for schema in (bare_schema, f"{prefix}_library"):
+            for schema in schemas:
                 conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
     if evaluation["new_friends"] != query["new_friends"]:
         raise SystemExit(
             f"the library and the hand-written query disagree: {evaluation['new_friends']} vs"
             f" {query['new_friends']} new friends"
         )
-    count = bare["interactions"]
+    count = bares[0]["interactions"]
+    ratios = [bare["seconds"] / load["seconds"] for bare, load in zip(bares, loads, strict=True)]
     return {
         "interactions": count,
-        "load_ratio": bare["seconds"] / load["seconds"],
-        "library_rate": count / load["seconds"],
-        "bare_rate": count / bare["seconds"],
+        "load_ratio": statistics.median(ratios),
+        "load_ratios": ratios,
+        "library_rate": count / statistics.median(load["seconds"] for load in loads),
+        "bare_rate": count / statistics.median(bare["seconds"] for bare in bares),
         "eval_ratio": evaluation["seconds"] / query["seconds"],
         "eval_seconds": evaluation["seconds"],
         "query_seconds": query["seconds"],
-        "load_peak_mb": load["peak_mib"],
+        "load_peak_mb": max(load["peak_mib"] for load in loads),
         "eval_peak_mb": evaluation["peak_mib"],
     }
 
@@ -219,13 +246,20 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeats", type=float, default=0.5, help="repeat contacts per officer per day (average)")
     parser.add_argument("--chunk", type=int, default=20000, help="interactions per batch of the stream")
+    parser.add_argument(
+        "--pairs", type=int, default=1, help="load pairs (bare, library) to run; the load ratio printed is their median"
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the result lines")
     args = parser.parse_args()
-    result = run(args.store, args.officers, args.days, args.repeats, args.chunk, args.quiet)
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
+    result = run(args.store, args.officers, args.days, args.repeats, args.chunk, args.quiet, args.pairs)
     print(f"dataset: {args.officers} officers x {args.days} days, {result['interactions']:.0f} interactions")
+    ratios = result["load_ratios"]
+    spread = "" if len(ratios) == 1 else f", the median of {len(ratios)} pairs: {', '.join(f'{r:.2f}' for r in ratios)}"
     print(
         f"load: {result['library_rate']:,.0f} interactions/s through the library, {result['bare_rate']:,.0f}/s bare"
-        f" COPY: ratio {result['load_ratio']:.2f} (target >= 0.5)"
+        f" COPY: ratio {result['load_ratio']:.2f}{spread} (target >= 0.5)"
     )
     print(
         f"evaluation: {result['eval_seconds']:.2f}s, hand-written query {result['query_seconds']:.2f}s:"
