@@ -337,6 +337,34 @@ def test_closed_store_raises_store_error(tmp_path: Path) -> None:
         store.write(world())
 
 
+def test_a_first_stream_that_names_officers_before_they_come_stores_what_the_reference_stores(tmp_path: Path) -> None:
+    # A first stream notes the ids and refs it looks up as written before it writes them (`WrittenKeys`); the
+    # interactions that wait for their officers are noted then and written later, and a record repeated after it is
+    # written is found again: the lookups skipped must never make a new record look stored, or a stored one new.
+    whole = world()
+    stream = [
+        Batch(units=whole.units, territories=whole.territories),
+        Batch(
+            interactions=(meet("w-1", at(4, 9), [NRP_A], [nik("a")]), meet("w-2", at(4, 10), [NRP_C], [nik("b")])),
+            residents=(Resident(ref="warga-1", key=nik("a")),),
+        ),
+        Batch(officers=whole.officers, interactions=(meet("w-3", at(5, 9), [NRP_A], [nik("a"), nik("c")]),)),
+        Batch(
+            teams=whole.teams,
+            interactions=(meet("w-1", at(4, 9), [NRP_A], [nik("a")]), meet("w-4", at(6, 9), [NRP_B], [nik("b")])),
+            residents=(Resident(ref="warga-1", key=nik("a"), name="Bu Sri"),),
+        ),
+        Batch(residents=(Resident(ref="warga-1", key=nik("a"), name="Bu Sri"),)),
+    ]
+    memory = MemoryStore()
+    expected = memory.write_stream(stream)
+    with SQLiteStore.at(tmp_path / "first.db") as sqlite:
+        assert sqlite.write_stream(stream) == expected
+        assert (expected.written["interaction"], expected.unchanged["interaction"]) == (4, 1)
+        assert (expected.written["resident"], expected.unchanged["resident"]) == (2, 1)
+        assert reads(sqlite) == reads(memory)
+
+
 def test_what_is_written_is_read_back_by_a_new_connection(tmp_path: Path) -> None:
     """Round trips on one connection are the contract's; here a second connection reads the file's rows."""
     batch = attrs.evolve(

@@ -104,10 +104,14 @@ class WriteTransaction:
             raise SecretMismatch(row[0], incoming)
         return None
 
-    def _stored(self, table: str, column: str, keys: Iterable[str], value: str = "doc") -> dict[str, str]:
+    def _stored(
+        self, table: str, column: str, keys: Iterable[str], value: str = "doc", *, noting: bool = False
+    ) -> dict[str, str]:
+        """`value` of each of `keys` stored in `table`; with `noting`, the keys are noted as written too (the write
+        that follows writes them: a key noted and then not written costs one lookup later, never a wrong answer)."""
         wanted = set(keys)
         if self.wrote is not None and table in _WRITTEN_TABLES:
-            wanted = set(self.wrote.maybe(wanted))
+            wanted = set(self.wrote.maybe_add(wanted) if noting else self.wrote.maybe(wanted))
         if not wanted:
             return {}
         sql = f"SELECT {column}, {value} FROM {table} WHERE {column} IN {IN}"
@@ -125,11 +129,14 @@ class WriteTransaction:
         column: str,
         items: Sequence[tuple[str, str, tuple[str, ...]]],
         extra: tuple[str, ...],
+        stored: dict[str, str] | None = None,
     ) -> dict[str, str]:
-        """Replace by key, counting like the memory store; returns the docs stored before for the batch's keys."""
+        """Replace by key, counting like the memory store; returns the docs stored before for the batch's keys.
+
+        `stored`, when the caller has read them already, is those docs (`_stored` of the same keys)."""
         if not items:
             return {}
-        stored = self._stored(table, column, (key for key, _, _ in items))
+        stored = dict(stored) if stored is not None else self._stored(table, column, (key for key, _, _ in items))
         old = dict(stored)
         final: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         for key, doc, values in items:
@@ -251,7 +258,7 @@ class WriteTransaction:
         if not incoming:
             return
         # rekeys() needs only the stored records of the batch's refs and those holding a key the batch may move.
-        stored = self._stored("resident", "ref", (r.ref for r in incoming))
+        stored = self._stored("resident", "ref", (r.ref for r in incoming), noting=True)  # written below
         records = {ref: converter.structure(json.loads(doc), Resident) for ref, doc in stored.items()}
         candidates = {records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming}
         if self.wrote is not None:
@@ -262,8 +269,9 @@ class WriteTransaction:
         self.moves = rekeys(records, incoming)
         if self.moves:
             self._rekey(self.moves)
-        self._replace("resident", "resident", "ref", [(r.ref, resident_json(r), (r.key,)) for r in incoming], ("key",))
-        self._note(r.ref for r in incoming)
+        # A re-keying moves interactions, never resident records: what was read above is what is stored.
+        items = [(r.ref, resident_json(r), (r.key,)) for r in incoming]
+        self._replace("resident", "resident", "ref", items, ("key",), stored)
         self._note(r.key for r in incoming)
 
     def _rekey(self, moves: dict[str, str]) -> None:
@@ -291,7 +299,7 @@ class WriteTransaction:
         """The rid of each resident key, new keys interned in order; and the greatest rid before them."""
         conn = self.conn
         wanted = list(dict.fromkeys(keys))
-        asked = wanted if self.wrote is None else self.wrote.maybe(wanted)
+        asked = wanted if self.wrote is None else self.wrote.maybe_add(wanted)  # the new ones are interned below
         sql = f"SELECT key, rid FROM resident_key WHERE key IN {IN}"
         rids = dict(conn.execute(sql, (json_keys(asked),))) if asked else {}
         top = int(conn.execute("SELECT coalesce(max(rid), 0) FROM resident_key").fetchone()[0])
@@ -299,7 +307,6 @@ class WriteTransaction:
         if fresh:
             conn.executemany("INSERT INTO resident_key (rid, key) VALUES (?, ?)", fresh)
             rids.update((key, rid) for rid, key in fresh)
-            self._note(key for _, key in fresh)
         return rids, top
 
     def _link_residents(self, links: list[tuple[int, str]]) -> None:
@@ -325,7 +332,7 @@ class WriteTransaction:
         incoming = {**resolution(ties), **self.moves}
         if incoming:
             batch = tuple(moved(interaction, incoming) for interaction in batch)
-        stored = self._stored("interaction", "id", (i.id for i in batch))
+        stored = self._stored("interaction", "id", (i.id for i in batch), noting=True)  # the new ones written below
         zones = {
             nrp: (time_zone(name), name)
             for nrp, (_, name) in places(conn, {nrp for i in batch for nrp in i.officers}).items()
@@ -375,7 +382,6 @@ class WriteTransaction:
             return
         self.written["interaction"] += len(rows)
         conn.executemany("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (?, ?, ?, ?, ?)", rows)
-        self._note(row[1] for row in rows)
         conn.executemany(
             "INSERT INTO interaction_officer (interaction, nrp, day, day_end) VALUES (?, ?, ?, ?)", officers
         )
