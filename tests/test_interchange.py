@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from community_policing.batch import ENTITY_KINDS
 from community_policing.convert import dumps
 from community_policing.demo import generate
 from community_policing.errors import DatasetError
-from community_policing.interchange import read_dataset
+from community_policing.interchange import DatasetReader, numbered, read_dataset
 from community_policing.privacy import Pseudonymizer, ref_key
 from community_policing.services import load
 from community_policing.storage.memory import MemoryStore
@@ -333,3 +334,31 @@ def test_a_record_after_an_inline_tie_of_its_ref_to_another_identity_is_refused_
     records.append({"type": "resident", "ref": "w-late", **record})
     with pytest.raises(DatasetError, match="is tied to another identity"):
         load(MemoryStore(), lines(records), pseudonymizer=Pseudonymizer("s" * 32), chunk_lines=chunk_lines)
+
+
+def test_a_chunks_lines_name_where_each_of_its_records_was_written() -> None:
+    # Problems quote these lines (`ParsedDataset.lines`): asked or listed, they must be the lines the file wrote
+    # each record on, chunk by chunk (every version's, for versions of one key).
+    lines = list(generate(officers=3, days=3, seed=5).lines)
+    officer = json.loads(next(line for line in lines if line.startswith('{"type": "officer"')))
+    for hour in (8, 9):  # two more versions of one officer, recorded at different instants
+        lines.append(
+            json.dumps({**officer, "name": f"Versi {hour}", "recorded_at": f"2023-06-09T{hour:02}:00:00+07:00"})
+        )
+    reader = DatasetReader(Pseudonymizer("s" * 32), "d.jsonl")
+    numbered_lines = list(numbered(line.encode("utf-8") for line in lines))
+    for start in range(0, len(numbered_lines), 40):
+        chunk = numbered_lines[start : start + 40]
+        parsed = reader.feed(chunk)
+        expected: dict[tuple[str, str], list[int]] = {}
+        for number, raw in chunk:
+            record = json.loads(raw)
+            kind = record["type"]
+            expected.setdefault((kind, record[ENTITY_KINDS[kind].key_field]), []).append(number)
+        assert dict(parsed.lines) == {key: tuple(at) for key, at in expected.items()}
+        assert len(parsed.lines) == len(expected)
+        for key, at in expected.items():
+            assert parsed.lines.get(key) == tuple(at)
+        assert parsed.lines.get(("interaction", "no-such-id")) is None
+        assert parsed.lines.get(("officer", "00000000"), (0,)) == (0,)
+    assert not reader.problems
