@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from community_policing.calendar import micros
 from community_policing.errors import StoreError
 from community_policing.storage.outbox import (
     Attempt,
@@ -26,7 +27,7 @@ from community_policing.storage.outbox import (
     QueuedNotice,
     after_attempt,
 )
-from community_policing_postgres.schema import instant, micros
+from community_policing_postgres.schema import instant
 
 __all__ = ["attempts", "claimed", "due", "enqueue", "entries", "record"]
 

@@ -13,14 +13,12 @@ from community_policing.errors import StoreUnavailable
 
 __all__ = [
     "DEFERRED",
-    "EPOCH",
     "LATEST",
     "MIGRATIONS",
     "OUTBOX_LOCK",
     "SCHEMA_VERSION",
     "TIMELESS",
     "day_end_micros",
-    "micros",
     "migrate",
 ]
 

@@ -14,6 +14,7 @@ import psycopg
 import psycopg_pool
 
 from community_policing.batch import ENTITY_KINDS, Batch, EntityKind, VersionedKind, WriteReport
+from community_policing.calendar import micros
 from community_policing.convert import converter
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
 from community_policing.storage.first_contacts import Placements, new_friend_days
@@ -21,7 +22,7 @@ from community_policing.storage.outbox import Attempt, EnqueueReport, OutboxEntr
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
 from community_policing_postgres import outbox
 from community_policing_postgres.connection import CONNECT_SECONDS, driver_errors, location_of
-from community_policing_postgres.schema import LATEST, OUTBOX_LOCK, SCOPES, WRITE_LOCK, instant, micros, migrate
+from community_policing_postgres.schema import LATEST, OUTBOX_LOCK, SCOPES, WRITE_LOCK, instant, migrate
 from community_policing_postgres.write import Writing, known_keys, maintained_scopes, materialise
 
 __all__ = ["PostgresStore"]

@@ -19,6 +19,7 @@ import attrs
 import psycopg
 
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
+from community_policing.calendar import EPOCH, micros
 from community_policing.calendar import zone as time_zone
 from community_policing.convert import converter, dumps, interaction_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
@@ -27,7 +28,7 @@ from community_policing.privacy import ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
 from community_policing.written import WrittenKeys
 from community_policing_postgres.rows import Contact, Made, ScopeKeys, grouped, interaction_columns, made, settled
-from community_policing_postgres.schema import DEFERRED, EPOCH, TIMELESS, day_end_micros, micros
+from community_policing_postgres.schema import DEFERRED, TIMELESS, day_end_micros
 from community_policing_postgres.sending import CONTACT_COLUMNS, Copies, quick_handoffs
 
 __all__ = ["KEY_COLUMNS", "Writing", "known_keys", "placements"]
