@@ -16,6 +16,7 @@ from community_policing.calendar import (
     DutyCalendar,
     day_close,
     day_end,
+    day_span,
     days,
     local_day,
     micros,
@@ -181,6 +182,44 @@ def test_indonesian_days_are_24_hours_long(timezone: str, day: dt.date) -> None:
     assert local_day(end - MICROSECOND, timezone) == day
     assert local_day(end, timezone) == day + dt.timedelta(days=1)
     assert day_end(day + dt.timedelta(days=1), timezone) - end == dt.timedelta(hours=24)
+
+
+_INSTANTS = st.integers(micros(dt.datetime(1900, 1, 1, tzinfo=UTC)), micros(dt.datetime(2100, 1, 1, tzinfo=UTC)))
+
+
+@given(st.timezone_keys(), _INSTANTS, st.data())
+def test_every_instant_of_a_day_span_falls_on_its_day(timezone: str, instant: int, data: st.DataObject) -> None:
+    start, stop, day, end = day_span(instant, timezone)
+    assert start <= instant < stop
+    assert day == local_day(EPOCH + dt.timedelta(microseconds=instant), timezone)
+    assert end == micros(day_end(day, timezone))
+    inside = data.draw(st.integers(start, stop - 1))
+    for probe in (start, inside, stop - 1):
+        assert local_day(EPOCH + dt.timedelta(microseconds=probe), timezone) == day
+
+
+def test_a_day_span_is_the_whole_day_where_the_offset_holds() -> None:
+    noon = micros(dt.datetime(2023, 6, 20, 12, 0, tzinfo=WIB))
+    start, stop, day, end = day_span(noon, "Asia/Jakarta")
+    assert (start, stop, day) == (micros(day_end(dt.date(2023, 6, 19), "Asia/Jakarta")), end, dt.date(2023, 6, 20))
+    assert stop - start == 24 * 3600 * 1_000_000
+
+
+@pytest.mark.parametrize("day", [dt.date(2023, 3, 26), dt.date(2023, 10, 29)])
+def test_a_day_span_is_the_instant_alone_on_a_day_whose_offset_changes(day: dt.date) -> None:
+    # Berlin's days of 23 and 25 hours: each of their instants is converted on its own.
+    noon = micros(dt.datetime.combine(day, dt.time(12), tzinfo=zoneinfo.ZoneInfo("Europe/Berlin")))
+    assert day_span(noon, "Europe/Berlin") == (noon, noon + 1, day, micros(day_end(day, "Europe/Berlin")))
+
+
+def test_a_day_span_never_covers_an_instant_that_a_change_of_offset_puts_on_another_day() -> None:
+    # At 00:01 on 1987-10-25 Goose Bay went back to 23:01 on the 24th: from 03:01 to 04:00 UTC it was the 24th again.
+    after_midnight = micros(dt.datetime(1987, 10, 25, 3, 0, 30, tzinfo=UTC))  # 00:00:30 on the 25th, -03:00
+    back_on_the_24th = micros(dt.datetime(1987, 10, 25, 3, 30, tzinfo=UTC))  # 23:29 on the 24th, -04:00
+    start, stop, day, _ = day_span(after_midnight, "America/Goose_Bay")
+    assert day == dt.date(1987, 10, 25)
+    assert not start <= back_on_the_24th < stop
+    assert day_span(back_on_the_24th, "America/Goose_Bay")[2] == dt.date(1987, 10, 24)
 
 
 # --- days ---------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ __all__ = [
     "DutyCalendar",
     "day_close",
     "day_end",
+    "day_span",
     "days",
     "local_day",
     "micros",
@@ -76,6 +77,30 @@ def day_end(day: dt.date, timezone: str) -> dt.datetime:
     """The instant (in UTC) of local midnight after `day` in `timezone`."""
     midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone(timezone))
     return midnight.astimezone(_UTC)
+
+
+_DAY = 86_400_000_000  # microseconds
+
+
+def day_span(instant: int, timezone: str) -> tuple[int, int, dt.date, int]:
+    """The local day in `timezone` of `instant` (microseconds since the epoch), as (start, stop, day, end): every
+    instant from `start` (inclusive) to `stop` (exclusive) falls on `day`, and `end` is local midnight after it
+    (`day_end`, in microseconds).
+
+    A store's write path finds the local day of each participation; with the span of the last one at hand, the
+    next one of the same day costs two comparisons instead of a conversion (a tenth of the time). The span is the
+    whole day when the zone keeps one offset through it (the offsets at both ends agree and the day lasts 24 hours;
+    the tz database has no day that changes its offset and back). On a day whose offset changes it is `instant`
+    alone, so that each instant of such a day is converted on its own.
+    """
+    tz = zone(timezone)
+    local = (EPOCH + dt.timedelta(microseconds=instant)).astimezone(tz)
+    day = local.date()
+    start, end = micros(day_end(day - dt.timedelta(days=1), timezone)), micros(day_end(day, timezone))
+    last = (EPOCH + dt.timedelta(microseconds=end - 1)).astimezone(tz)
+    if end - start == _DAY and start <= instant < end and last.utcoffset() == local.utcoffset():
+        return start, end, day, end
+    return instant, instant + 1, day, end
 
 
 def day_close(day: dt.date, timezone: str, grace_hours: int) -> dt.datetime:

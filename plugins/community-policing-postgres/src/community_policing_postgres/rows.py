@@ -16,11 +16,9 @@ from typing import Any
 
 import attrs
 
-from community_policing.calendar import micros_each
-from community_policing.calendar import zone as time_zone
+from community_policing.calendar import day_span, micros_each
 from community_policing.convert import interaction_jsons
 from community_policing.model import Interaction
-from community_policing_postgres.schema import day_end_micros
 
 __all__ = ["Contact", "Made", "ScopeKeys", "grouped", "interaction_columns", "made", "settled"]
 
@@ -62,27 +60,25 @@ def made(
     contacts: list[Contact] = []
     met: dict[str, int] = {}
     again: set[str] = set()
-    # Each officer's time zone, the local midnights after the days met so far in it (few distinct days), its name.
-    placed: dict[str, tuple[dt.tzinfo, dict[dt.date, int], str]] = {}
-    midnights: dict[str, dict[dt.date, int]] = defaultdict(dict)
+    # Each officer's time zone's last local day met, as `calendar.day_span` gives it, and the zone's name: the
+    # officers of one zone share it, and the next participation of that day needs no conversion.
+    placed: dict[str, list[Any]] = {}
+    spans: dict[str, list[Any]] = {}
     texts, instants, recorded_instants = _documents(interactions, documents or {})
     for iid, interaction, doc, at, recorded in zip(
         itertools.count(mark + 1), interactions, texts, instants, recorded_instants, strict=False
     ):
         ident = interaction.id
-        occurred = interaction.occurred_at
         rows.append((iid, ident, at, recorded, doc))
         residents = interaction.residents
         for nrp in interaction.officers:
-            place = placed.get(nrp)
-            if place is None:
+            span = placed.get(nrp)
+            if span is None:
                 name = places[nrp][1]
-                place = placed[nrp] = (time_zone(name), midnights[name], name)
-            zone, ends, name = place
-            day = occurred.astimezone(zone).date()
-            end = ends.get(day)
-            if end is None:
-                end = ends[day] = day_end_micros(day, name)
+                span = placed[nrp] = spans.setdefault(name, [0, 0, None, 0, name])
+            if not span[0] <= at < span[1]:
+                span[:4] = day_span(at, span[4])
+            day, end = span[2], span[3]
             officers.append((iid, nrp, day, end))
             if scope_keys is None:
                 for resident in residents:

@@ -11,8 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from community_policing._runtime import paused_gc
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
-from community_policing.calendar import micros_each
-from community_policing.calendar import zone as time_zone
+from community_policing.calendar import day_span, micros_each
 from community_policing.convert import converter, dumps, interaction_jsons, resident_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident, Team, ref_key
@@ -333,10 +332,7 @@ class WriteTransaction:
         if incoming:
             batch = tuple(moved(interaction, incoming) for interaction in batch)
         stored = self._stored("interaction", "id", (i.id for i in batch), noting=True)  # the new ones written below
-        zones = {
-            nrp: (time_zone(name), name)
-            for nrp, (_, name) in places(conn, {nrp for i in batch for nrp in i.officers}).items()
-        }
+        zones = {nrp: name for nrp, (_, name) in places(conn, {nrp for i in batch for nrp in i.officers}).items()}
         if self.in_stream and any(nrp not in zones for i in batch for nrp in i.officers):
             # An officer (or their unit) comes later in the stream: the interaction waits for it.
             self.waiting = [i for i in batch if any(nrp not in zones for nrp in i.officers)]
@@ -348,6 +344,7 @@ class WriteTransaction:
         links: list[tuple[int, str]] = []
         met: dict[str, int] = {}  # resident key -> the instant it was met at in this batch (first seen)
         several: set[str] = set()  # resident keys met at several instants in this batch
+        spans: dict[str, tuple[int, int, str, int]] = {}  # each zone's last local day met (`day_span`), stored form
         conflicts = []
         iid = mark
         columns = zip(  # each interaction's document and instants, made for the whole batch at once (faster)
@@ -366,12 +363,14 @@ class WriteTransaction:
                 continue
             stored[interaction.id] = doc
             iid += 1
-            occurred = interaction.occurred_at
             rows.append((iid, interaction.id, micros, recorded_micros, doc))
             for nrp in interaction.officers:
-                tz, name = zones[nrp]
-                day, end = day_row(occurred.astimezone(tz).date(), name)  # local_day(), with the zone at hand
-                officers.append((iid, nrp, day, end))
+                name = zones[nrp]
+                span = spans.get(name)
+                if span is None or not span[0] <= micros < span[1]:  # not the zone's local day met last
+                    start, stop, day, _ = day_span(micros, name)
+                    span = spans[name] = (start, stop, *day_row(day, name))
+                officers.append((iid, nrp, span[2], span[3]))
             for key in interaction.residents:
                 links.append((iid, key))
                 if met.setdefault(key, micros) != micros:
