@@ -291,6 +291,36 @@ def test_a_streamed_evaluation_that_fails_part_way_writes_no_file(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []  # no temporary file left
 
 
+def test_a_streamed_evaluation_larger_than_the_spools_memory_prints_the_same_bytes(
+    env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from community_policing.cli import evaluate
+
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    default, printed = evaluate._IN_MEMORY, {}
+    for memory in (default, 64):  # the second moves to a temporary file after 64 characters
+        monkeypatch.setattr(evaluate, "_IN_MEMORY", memory)
+        status, printed[memory], err = run(capsys, "evaluate", *PERIOD, "--format", "json")
+        assert (status, err) == (0, "")
+    assert printed[64] == printed[default]
+    assert len(printed[64]) > 64 * 100
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_streamed_evaluation_that_fails_part_way_prints_nothing(
+    env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    # The kind fails after two findings, which the evaluation has written by then: none of it reaches the output.
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nid = "z"\nkind = "disordered"\n', encoding="utf-8")
+    registry = load_registry(entry_points=False, plugins={"disordered": _DisorderedPlugin()})
+    status = main(["evaluate", *PERIOD, "--rules", str(rules), "--format", fmt], registry=registry)
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert "declares its findings in order" in err
+
+
 def test_a_streamed_evaluation_writes_the_same_bytes_to_a_file_and_to_standard_output(
     env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

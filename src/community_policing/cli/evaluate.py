@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from community_policing.cli._common import (
     EXIT_OK,
@@ -101,15 +104,15 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
 
 def _streamed(args: argparse.Namespace, registry: Registry, rules: tuple[Rule, ...], as_of: dt.datetime) -> int:
     """JSON or CSV written finding by finding as the evaluation makes them: memory does not grow with the findings
-    (one per subject and day), so a national year fits. The file appears whole or not at all; on standard output
-    a failure part way leaves what was written so far, and the exit status says so."""
+    (one per subject and day), so a national year fits. The output appears whole or not at all: a file through
+    `output_file`, standard output through a spool (`_spooled`)."""
     from community_policing._runtime import paused_gc
     from community_policing.report import write_csv, write_json
     from community_policing.rules.engine import stream_findings
 
     store = open_with_data(registry, store_url(args))
     try:
-        with paused_gc(), output_file(Path(args.output)) if args.output else contextlib.nullcontext(sys.stdout) as out:
+        with paused_gc(), output_file(Path(args.output)) if args.output else _spooled(sys.stdout) as out:
             found = stream_findings(
                 store, rules, kinds=registry.rule_kinds, start=args.start, end=args.end, as_of=as_of
             )
@@ -120,3 +123,22 @@ def _streamed(args: argparse.Namespace, registry: Registry, rules: tuple[Rule, .
     finally:
         store.close()
     return EXIT_OK
+
+
+_IN_MEMORY = 8 << 20  # characters of output a spool keeps in memory before it moves to a temporary file
+
+
+@contextlib.contextmanager
+def _spooled(target: TextIO) -> Iterator[TextIO]:
+    """A text stream whose content is copied to `target` when the block ends without an exception, and dropped
+    when it raises: a store that fails part way prints nothing, where a consumer of the output (CSV above all, whose
+    every prefix of lines is valid) would otherwise take a truncated evaluation for a whole one.
+
+    Up to `_IN_MEMORY` characters stay in memory; beyond that the spool is a temporary file, so memory stays flat.
+    The price is that a reader of a pipe gets the output once the evaluation is done, not as it goes.
+    """
+    with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY, mode="w+", encoding="utf-8") as spool:
+        yield cast(TextIO, spool)  # a text stream, though typeshed does not say so
+        spool.seek(0)
+        shutil.copyfileobj(spool, target, 1 << 20)
+        target.flush()
