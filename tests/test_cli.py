@@ -6,6 +6,7 @@ import csv
 import importlib.metadata
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -289,6 +290,22 @@ def test_a_streamed_evaluation_that_fails_part_way_writes_no_file(
     assert "rule 'z': its kind 'disordered' declares its findings in order" in err
     assert not output.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []  # no temporary file left
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_reader_that_stops_reading_gets_the_status_and_no_traceback(
+    env: str, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    # As `community-policing evaluate ... | head -1` when head has read its line: the pipe is closed before the end.
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    argv = [sys.executable, "-m", "community_policing.cli", "evaluate", *PERIOD, "--format", fmt]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes anything
+    try:
+        done = subprocess.run(argv, stdout=write_end, stderr=subprocess.PIPE, text=True, check=False, timeout=60)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (1, "")
 
 
 def test_a_streamed_evaluation_larger_than_the_spools_memory_prints_the_same_bytes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,9 @@ if TYPE_CHECKING:
     from community_policing.registry import Registry
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "main"]
+
+EXIT_PIPE_CLOSED = 1
+"""The status when the reader of standard output went away before the command had written everything."""
 
 # Each command module has NAME, HELP, add_parser(commands) and run(args, registry) -> exit status; in help order.
 # The modules import what their command needs inside `run` (and their argument types), so that one command does not
@@ -89,6 +93,20 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
     except CommunityPolicingError as error:
         print(f"community-policing {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # Whatever read standard output stopped reading (`| head`): its choice, not a fault to report with a
+        # traceback. Standard output goes to /dev/null, so that the interpreter's last flush at exit does not
+        # raise again, and the status is 1, as Python's documentation does it ("Note on SIGPIPE").
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
+
+
+def _discard_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover
