@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -290,6 +291,24 @@ def test_a_streamed_evaluation_that_fails_part_way_writes_no_file(
     assert "rule 'z': its kind 'disordered' declares its findings in order" in err
     assert not output.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []  # no temporary file left
+
+
+def test_ctrl_c_during_a_load_keeps_nothing_and_shows_no_traceback(env: str, tmp_path: Path) -> None:
+    # The load reads standard input, which stays open: once it has read a first part it waits for more, and then
+    # it is interrupted, as a user's Ctrl-C would.
+    argv = [sys.executable, "-m", "community_policing.cli", "load", "-"]
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdin is not None
+    lines = EXAMPLE.read_bytes()
+    for _ in range(1 + (256 * 1024) // len(lines)):  # more than a pipe holds: written once the command reads
+        process.stdin.write(lines)
+        process.stdin.flush()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.decode().strip() == "community-policing load: interrupted; nothing uncommitted was kept"
+    assert out == b""
+    assert not (tmp_path / "blitar.db").exists()  # the store is made when a load commits, and none did
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])

@@ -19,6 +19,8 @@ __all__ = ["DEFAULT_STORE", "STORE_ENV", "main"]
 
 EXIT_PIPE_CLOSED = 1
 """The status when the reader of standard output went away before the command had written everything."""
+EXIT_INTERRUPTED = 130
+"""The status after Ctrl-C (SIGINT): 128 + the signal's number, as a shell reports a command the signal ended."""
 
 # Each command module has NAME, HELP, add_parser(commands) and run(args, registry) -> exit status; in help order.
 # The modules import what their command needs inside `run` (and their argument types), so that one command does not
@@ -93,6 +95,10 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
     except CommunityPolicingError as error:
         print(f"community-policing {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        # Ctrl-C: a store's transaction that was open has been rolled back on the way here (a load stores nothing).
+        print(f"community-policing {args.command}: interrupted; nothing uncommitted was kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Whatever read standard output stopped reading (`| head`): its choice, not a fault to report with a
         # traceback. Standard output goes to /dev/null, so that the interpreter's last flush at exit does not
