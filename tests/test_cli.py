@@ -293,6 +293,51 @@ def test_a_streamed_evaluation_that_fails_part_way_writes_no_file(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []  # no temporary file left
 
 
+def test_a_spool_that_cannot_be_written_is_a_clear_error_and_prints_nothing(
+    env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import tempfile
+
+    from community_policing.cli import evaluate
+
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    monkeypatch.setattr(evaluate, "_IN_MEMORY", 64)  # to a temporary file after 64 characters...
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))  # ...in a folder that is not there
+    status, out, err = run(capsys, "evaluate", *PERIOD, "--format", "csv")
+    assert (status, out) == (2, "")
+    assert err.startswith(f"community-policing evaluate: error: cannot spool the output in {tmp_path / 'gone'}: ")
+
+
+def test_standard_output_on_a_full_disk_is_a_clear_error(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    argv = [sys.executable, "-m", "community_policing.cli", "evaluate", *PERIOD, "--format", "json"]
+    with open("/dev/full", "w") as full:  # every write fails: no space left on device
+        done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, check=False, timeout=60)
+    assert (done.returncode, done.stderr) == (
+        2,
+        "community-policing evaluate: error: cannot write to standard output: No space left on device\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("words", "prefix"), [(["plugins"], "community-policing plugins"), (["--version"], "community-policing")]
+)
+def test_every_command_reports_standard_output_on_a_full_disk(words: list[str], prefix: str) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "community_policing.cli", *words],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{prefix}: error: cannot write to standard output: No space left on device\n",
+    )
+
+
 def test_ctrl_c_during_a_load_keeps_nothing_and_shows_no_traceback(env: str, tmp_path: Path) -> None:
     # The load reads standard input, which stays open: once it has read a first part it waits for more, and then
     # it is interrupted, as a user's Ctrl-C would.

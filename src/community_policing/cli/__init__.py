@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from community_policing.cli import copy, demo, evaluate, load, notify, outbox, plugins, report
 from community_policing.cli._common import DEFAULT_STORE, EXIT_BAD_INPUT, STORE_ENV
@@ -82,6 +82,25 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
     contested URL scheme) is printed once as a warning on standard error; a warning does not change the status.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)  # its failures are reported, not raised from whichever line printed
+    try:
+        return _run(argv, registry)
+    except OutputError as error:  # before a command runs: --help, --version
+        print(f"community-policing: error: {error}", file=sys.stderr)
+        _discard_stdout()
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # Whatever read standard output stopped reading (`| head`): its choice, not a fault to report with a
+        # traceback. Standard output goes to /dev/null, so that the interpreter's last flush at exit does not
+        # raise again, and the status is 1, as Python's documentation does it ("Note on SIGPIPE").
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
+    finally:
+        sys.stdout = stdout
+
+
+def _run(argv: list[str], registry: Registry | None) -> int:
     args = _parser(_command(argv)).parse_args(argv)
     if registry is None:
         from community_policing.plugins.build import load_registry
@@ -91,28 +110,63 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
         print(f"community-policing: warning: {problem}", file=sys.stderr)
     handlers: dict[str, Callable[[argparse.Namespace, Registry], int]] = {c.NAME: c.run for c in COMMANDS}
     try:
-        return handlers[args.command](args, registry)
+        status = handlers[args.command](args, registry)
+        sys.stdout.flush()  # what is still buffered fails here, if it fails, not in the interpreter's exit
+        return status
     except CommunityPolicingError as error:
         print(f"community-policing {args.command}: error: {error}", file=sys.stderr)
+        if isinstance(error, OutputError):
+            _discard_stdout()  # what stayed in the buffer is not flushed again at exit
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         # Ctrl-C: a store's transaction that was open has been rolled back on the way here (a load stores nothing).
         print(f"community-policing {args.command}: interrupted; nothing uncommitted was kept", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # Whatever read standard output stopped reading (`| head`): its choice, not a fault to report with a
-        # traceback. Standard output goes to /dev/null, so that the interpreter's last flush at exit does not
-        # raise again, and the status is 1, as Python's documentation does it ("Note on SIGPIPE").
-        _discard_stdout()
-        return EXIT_PIPE_CLOSED
 
 
 def _discard_stdout() -> None:
+    """Point standard output's descriptor at /dev/null (a stream without one, as in tests, is left alone)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, descriptor)
     finally:
         os.close(devnull)
+
+
+class OutputError(CommunityPolicingError):
+    """Standard output could not be written (a full disk behind a redirection, say)."""
+
+
+class _Output:
+    """Standard output for the length of a command: a failed write or flush is an `OutputError` that names it,
+    reported like any other error, instead of a traceback from whichever line printed. Everything else is the
+    stream's own (rich asks it whether it is a terminal, `_discard_stdout` for its descriptor)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise  # the reader went away: `main` ends quietly
+        except OSError as error:
+            raise OutputError(f"cannot write to standard output: {error.strerror or error}") from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(f"cannot write to standard output: {error.strerror or error}") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 from community_policing.cli._common import (
     EXIT_OK,
     STORE_HELP,
+    UsageError,
     add_period_arguments,
     open_with_data,
     output_file,
@@ -138,7 +139,10 @@ def _spooled(target: TextIO) -> Iterator[TextIO]:
     The price is that a reader of a pipe gets the output once the evaluation is done, not as it goes.
     """
     with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY, mode="w+", encoding="utf-8") as spool:
-        yield cast(TextIO, spool)  # a text stream, though typeshed does not say so
+        try:
+            yield cast(TextIO, spool)  # a text stream, though typeshed does not say so
+        except OSError as error:  # its temporary file could not be written (a full disk), as `output_file` says
+            raise UsageError(f"cannot spool the output in {tempfile.gettempdir()}: {error.strerror or error}") from None
         spool.seek(0)
-        shutil.copyfileobj(spool, target, 1 << 20)
+        shutil.copyfileobj(spool, target, 1 << 20)  # standard output's own failures are `cli.main`'s to report
         target.flush()
