@@ -46,6 +46,9 @@ def test_a_password_is_masked_in_the_error_when_the_server_cannot_be_reached() -
     message = str(raised.value)
     assert "Sup3rSecret" not in message
     assert message.startswith("postgresql://postgres:***@127.0.0.1:1/test?schema=nowhere: open failed:")
+    # Opening writes nothing of the caller's: the message says to try again, not that a write was lost.
+    assert message.endswith("; try again")
+    assert "nothing of this write was kept" not in message
 
 
 def test_the_url_of_a_store_masks_its_password(schema_url: Callable[[], str]) -> None:

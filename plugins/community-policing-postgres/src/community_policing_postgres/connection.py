@@ -63,6 +63,9 @@ def location_of(url: str) -> Location:
     return Location(conninfo=conninfo, schema=schema, shown=shown, raw=url)
 
 
+_WRITES = frozenset({"write", "enqueue notices", "record a delivery attempt"})  # the actions that write
+
+
 def translated(error: Exception, location: Location, action: str) -> StoreError:
     """The `StoreError` that says what a driver `error`, raised while doing `action`, means; secrets masked."""
     text = scrub_secrets(str(error).strip() or type(error).__name__, location.raw)
@@ -72,9 +75,9 @@ def translated(error: Exception, location: Location, action: str) -> StoreError:
     if isinstance(error, psycopg.errors.UniqueViolation):
         return ConflictError("record", (), f"{where}: a row is already stored ({text}); nothing was written")
     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        kept = " nothing of this write was kept," if action in _WRITES else ""  # a read has nothing to keep
         return StoreUnavailable(
-            f"{where}: the PostgreSQL server is unavailable or dropped the connection ({text});"
-            " nothing of this write was kept, try again"
+            f"{where}: the PostgreSQL server is unavailable or dropped the connection ({text});{kept} try again"
         )
     if isinstance(error, psycopg.errors.QueryCanceled):
         return StoreUnavailable(f"{where}: the server cancelled the statement ({text}); try again")
