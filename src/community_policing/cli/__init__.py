@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from community_policing.cli import copy, demo, evaluate, load, notify, outbox, plugins, report
@@ -90,6 +91,9 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
         print(f"community-policing: error: {error}", file=sys.stderr)
         _discard_stdout()
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # before a command runs: while the plugins are loaded, say
+        print("community-policing: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Whatever read standard output stopped reading (`| head`): its choice, not a fault to report with a
         # traceback. Standard output goes to /dev/null, so that the interpreter's last flush at exit does not
@@ -141,6 +145,17 @@ class OutputError(CommunityPolicingError):
     """Standard output could not be written (a full disk behind a redirection, say)."""
 
 
+@contextlib.contextmanager
+def _reported() -> Iterator[None]:
+    """Standard output's `OSError` as an `OutputError`; a closed pipe stays itself (`main` ends quietly)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"cannot write to standard output: {error.strerror or error}") from None
+
+
 class _Output:
     """Standard output for the length of a command: a failed write or flush is an `OutputError` that names it,
     reported like any other error, instead of a traceback from whichever line printed. Everything else is the
@@ -150,20 +165,12 @@ class _Output:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        try:
+        with _reported():
             return self._stream.write(text)
-        except BrokenPipeError:
-            raise  # the reader went away: `main` ends quietly
-        except OSError as error:
-            raise OutputError(f"cannot write to standard output: {error.strerror or error}") from None
 
     def flush(self) -> None:
-        try:
+        with _reported():
             self._stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as error:
-            raise OutputError(f"cannot write to standard output: {error.strerror or error}") from None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
