@@ -89,9 +89,10 @@ def day_span(instant: int, timezone: str) -> tuple[int, int, dt.date, int]:
 
     A store's write path finds the local day of each participation; with the span of the last one at hand, the
     next one of the same day costs two comparisons instead of a conversion (a tenth of the time). The span is the
-    whole day when the zone keeps one offset through it (the offsets at both ends agree and the day lasts 24 hours;
-    the tz database has no day that changes its offset and back). On a day whose offset changes it is `instant`
-    alone, so that each instant of such a day is converted on its own.
+    whole day when the zone keeps one offset through it: the offsets at both ends agree and the day lasts 24 hours,
+    which suffices because no zone of the tz database undoes an offset change within 48 hours (checked for every
+    zone). On a day whose offset changes it is `instant` alone, so that each instant of such a day is converted on
+    its own.
     """
     tz = zone(timezone)
     local = (EPOCH + dt.timedelta(microseconds=instant)).astimezone(tz)

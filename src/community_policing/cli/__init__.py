@@ -81,6 +81,8 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
 
     `registry` defaults to `load_registry()`, built once here. Each of its problems (a plugin left out, a
     contested URL scheme) is printed once as a warning on standard error; a warning does not change the status.
+    No traceback for what is not a bug: an error of the library's family, or standard output that cannot be
+    written, is one line and status 2; a reader of standard output that went away, status 1; Ctrl-C, status 130.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     stdout = sys.stdout
