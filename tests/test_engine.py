@@ -422,6 +422,35 @@ def test_team_novelty_credits_only_the_officers_who_took_part(store: Store) -> N
     assert finding(evaluation, B, "2023-06-07").status is Status.MISSED
 
 
+def test_a_team_counts_only_what_was_new_to_itself_when_its_member_is_in_two_teams(store: Store) -> None:
+    # A is in tim-1 and tim-2, C in tim-2 only. C met w-1 on 6 June, so on 7 June w-1 is new to tim-1 (through A),
+    # not to tim-2; tim-2's day must not count the row that A's contact made for tim-1.
+    teams = [
+        *TEAMS,
+        {
+            "type": "team",
+            "id": "tim-2",
+            "name": "Tim Dua",
+            "unit": "polres-blitar",
+            "members": [{"nrp": A}, {"nrp": C}],
+        },
+    ]
+    rules = '[[rule]]\nid = "r"\nkind = "new_friends"\nsubject = "team"\nnovelty = "team"\n'
+    evaluation = run(
+        store,
+        [
+            *teams,
+            contact("i-1", "2023-06-06T09:00:00+07:00", ["w-1"], officers=[C]),
+            contact("i-2", "2023-06-07T09:00:00+07:00", ["w-1"]),
+        ],
+        rules=rules,
+    )
+    one, two = finding(evaluation, "tim-1", "2023-06-07"), finding(evaluation, "tim-2", "2023-06-07")
+    assert (one.status, one.new_friends, one.evidence) == (Status.MET, 1, ("i-2",))
+    assert (two.status, two.new_friends, two.evidence) == (Status.MISSED, 0, ())
+    assert finding(evaluation, "tim-2", "2023-06-06").evidence == ("i-1",)
+
+
 def test_output_is_sorted_and_byte_identical_across_runs(store: Store) -> None:
     records = [
         contact("i-2", "2023-06-06T09:00:00+07:00", ["w-2"], officers=[B]),
