@@ -138,7 +138,8 @@ def _spooled(target: TextIO) -> Iterator[TextIO]:
     Up to `_IN_MEMORY` characters stay in memory; beyond that the spool is a temporary file, so memory stays flat.
     The price is that a reader of a pipe gets the output once the evaluation is done, not as it goes.
     """
-    with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY, mode="w+", encoding="utf-8") as spool:
+    # newline="": read back exactly as written (a "\r" stays one), so standard output gets what it got unspooled.
+    with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY, mode="w+", encoding="utf-8", newline="") as spool:
         try:
             yield cast(TextIO, spool)  # a text stream, though typeshed does not say so
         except OSError as error:  # its temporary file could not be written (a full disk), as `output_file` says
