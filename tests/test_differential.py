@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from community_policing.report import render_json
+from community_policing.rules import new_friends
 from community_policing.rules.engine import Evaluation, Status, evaluate
 from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import parse_rules
@@ -261,5 +262,28 @@ def test_sqlite_reads_new_friends_in_blocks_of_officers_like_the_reference(
                 wanted = NewFriendQuery(scope=scope, start=start, end=end, as_of=as_of, grace_hours=24)
                 assert list(sqlite.new_friend_days(wanted)) == list(memory.new_friend_days(wanted))
             assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
+        finally:
+            sqlite.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(dataset=datasets(max_officers=5, max_days=10), rules=rule_sets(), period=periods(), members=st.integers(0, 3))
+def test_team_rules_read_a_group_of_teams_at_a_time_like_all_at_once(
+    dataset: Batch, rules: str, period: tuple[dt.date, dt.date, dt.datetime], members: int
+) -> None:
+    # A team rule reads about `TEAM_OFFICER_DAYS` officer-days of first contacts at a time: here the members of
+    # one team (0) or of a few teams (up to 3 members) per read, each read asking the store for those officers alone.
+    memory = MemoryStore()
+    memory.write(dataset)
+    start, end, _ = period
+    officer_days = members * ((end - start).days + 1)
+    with tempfile.TemporaryDirectory() as directory:
+        sqlite = _sqlite(directory, "store.db")
+        try:
+            sqlite.write(dataset)
+            expected = render_json(run(memory, rules, period))
+            with mock.patch.object(new_friends, "TEAM_OFFICER_DAYS", officer_days):
+                assert render_json(run(memory, rules, period)) == expected
+                assert render_json(run(sqlite, rules, period)) == expected
         finally:
             sqlite.close()

@@ -12,11 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from community_policing.demo import generate
 from community_policing.errors import CommunityPolicingError
 from community_policing.privacy import Pseudonymizer
 from community_policing.report import render_json
+from community_policing.rules import new_friends
 from community_policing.rules.engine import (
     Evaluation,
+    EvaluationContext,
     Finding,
     Status,
     Summaries,
@@ -28,7 +31,7 @@ from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import builtin_rules, parse_rules
 from community_policing.services import load
 from community_policing.storage.memory import MemoryStore
-from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Store
+from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Store
 
 KINDS = {"new_friends": NEW_FRIENDS}
 WIB = dt.timezone(dt.timedelta(hours=7))
@@ -574,3 +577,46 @@ def test_summaries_count_as_the_spec_defines(statuses: list[tuple[str, str, Stat
         assert result.compliance == (round(met / (met + missed), 4) if met + missed else None)
         assert (result.current_streak, result.longest_streak) == (len(runs[-1]), max(map(len, runs)))
         assert result.new_friends == sum(f.new_friends for f in findings if (f.rule, f.subject_id) == (rule, subject))
+
+
+def test_a_team_rule_reads_a_group_of_teams_at_a_time_with_the_same_findings(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = generate(officers=100, days=10)  # 54 teams of one to three members
+    load(store, list(dataset.lines), pseudonymizer=Pseudonymizer("engine-test-secret-0123456789"))
+    rules = parse_rules(
+        '[[rule]]\nid = "t"\nkind = "new_friends"\nsubject = "team"\n'
+        '\n[[rule]]\nid = "n"\nkind = "new_friends"\nsubject = "team"\nnovelty = "team"\nat_least = 2\n',
+        kinds=KINDS,
+    )
+    period = {"start": dataset.start, "end": dataset.end, "as_of": dataset.as_of}
+    whole = render_json(evaluate(store, rules, kinds=KINDS, **period))
+    asked: list[frozenset[str] | None] = []
+    reads = store.new_friend_days
+
+    def spied(query: NewFriendQuery) -> Iterator[NewFriendDay]:
+        asked.append(query.officers)
+        return iter(reads(query))
+
+    monkeypatch.setattr(store, "new_friend_days", spied)
+    monkeypatch.setattr(new_friends, "TEAM_OFFICER_DAYS", 4 * 10)  # four members' rows at a time
+    grouped = evaluate(store, rules, kinds=KINDS, **period)
+    assert render_json(grouped) == whole
+    assert sum(f.new_friends for f in grouped.findings if f.rule == "n") > 0  # not an empty comparison
+    biggest = max(len(team.members) for team in store.teams(dataset.as_of))
+    assert len(asked) > 2
+    assert all(officers is not None and 0 < len(officers) <= max(4, biggest) for officers in asked)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_the_context_gives_the_rows_of_the_officers_asked_for_read_or_kept(store: Store, cached: bool) -> None:
+    _example(store)
+    period = {"start": dt.date(2023, 6, 1), "end": dt.date(2023, 6, 30), "as_of": dt.datetime(2023, 6, 20, tzinfo=WIB)}
+    context = EvaluationContext(store, **period)
+    every = list(store.new_friend_days(NewFriendQuery(scope=Novelty.TEAM, **period)))
+    if cached:
+        assert list(context.new_friend_days(Novelty.TEAM, 24)) == every  # kept: later reads filter it
+    asked = {every[0].officer, every[-1].officer}
+    assert len({row.officer for row in every}) > len(asked)  # some rows are left out
+    assert list(context.iter_new_friend_days(Novelty.TEAM, 24, asked)) == [r for r in every if r.officer in asked]
+    assert list(context.iter_new_friend_days(Novelty.TEAM, 24)) == every

@@ -10,14 +10,19 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable
 
+import pytest
 from community_policing_postgres import PostgresStore
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from community_policing.demo import generate
+from community_policing.privacy import Pseudonymizer
 from community_policing.report import render_json
+from community_policing.rules import new_friends
 from community_policing.rules.engine import evaluate
 from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import parse_rules
+from community_policing.services import load
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import NewFriendQuery, Novelty, Store
 from community_policing.testing.strategies import as_of_instants, datasets, split_batches
@@ -123,3 +128,26 @@ def everything(scope: Novelty) -> NewFriendQuery:
     return NewFriendQuery(
         scope=scope, start=dt.date(2000, 1, 1), end=dt.date(2099, 12, 31), as_of=dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
     )
+
+
+def test_team_rules_read_a_group_of_teams_at_a_time_as_the_reference_reads_them_all(
+    schema_url: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo's teams (54 of one to three members), read four members at a time (`TEAM_OFFICER_DAYS`): each read
+    # asks the server for its officers alone; as of the last afternoon, and as of three days earlier.
+    dataset = generate(officers=100, days=10)
+    rules = (
+        '[[rule]]\nid = "t"\nkind = "new_friends"\nsubject = "team"\n'
+        '\n[[rule]]\nid = "n"\nkind = "new_friends"\nsubject = "team"\nnovelty = "team"\nat_least = 2\n'
+    )
+    memory = MemoryStore()
+    secret = Pseudonymizer("postgres-test-secret-0123456789")
+    load(memory, list(dataset.lines), pseudonymizer=secret)
+    with PostgresStore(schema_url()) as store:
+        load(store, list(dataset.lines), pseudonymizer=secret)
+        for as_of in (dataset.as_of, dataset.as_of - dt.timedelta(days=3)):
+            expected = run(memory, rules, dataset.start, dataset.end, as_of)
+            with monkeypatch.context() as patched:
+                patched.setattr(new_friends, "TEAM_OFFICER_DAYS", 4 * 10)
+                assert run(store, rules, dataset.start, dataset.end, as_of) == expected
+            assert '"new_friends": 2' in expected  # not an empty comparison

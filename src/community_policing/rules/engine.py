@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import attrs
@@ -165,16 +165,29 @@ class EvaluationContext:
             self._new_friends[key] = tuple(self.store.new_friend_days(query))
         return self._new_friends[key]
 
-    def iter_new_friend_days(self, scope: Novelty, grace_hours: int) -> Iterator[NewFriendDay]:
+    def iter_new_friend_days(
+        self, scope: Novelty, grace_hours: int, officers: Collection[str] | None = None
+    ) -> Iterator[NewFriendDay]:
         """The rows `new_friend_days` gives, read from the store as they are consumed and not kept.
 
         For a kind that walks the officers in order and needs each one's rows once: the evaluation then holds the
         rows of one officer at a time, not one per officer and day. Rows already asked for are not read again.
+        `officers`, when given, keeps the rows of those officers alone (the store is asked for them only).
         """
         cached = self._new_friends.get((scope, grace_hours))
         if cached is not None:
-            return iter(cached)
-        query = NewFriendQuery(scope=scope, start=self.start, end=self.end, as_of=self.as_of, grace_hours=grace_hours)
+            if officers is None:
+                return iter(cached)
+            wanted = frozenset(officers)
+            return (row for row in cached if row.officer in wanted)
+        query = NewFriendQuery(
+            scope=scope,
+            start=self.start,
+            end=self.end,
+            as_of=self.as_of,
+            grace_hours=grace_hours,
+            officers=None if officers is None else frozenset(officers),
+        )
         return iter(self.store.new_friend_days(query))
 
     def status(self, *, count: int, required: int, excuse: str | None, close: dt.datetime) -> Status:

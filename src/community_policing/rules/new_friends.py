@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
@@ -53,8 +53,14 @@ class NewFriends:
         """Findings for every (subject, day) of the period on which the subject is active and the rule in force."""
         params: NewFriendsParameters = rule.parameters
         if rule.subject is Subject.TEAM:
-            rows = context.iter_new_friend_days(params.novelty, params.grace_hours)
-            yield from self._teams(rule, params, context, rows)
+            days = [day for day in context.days if rule.in_force(day)]
+            groups = _team_groups(context, TEAM_OFFICER_DAYS // max(len(days), 1))
+            for teams, members in groups:
+                if not members:  # no member evaluated: nothing to read (each day has no active member either)
+                    continue
+                officers = None if len(groups) == 1 else members  # one group: every row, as before grouping
+                rows = context.iter_new_friend_days(params.novelty, params.grace_hours, officers)
+                yield from self._teams(rule, params, context, rows, teams, days)
         else:
             rows_in_order = context.iter_new_friend_days(params.novelty, params.grace_hours)
             yield from self._officers(rule, params, context, rows_in_order)
@@ -104,24 +110,31 @@ class NewFriends:
                 yield Finding(rule_id, "officer", nrp, day, status, count, at_least, reason, evidence)
 
     def _teams(
-        self, rule: Rule, params: NewFriendsParameters, context: EvaluationContext, rows: Iterable[NewFriendDay]
+        self,
+        rule: Rule,
+        params: NewFriendsParameters,
+        context: EvaluationContext,
+        rows: Iterable[NewFriendDay],
+        teams: Sequence[str],
+        days: Sequence[dt.date],
     ) -> Iterator[Finding]:
         # (officer, day) -> (key, residents, evidence) of each of its rows: a team counts only what its members made
         # while members, and under novelty "team" only what was new to this team. The rows are read as they come
         # and their tuples kept as they are (not the rows, nor sets made of them): a team's days need its members'
-        # rows, which come in officer order, so they are held for the period (about 0.6 KB an officer-day with new
-        # friends on the demo's data), but once only. Under novelty "team" a row keyed by a team not evaluated is
-        # not kept.
+        # rows, which come in officer order, so they are held for the period (about 1 KB an officer-day of the
+        # period on the demo's data, peak RSS), but once only, and only for the members of `teams` (`_team_groups`).
+        # Under novelty "team" a row keyed by another team is not kept.
         by_officer_day: dict[tuple[str, dt.date], list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = defaultdict(
             list
         )
         teams_only = params.novelty is Novelty.TEAM
+        wanted = frozenset(teams)
         for row in rows:
-            if teams_only and row.key not in context.teams:
+            if teams_only and row.key not in wanted:
                 continue
             by_officer_day[(row.officer, row.day)].append((row.key, row.residents, row.evidence))
-        days = [day for day in context.days if rule.in_force(day)]
-        for team_id, team in sorted(context.teams.items()):
+        for team_id in teams:
+            team = context.teams[team_id]
             timezone = context.units[team.unit].timezone
             for day in days:
                 officers = context.officers
@@ -157,6 +170,34 @@ class NewFriends:
                     reason=reason,
                     evidence=tuple(sorted(evidence)),
                 )
+
+
+TEAM_OFFICER_DAYS = 500_000
+"""How many officer-days (members times days) of first contacts a team rule reads at once, at most: at about 1 KB
+an officer-day (the demo's data, peak RSS), about half a gigabyte. A larger evaluation reads its teams in groups
+(`_team_groups`), asking the store for each group's members alone: one read per group."""
+
+
+def _team_groups(context: EvaluationContext, members_at_once: int) -> list[tuple[list[str], frozenset[str]]]:
+    """The evaluated teams in id order, cut into runs whose members (those evaluated) number `members_at_once` or
+    fewer, with the members of each run; a team with more members than that is a run of its own.
+
+    A team's days need the rows of each of its members for the whole period, and the rows come in officer order,
+    so a team rule holds its members' rows until it is done with them: one run at a time, it holds that run's.
+    """
+    groups: list[tuple[list[str], frozenset[str]]] = []
+    teams: list[str] = []
+    members: set[str] = set()
+    for team_id, team in sorted(context.teams.items()):
+        own = {m.nrp for m in team.members if m.nrp in context.officers}
+        if teams and len(members | own) > members_at_once:
+            groups.append((teams, frozenset(members)))
+            teams, members = [], set()
+        teams.append(team_id)
+        members |= own
+    if teams:
+        groups.append((teams, frozenset(members)))
+    return groups
 
 
 NEW_FRIENDS = NewFriends()
