@@ -190,7 +190,7 @@ def _team_groups(context: EvaluationContext, members_at_once: int) -> list[tuple
     members: set[str] = set()
     for team_id, team in sorted(context.teams.items()):
         own = {m.nrp for m in team.members if m.nrp in context.officers}
-        if teams and len(members | own) > members_at_once:
+        if teams and len(members) + len(own - members) > members_at_once:
             groups.append((teams, frozenset(members)))
             teams, members = [], set()
         teams.append(team_id)
