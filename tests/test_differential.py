@@ -5,9 +5,11 @@ With organisation versions too: the as-of instants fall before, at and between t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -77,16 +79,8 @@ def run(store: MemoryStore | SQLiteStore, rules: str, period: tuple[dt.date, dt.
 def test_sqlite_and_memory_evaluate_identically(
     dataset: Batch, rules: str, period: tuple[dt.date, dt.date, dt.datetime]
 ) -> None:
-    memory = MemoryStore()
-    memory.write(dataset)
-    with tempfile.TemporaryDirectory() as directory:
-        sqlite = SQLiteStore(f"sqlite:///{Path(directory) / 'store.db'}")
-        try:
-            sqlite.write(dataset)
-            expected = render_json(run(memory, rules, period))
-            assert render_json(run(sqlite, rules, period)) == expected
-        finally:
-            sqlite.close()
+    with _both(dataset) as (memory, sqlite):
+        assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
 
 
 @settings(max_examples=30, deadline=None)
@@ -140,6 +134,20 @@ def _sqlite(directory: str, name: str) -> SQLiteStore:
     return SQLiteStore(f"sqlite:///{Path(directory) / name}")
 
 
+@contextlib.contextmanager
+def _both(dataset: Batch) -> Iterator[tuple[MemoryStore, SQLiteStore]]:
+    """`dataset` written into the memory reference and into a new SQLite file, closed afterwards."""
+    memory = MemoryStore()
+    memory.write(dataset)
+    with tempfile.TemporaryDirectory() as directory:
+        sqlite = _sqlite(directory, "store.db")
+        try:
+            sqlite.write(dataset)
+            yield memory, sqlite
+        finally:
+            sqlite.close()
+
+
 @settings(max_examples=40, deadline=None)
 @given(data=st.data(), rules=rule_sets(), span=days())
 def test_sqlite_and_memory_evaluate_identically_with_versions_as_of_instants_around_them(
@@ -147,17 +155,10 @@ def test_sqlite_and_memory_evaluate_identically_with_versions_as_of_instants_aro
 ) -> None:
     dataset = data.draw(datasets(max_officers=4, max_days=8, max_versions=2, secret_fingerprint=True), label="dataset")
     moments = data.draw(st.lists(as_of_instants(dataset), min_size=1, max_size=3), label="as of")
-    memory = MemoryStore()
-    memory.write(dataset)
-    with tempfile.TemporaryDirectory() as directory:
-        sqlite = _sqlite(directory, "store.db")
-        try:
-            sqlite.write(dataset)
-            for as_of in moments:
-                period = (*span, as_of)
-                assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
-        finally:
-            sqlite.close()
+    with _both(dataset) as (memory, sqlite):
+        for as_of in moments:
+            period = (*span, as_of)
+            assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
 
 
 @settings(max_examples=30, deadline=None)
@@ -251,19 +252,12 @@ def test_sqlite_reads_new_friends_in_blocks_of_officers_like_the_reference(
 ) -> None:
     # The store reads first contacts for about `_BLOCK_OFFICER_DAYS` officer-days at a time: here one to a few
     # officers per block (up to 10 officer-days over a period of up to 15 days), so that blocks meet inside the dataset.
-    memory = MemoryStore()
-    memory.write(dataset)
-    with tempfile.TemporaryDirectory() as directory, mock.patch.object(sqlite_store, "_BLOCK_OFFICER_DAYS", block):
-        sqlite = _sqlite(directory, "store.db")
-        try:
-            sqlite.write(dataset)
-            start, end, as_of = period
-            for scope in Novelty:
-                wanted = NewFriendQuery(scope=scope, start=start, end=end, as_of=as_of, grace_hours=24)
-                assert list(sqlite.new_friend_days(wanted)) == list(memory.new_friend_days(wanted))
-            assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
-        finally:
-            sqlite.close()
+    with _both(dataset) as (memory, sqlite), mock.patch.object(sqlite_store, "_BLOCK_OFFICER_DAYS", block):
+        start, end, as_of = period
+        for scope in Novelty:
+            wanted = NewFriendQuery(scope=scope, start=start, end=end, as_of=as_of, grace_hours=24)
+            assert list(sqlite.new_friend_days(wanted)) == list(memory.new_friend_days(wanted))
+        assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
 
 
 @settings(max_examples=60, deadline=None)
@@ -273,17 +267,9 @@ def test_team_rules_read_a_group_of_teams_at_a_time_like_all_at_once(
 ) -> None:
     # A team rule reads about `TEAM_OFFICER_DAYS` officer-days of first contacts at a time: here the members of
     # one team (0) or of a few teams (up to 3 members) per read, each read asking the store for those officers alone.
-    memory = MemoryStore()
-    memory.write(dataset)
     start, end, _ = period
-    officer_days = members * ((end - start).days + 1)
-    with tempfile.TemporaryDirectory() as directory:
-        sqlite = _sqlite(directory, "store.db")
-        try:
-            sqlite.write(dataset)
-            expected = render_json(run(memory, rules, period))
-            with mock.patch.object(new_friends, "TEAM_OFFICER_DAYS", officer_days):
-                assert render_json(run(memory, rules, period)) == expected
-                assert render_json(run(sqlite, rules, period)) == expected
-        finally:
-            sqlite.close()
+    with _both(dataset) as (memory, sqlite):
+        expected = render_json(run(memory, rules, period))
+        with mock.patch.object(new_friends, "TEAM_OFFICER_DAYS", members * ((end - start).days + 1)):
+            assert render_json(run(memory, rules, period)) == expected
+            assert render_json(run(sqlite, rules, period)) == expected
