@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import attrs
 import psycopg
 import pytest
-from community_policing_postgres import PostgresStore
+from community_policing_postgres import PostgresStore, write
 from community_policing_postgres.schema import DEFERRED, MIGRATIONS, SCHEMA_VERSION
 from psycopg import sql
 
@@ -182,3 +182,20 @@ def test_a_first_stream_with_a_conflict_in_a_later_batch_stores_nothing(schema_u
         with pytest.raises(ConflictError, match="i2"):
             store.write_stream(iter([_meetings(0, 5), _meetings(5, 5), Batch(interactions=(conflicting,))]))
         assert store.diagnostics()["rows.interaction"] == 0
+
+
+def test_a_long_stream_leaves_statistics_for_the_columns_evaluations_read(
+    schema_url: Callable[[], str], admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stream that copies enough rows ANALYZEs `first_contact` inside its transaction (here after 10 rows, not
+    # 50,000), which counts as the table's analysis: its statistics must cover what evaluations read it by (the day
+    # and the officer), or the planner guesses for them until the table changes by a tenth again.
+    monkeypatch.setattr(write, "_FIRST_ANALYZE", 10)
+    url = schema_url()
+    with PostgresStore(url) as store:
+        store.write(_organisation())
+        store.write_stream(iter([_meetings(0, 12), _meetings(12, 12)]))
+    rows = admin.execute(
+        "SELECT attname FROM pg_stats WHERE schemaname = %s AND tablename = 'first_contact'", (_schema_of(url),)
+    )
+    assert {str(name) for (name,) in rows} >= {"scope", "resident", "day", "nrp"}

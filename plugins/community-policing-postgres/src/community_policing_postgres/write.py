@@ -71,8 +71,12 @@ _DROP_CONTACTS = (
 )
 _ORGANISATION = frozenset({"unit", "territory", "officer", "team"})  # kinds whose records are never deleted
 # The table and columns a load looks up by a list of keys, whose statistics the planner needs when the table grew
-# inside the transaction. Not `interaction.id`: its unique index tells the planner each id matches one row.
-_ANALYZED = (("first_contact", "resident, scope"),)
+# inside the transaction. Not `interaction.id`: its unique index tells the planner each id matches one row. And the
+# columns an evaluation reads `first_contact` by (`day`, `nrp`): after a first load the table counts no change
+# since this ANALYZE, so autovacuum would not soon analyse it again, and without their statistics the planner chose
+# an index scan of a year's frontier where a sequential scan takes half the time (docs/postgresql.md, "Eleventh
+# session").
+_ANALYZED = (("first_contact", "resident, scope, day, nrp"),)
 # A first-contact row as `rows.Contact` holds it, read by a join over a list of residents: one index probe each
 # whatever the statistics say. With ``resident = ANY(...)`` instead, a custom plan knows the list's length, and for
 # 7,000 residents in a table of 730,000 rows the planner chose a parallel sequential scan (65 ms, both cores)
@@ -469,7 +473,7 @@ class Writing:
         if self.copied >= self.next_analyze:
             # A long stream grows the tables inside one transaction, where autovacuum cannot see them; the
             # planner would keep planning the lookups for the tables as they were. ANALYZE counts our own rows,
-            # in the columns the lookups read (the other columns' statistics cost as much and serve none).
+            # in the columns the lookups and evaluations read (the others' statistics would serve neither).
             for table, columns in _ANALYZED:
                 conn.execute(f"ANALYZE {table} ({columns})")
             self.next_analyze = self.copied * 2
