@@ -72,10 +72,10 @@ _DROP_CONTACTS = (
 _ORGANISATION = frozenset({"unit", "territory", "officer", "team"})  # kinds whose records are never deleted
 # The table and columns a load looks up by a list of keys, whose statistics the planner needs when the table grew
 # inside the transaction. Not `interaction.id`: its unique index tells the planner each id matches one row. And the
-# columns an evaluation reads `first_contact` by (`day`, `nrp`): after a first load the table counts no change
-# since this ANALYZE, so autovacuum would not soon analyse it again, and without their statistics the planner chose
-# an index scan of a year's frontier where a sequential scan takes half the time (docs/postgresql.md, "Eleventh
-# session").
+# columns an evaluation reads `first_contact` by (`day`, `nrp`): the statistics this ANALYZE leaves are all the
+# planner has until autovacuum analyses the table after the commit (a minute or more later; never where it is off),
+# and without theirs it chose an index scan of a year's frontier where a sequential scan takes half the time
+# (docs/postgresql.md, "Eleventh session").
 _ANALYZED = (("first_contact", "resident, scope, day, nrp"),)
 # A first-contact row as `rows.Contact` holds it, read by a join over a list of residents: one index probe each
 # whatever the statistics say. With ``resident = ANY(...)`` instead, a custom plan knows the list's length, and for
