@@ -33,19 +33,21 @@ WALL: dict[tuple[str, ...], float] = {}  # the wall time of each command measure
 
 _WRITE = """
 import json, sys
-from community_policing.demo import generate
-dataset = generate(officers=int(sys.argv[1]), days=int(sys.argv[2]))
+from community_policing.demo import stream
+dataset = stream(officers=int(sys.argv[1]), days=int(sys.argv[2]))
 last = dataset.end.isoformat()
-held = 0
+held = interactions = 0
 with open(sys.argv[3], "w", encoding="utf-8") as history, open(sys.argv[4], "w", encoding="utf-8") as day:
     for line in dataset.lines:
-        if line.startswith('{"type": "interaction"') and json.loads(line)["occurred_at"].startswith(last):
-            day.write(line + "\\n")
-            held += 1
-        else:
-            history.write(line + "\\n")
+        if line.startswith('{"type": "interaction"'):
+            interactions += 1
+            if json.loads(line)["occurred_at"].startswith(last):
+                day.write(line + "\\n")
+                held += 1
+                continue
+        history.write(line + "\\n")
 print(json.dumps({"start": dataset.start.isoformat(), "end": last, "as_of": dataset.as_of.isoformat(),
-                  "interactions": dataset.count("interaction"), "held": held}))
+                  "interactions": interactions, "held": held}))
 """
 
 

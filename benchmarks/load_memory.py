@@ -25,11 +25,13 @@ TARGET_PEAK_RATIO = 1.25
 
 _WRITE = """
 import sys
-from community_policing.demo import generate
-dataset = generate(officers=int(sys.argv[1]), days=int(sys.argv[2]))
+from community_policing.demo import stream
+interactions = 0
 with open(sys.argv[3], "w", encoding="utf-8") as handle:
-    handle.writelines(line + "\\n" for line in dataset.lines)
-print(dataset.count("interaction"))
+    for line in stream(officers=int(sys.argv[1]), days=int(sys.argv[2])).lines:
+        handle.write(line + "\\n")
+        interactions += line.startswith('{"type": "interaction"')
+print(interactions)
 """
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from community_policing.cli import main
-from community_policing.demo import DISTRICTS, KOTA_DISTRICTS, PROGRAMME_START, build_demo, generate
+from community_policing.demo import DISTRICTS, KOTA_DISTRICTS, PROGRAMME_START, build_demo, generate, stream
 from community_policing.demo.build import DEMO_RULES
 from community_policing.privacy import Pseudonymizer
 from community_policing.registry import Registry
@@ -39,6 +39,44 @@ def test_the_same_seed_gives_the_same_dataset_line_for_line(officers: int, days:
         generate(officers=officers, days=days, seed=seed).lines
         == generate(officers=officers, days=days, seed=seed).lines
     )
+
+
+@settings(max_examples=15, deadline=None)
+@given(officers=sizes, days=st.integers(min_value=1, max_value=40), seed=seeds)
+def test_a_streamed_dataset_is_the_generated_one_line_for_line(officers: int, days: int, seed: int) -> None:
+    dataset = generate(officers=officers, days=days, seed=seed)
+    streamed = stream(officers=officers, days=days, seed=seed)
+    assert (streamed.start, streamed.end, streamed.as_of, streamed.seed) == (
+        dataset.start,
+        dataset.end,
+        dataset.as_of,
+        seed,
+    )
+    assert tuple(streamed.lines) == dataset.lines
+
+
+@settings(max_examples=15, deadline=None)
+@given(officers=sizes, days=st.integers(min_value=1, max_value=40), seed=seeds)
+def test_the_records_come_before_the_interactions_in_the_order_they_occurred_then_were_made(
+    officers: int, days: int, seed: int
+) -> None:
+    # The order `stream` keeps while it makes the interactions a day at a time (a follow-up is made days before it
+    # occurs): every other record first, then the interactions by instant, those of one instant in the order made
+    # (their ids number them), each id once.
+    lines = list(stream(officers=officers, days=days, seed=seed).lines)
+    kinds = [json.loads(line)["type"] for line in lines]
+    first = kinds.index("interaction") if "interaction" in kinds else len(kinds)
+    assert set(kinds[first:]) <= {"interaction"}
+    made = [json.loads(line) for line in lines[first:]]
+    keys = [(dt.datetime.fromisoformat(r["occurred_at"]), int(r["id"].removeprefix("i-"))) for r in made]
+    assert keys == sorted(keys)
+    assert sorted(number for _, number in keys) == list(range(1, len(keys) + 1))
+
+
+def test_stream_refuses_an_empty_demo_as_generate_does() -> None:
+    for officers, days in ((0, 5), (5, 0)):
+        with pytest.raises(ValueError, match="at least one officer and one day"):
+            stream(officers=officers, days=days)
 
 
 def test_another_seed_gives_another_dataset() -> None:

@@ -1,7 +1,8 @@
 """The demo: a realistic, seeded Polres Blitar dataset, loaded, evaluated and shown (``community-policing demo``).
 
-`generate` makes the dataset (used by the demo, the tests and the benchmark); `build_demo` loads it into a store
-of its own, evaluates it with `DEMO_RULES` and writes the HTML report.
+`generate` makes the dataset (used by the demo, the tests and the benchmark), `stream` the same dataset a line at a
+time for sizes that would not fit in memory; `build_demo` loads it into a store of its own, evaluates it with
+`DEMO_RULES` and writes the HTML report.
 """
 
 from community_policing.demo.build import DEFAULT_DIRECTORY, DEMO_RULES, Demo, build_demo, demo_secret
@@ -13,7 +14,9 @@ from community_policing.demo.dataset import (
     KOTA_DISTRICTS,
     PROGRAMME_START,
     DemoDataset,
+    DemoStream,
     generate,
+    stream,
 )
 
 __all__ = [
@@ -27,7 +30,9 @@ __all__ = [
     "PROGRAMME_START",
     "Demo",
     "DemoDataset",
+    "DemoStream",
     "build_demo",
     "demo_secret",
     "generate",
+    "stream",
 ]

@@ -14,10 +14,13 @@ every number a report shows is computed by the engine from the loaded records.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 import math
 import random
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from typing import IO
 
 import attrs
 
@@ -32,7 +35,9 @@ __all__ = [
     "KOTA_DISTRICTS",
     "PROGRAMME_START",
     "DemoDataset",
+    "DemoStream",
     "generate",
+    "stream",
 ]
 
 DEFAULT_OFFICERS = 300
@@ -218,6 +223,20 @@ class DemoDataset:
         return sum(1 for line in self.lines if line.startswith(marker))
 
 
+@attrs.frozen(kw_only=True)
+class DemoStream:
+    """A generated dataset as `stream` gives it: `lines` are made as they are read (once), the rest as in
+    `DemoDataset`."""
+
+    lines: Iterator[str]
+    """The same lines as `generate`'s, in the same order; the dataset is made while they are read."""
+    start: dt.date
+    end: dt.date
+    as_of: dt.datetime
+    """Mid-afternoon of the last day: the last two days are still open, as on a real afternoon."""
+    seed: int
+
+
 @attrs.define
 class _Officer:
     nrp: str
@@ -258,10 +277,13 @@ class _Generator:
         self.nrps: set[str] = set()
         self.niks: set[str] = set()
         self.phones: set[str] = set()
-        self.lines: list[str] = []
+        self.lines: list[str] = []  # the records before the interactions, until `records` hands them on
         self.residents: list[str] = []
         self.village_people: dict[str, list[str]] = {}
-        self.interactions: list[tuple[dt.datetime, str]] = []
+        self.made = 0  # interactions made: the next one's number
+        # Interactions made and not handed on yet, in the dataset's order: by instant, then in the order made.
+        self.pending: list[tuple[dt.datetime, int, str]] = []
+        self.staff: list[_Officer] = []
         covered = [(code, name) for code, name in DISTRICTS.items() if name not in KOTA_DISTRICTS]
         self.districts = covered
         self.villages = {
@@ -493,7 +515,8 @@ class _Generator:
         follows_up: str | None = None,
     ) -> str:
         rng = self.rng
-        number = len(self.interactions) + 1
+        self.made += 1
+        number = self.made
         ident = f"i-{number:07d}"
         complaint = None
         if kind == "complaint":
@@ -511,7 +534,7 @@ class _Generator:
             complaint=complaint,
             follows_up=follows_up,
         )
-        self.interactions.append((occurred, line))
+        heapq.heappush(self.pending, (occurred, number, line))
         if complaint is not None and complaint["needs_follow_up"]:
             later = occurred + dt.timedelta(days=rng.randint(1, 5), hours=rng.randint(-2, 3))
             if later.date() <= self.end:
@@ -535,7 +558,9 @@ class _Generator:
         # Entered days later, after the day's close: it no longer counts for the day.
         return dt.timedelta(hours=self.rng.uniform(50, 80))
 
-    def activity(self, staff: list[_Officer]) -> None:
+    def activity(self, staff: list[_Officer]) -> Iterator[dt.date]:
+        """Make the staff's interactions day by day, giving each day once it is made: what is made later occurred
+        on a later day (a follow-up one to five days after its complaint)."""
         rng = self.rng
         by_team: dict[str, list[_Officer]] = {}
         for officer in staff:
@@ -557,6 +582,7 @@ class _Generator:
                         self.backdate(officer, day)
                     continue
                 self.day_of(officer, day, by_team.get(officer.team or "", []))
+            yield day
 
     def day_of(self, officer: _Officer, day: dt.date, team: list[_Officer]) -> None:
         rng = self.rng
@@ -601,18 +627,41 @@ class _Generator:
         village = officer.villages[0]
         self.interaction(occurred, recorded, village, "home_visit", [officer.nrp], [self.resident(village)])
 
+    def records(self) -> Iterator[str]:
+        """Every line of the dataset, in its order: the organisation, the residents, then the interactions by
+        instant. Made day by day: the residents a day brings are handed on at its end, its interactions wait in a
+        temporary file until the last resident is out, so memory holds a day's lines, not the dataset's."""
+        self.staff = self.organisation()
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as later:
+            for day in self.activity(self.staff):
+                yield from self.lines
+                self.lines.clear()
+                self._release(later, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), WIB))
+            yield from self.lines
+            self.lines.clear()
+            self._release(later, None)
+            later.seek(0)
+            for line in later:
+                yield line[:-1]
+
+    def _release(self, later: IO[str], before: dt.datetime | None) -> None:
+        """Write to `later` the pending interactions that occurred before `before` (all of them: None)."""
+        pending = self.pending
+        while pending and (before is None or pending[0][0] < before):
+            later.write(heapq.heappop(pending)[2] + "\n")
+
+    def as_of(self) -> dt.datetime:
+        return dt.datetime.combine(self.end, dt.time(15, 0), WIB)
+
     def dataset(self) -> DemoDataset:
-        staff = self.organisation()
-        self.activity(staff)
-        self.interactions.sort(key=lambda pair: pair[0])
-        lines = (*self.lines, *(line for _, line in self.interactions))
+        lines = tuple(self.records())
         return DemoDataset(
             lines=lines,
             start=self.start,
             end=self.end,
-            as_of=dt.datetime.combine(self.end, dt.time(15, 0), WIB),
+            as_of=self.as_of(),
             seed=self.seed,
-            profiles={o.nrp: o.profile for o in staff},
+            profiles={o.nrp: o.profile for o in self.staff},
         )
 
 
@@ -625,6 +674,27 @@ def generate(*, officers: int = DEFAULT_OFFICERS, days: int = DEFAULT_DAYS, seed
 
     :raises ValueError: `officers` or `days` below 1.
     """
+    _check(officers, days)
+    return _Generator(officers=officers, days=days, seed=seed).dataset()
+
+
+def _check(officers: int, days: int) -> None:
     if officers < 1 or days < 1:
         raise ValueError(f"a demo needs at least one officer and one day (got {officers} officers, {days} days)")
-    return _Generator(officers=officers, days=days, seed=seed).dataset()
+
+
+def stream(*, officers: int = DEFAULT_OFFICERS, days: int = DEFAULT_DAYS, seed: int = DEFAULT_SEED) -> DemoStream:
+    """The dataset `generate` makes, its lines made as they are read: for sizes whose lines would not fit in memory.
+
+    The lines are `generate`'s, in the same order, but none is kept: memory holds one day's lines and what the
+    generator needs to go on (every resident's ref, and the NIKs and phone numbers it must not give twice), so it
+    grows with the residents, not with the lines. The interactions wait in a temporary file until the residents,
+    which come first, are all out.
+
+    :raises ValueError: `officers` or `days` below 1.
+    """
+    _check(officers, days)
+    generator = _Generator(officers=officers, days=days, seed=seed)
+    return DemoStream(
+        lines=generator.records(), start=generator.start, end=generator.end, as_of=generator.as_of(), seed=seed
+    )
