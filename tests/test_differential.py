@@ -32,6 +32,7 @@ from community_policing.written import WrittenKeys
 
 KINDS = {"new_friends": NEW_FRIENDS}
 START = dt.date(2023, 6, 8)
+LATER = dt.datetime(2023, 7, 8, tzinfo=dt.UTC)  # after whatever a dataset of the strategies records
 
 
 @st.composite
@@ -294,3 +295,27 @@ def test_team_rules_read_a_group_of_teams_at_a_time_like_all_at_once(
         with mock.patch.object(new_friends, "TEAM_OFFICER_DAYS", members * ((end - start).days + 1)):
             assert render_json(run(memory, rules, period)) == expected
             assert render_json(run(sqlite, rules, period)) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), rules=rule_sets(first_subject="team"), span=days(), members=st.integers(0, 2))
+def test_team_rules_read_a_group_of_teams_at_a_time_as_of_instants_around_organisation_versions(
+    data: st.DataObject, rules: str, span: tuple[dt.date, dt.date], members: int
+) -> None:
+    # As of an instant before a later version of a unit, officer or team, a store computes first contacts from the
+    # history (the placements then), not from its frontier: each group's read computes them for its officers alone.
+    dataset = data.draw(
+        datasets(
+            min_officers=2, max_officers=5, max_days=8, min_interactions=15, max_versions=2, secret_fingerprint=True
+        ),
+        label="dataset",
+    )
+    moments = data.draw(st.lists(as_of_instants(dataset), min_size=1, max_size=3), label="as of")
+    start, end = span
+    with _both(dataset) as (memory, sqlite):
+        for as_of in (*moments, LATER):  # and after every version and record: from the frontier
+            period = (start, end, as_of)
+            expected = render_json(run(memory, rules, period))
+            with mock.patch.object(new_friends, "TEAM_OFFICER_DAYS", members * ((end - start).days + 1)):
+                assert render_json(run(memory, rules, period)) == expected
+                assert render_json(run(sqlite, rules, period)) == expected

@@ -29,6 +29,7 @@ from community_policing.testing.strategies import as_of_instants, datasets, spli
 
 KINDS = {"new_friends": NEW_FRIENDS}
 START = dt.date(2023, 6, 8)
+LATER = dt.datetime(2023, 7, 8, tzinfo=dt.UTC)  # after whatever a dataset of the strategies records
 
 
 @st.composite
@@ -151,3 +152,30 @@ def test_team_rules_read_a_group_of_teams_at_a_time_as_the_reference_reads_them_
                 patched.setattr(new_friends, "TEAM_OFFICER_DAYS", 4 * 10)
                 assert run(store, rules, dataset.start, dataset.end, as_of) == expected
             assert '"new_friends": 2' in expected  # not an empty comparison
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), rules=rule_sets(), span=spans(), members=st.integers(0, 2))
+def test_team_rules_read_a_group_of_teams_at_a_time_as_of_instants_around_organisation_versions(
+    schema_url: Callable[[], str], data: st.DataObject, rules: str, span: tuple[dt.date, dt.date], members: int
+) -> None:
+    # A group's read asks the server for its officers alone, from the frontier or, as of an instant before a later
+    # version of a unit, officer or team, from the history of the residents they met (`_history`).
+    rules = '[[rule]]\nid = "team"\nkind = "new_friends"\nsubject = "team"\n\n' + rules
+    dataset = data.draw(
+        datasets(
+            min_officers=2, max_officers=5, max_days=8, min_interactions=15, max_versions=2, secret_fingerprint=True
+        ),
+        label="dataset",
+    )
+    moments = data.draw(st.lists(as_of_instants(dataset), min_size=1, max_size=3), label="as of")
+    start, end = span
+    memory = MemoryStore()
+    memory.write(dataset)
+    with contextlib.closing(PostgresStore(schema_url())) as store, pytest.MonkeyPatch.context() as patched:
+        store.write(dataset)
+        for as_of in (*moments, LATER):  # and after every version and record: from the frontier
+            expected = run(memory, rules, start, end, as_of)
+            patched.setattr(new_friends, "TEAM_OFFICER_DAYS", members * ((end - start).days + 1))
+            assert run(store, rules, start, end, as_of) == expected
+            patched.undo()
