@@ -13,6 +13,7 @@ every number a report shows is computed by the engine from the loaded records.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import heapq
 import json
@@ -559,8 +560,8 @@ class _Generator:
         return dt.timedelta(hours=self.rng.uniform(50, 80))
 
     def activity(self, staff: list[_Officer]) -> Iterator[dt.date]:
-        """Make the staff's interactions day by day, giving each day once it is made: what is made later occurred
-        on a later day (a follow-up one to five days after its complaint)."""
+        """Make the staff's interactions day by day, giving each day once it is made: whatever is made after that
+        occurs on a later day (a day's follow-ups, made with their complaints, occur one to five days later)."""
         rng = self.rng
         by_team: dict[str, list[_Officer]] = {}
         for officer in staff:
@@ -627,34 +628,46 @@ class _Generator:
         village = officer.villages[0]
         self.interaction(occurred, recorded, village, "home_visit", [officer.nrp], [self.resident(village)])
 
-    def records(self) -> Iterator[str]:
+    def records(self, *, spill: bool) -> Iterator[str]:
         """Every line of the dataset, in its order: the organisation, the residents, then the interactions by
-        instant. Made day by day: the residents a day brings are handed on at its end, its interactions wait in a
-        temporary file until the last resident is out, so memory holds a day's lines, not the dataset's."""
+        instant. Made day by day: the residents a day brings are handed on at its end, and its interactions are
+        kept until the last resident is out; with `spill` in a temporary file, so that memory holds a day's lines,
+        not the dataset's."""
         self.staff = self.organisation()
-        with tempfile.TemporaryFile("w+", encoding="utf-8") as later:
+        with contextlib.ExitStack() as stack:
+            later: IO[str] | None = None
+            held: list[str] = []
+            if spill:
+                later = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
             for day in self.activity(self.staff):
                 yield from self.lines
                 self.lines.clear()
-                self._release(later, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), WIB))
+                self._release(later or held, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), WIB))
             yield from self.lines
             self.lines.clear()
-            self._release(later, None)
+            self._release(later or held, None)
+            if later is None:
+                yield from held
+                return
             later.seek(0)
             for line in later:
                 yield line[:-1]
 
-    def _release(self, later: IO[str], before: dt.datetime | None) -> None:
-        """Write to `later` the pending interactions that occurred before `before` (all of them: None)."""
+    def _release(self, into: IO[str] | list[str], before: dt.datetime | None) -> None:
+        """Hand on the pending interactions that occurred before `before` (all of them: None), in order."""
         pending = self.pending
         while pending and (before is None or pending[0][0] < before):
-            later.write(heapq.heappop(pending)[2] + "\n")
+            line = heapq.heappop(pending)[2]
+            if isinstance(into, list):
+                into.append(line)
+            else:
+                into.write(line + "\n")
 
     def as_of(self) -> dt.datetime:
         return dt.datetime.combine(self.end, dt.time(15, 0), WIB)
 
     def dataset(self) -> DemoDataset:
-        lines = tuple(self.records())
+        lines = tuple(self.records(spill=False))
         return DemoDataset(
             lines=lines,
             start=self.start,
@@ -696,5 +709,9 @@ def stream(*, officers: int = DEFAULT_OFFICERS, days: int = DEFAULT_DAYS, seed: 
     _check(officers, days)
     generator = _Generator(officers=officers, days=days, seed=seed)
     return DemoStream(
-        lines=generator.records(), start=generator.start, end=generator.end, as_of=generator.as_of(), seed=seed
+        lines=generator.records(spill=True),
+        start=generator.start,
+        end=generator.end,
+        as_of=generator.as_of(),
+        seed=seed,
     )
