@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from community_policing.cli import main
 from community_policing.demo import DISTRICTS, KOTA_DISTRICTS, PROGRAMME_START, build_demo, generate, stream
 from community_policing.demo.build import DEMO_RULES
+from community_policing.demo.dataset import _NIK_BITS, _Generator, _nik_slot
 from community_policing.privacy import Pseudonymizer
 from community_policing.registry import Registry
 from community_policing.rules.engine import Status, evaluate
@@ -77,6 +78,60 @@ def test_stream_refuses_an_empty_demo_as_generate_does() -> None:
     for officers, days in ((0, 5), (5, 0)):
         with pytest.raises(ValueError, match="at least one officer and one day"):
             stream(officers=officers, days=days)
+
+
+nik_parts = st.tuples(
+    st.integers(0, 99),
+    st.integers(1, 28) | st.integers(41, 68),
+    st.integers(1, 12),
+    st.integers(0, 99),
+    st.integers(1, 40),
+)
+
+
+@given(nik_parts, nik_parts)
+def test_every_nik_the_generator_can_make_has_a_bit_of_its_own(a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    assert 0 <= _nik_slot(*a) < _NIK_BITS
+    assert (_nik_slot(*a) == _nik_slot(*b)) == (a == b)
+
+
+def test_the_generator_never_gives_a_nik_or_a_phone_number_twice() -> None:
+    # The same draws twice: the second time the generator must see the value as given and draw again.
+    generator = _Generator(officers=1, days=1, seed=1)
+    for make in (lambda: generator.nik("35.05.07.2003"), generator.phone):
+        state = generator.rng.getstate()
+        first = make()
+        generator.rng.setstate(state)
+        second = make()
+        assert second != first
+        generator.rng.setstate(state)
+        assert make() not in {first, second}
+    assert generator.nik("35.05.07.2003").startswith("350507")
+
+
+def test_a_dataset_names_each_nik_phone_number_and_ref_once_and_the_residents_of_a_contact_in_order() -> None:
+    lines = generate(officers=40, days=30, seed=3).lines
+    residents = records(lines, "resident")
+    for field in ("ref", "nik", "phone"):
+        values = [r[field] for r in residents if field in r]
+        assert values, field
+        assert len(values) == len(set(values)), field
+    refs = {r["ref"] for r in residents}
+    for interaction in records(lines, "interaction"):
+        named = interaction["residents"]
+        assert isinstance(named, list)
+        assert named == sorted(set(named))
+        assert set(named) <= refs
+
+
+def test_the_residents_of_a_contact_stay_in_ref_order_past_a_million_residents() -> None:
+    # The generator numbers residents and sorts a contact's residents by ref, as text: w-1000000 before w-999999.
+    generator = _Generator(officers=40, days=5, seed=3)
+    generator.resident_count = 999_950
+    named = [r["residents"] for r in records(tuple(generator.records(spill=False)), "interaction")]
+    crossing = [n for n in named if isinstance(n, list) and {len(ref) for ref in n} == {8, 9}]
+    assert crossing
+    assert all(n == sorted(n) for n in crossing)
 
 
 def test_another_seed_gives_another_dataset() -> None:

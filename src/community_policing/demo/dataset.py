@@ -20,6 +20,7 @@ import json
 import math
 import random
 import tempfile
+from array import array
 from collections.abc import Iterator, Sequence
 from typing import IO
 
@@ -251,7 +252,7 @@ class _Officer:
     team: str | None = None
     villages: list[str] = attrs.Factory(list)
     weights: list[float] = attrs.Factory(list)
-    known: list[str] = attrs.Factory(list)
+    known: array[int] = attrs.Factory(lambda: array("I"))  # residents met, by number (`_ref`)
 
 
 def _record(record_type: str, /, **fields: object) -> str:
@@ -266,6 +267,21 @@ def _slug(name: str) -> str:
     return name.lower().replace(" ", "-")
 
 
+def _ref(number: int) -> str:
+    """The ref of resident `number` (from 1). The generator keeps residents by number, four bytes each where a ref
+    takes sixty, and sorts an interaction's residents by their refs (``w-1000000`` before ``w-999999``)."""
+    return f"w-{number:06d}"
+
+
+def _nik_slot(district: int, day: int, month: int, year: int, serial: int) -> int:
+    """The bit of a NIK the generator makes (district two digits, birth day 1-68, month, year two digits, serial
+    1-40) in `_NIK_BITS`: every NIK it can make has a bit of its own."""
+    return (((district * 69 + day) * 13 + month) * 100 + year) * 41 + serial
+
+
+_NIK_BITS = _nik_slot(100, 0, 0, 0, 0)  # 36.8 million bits: 4.6 MB, whatever the number of residents
+
+
 class _Generator:
     def __init__(self, *, officers: int, days: int, seed: int) -> None:
         self.rng = random.Random(seed)
@@ -276,11 +292,12 @@ class _Generator:
         self.end = PROGRAMME_START + dt.timedelta(days=days - 1)
         self.holidays = public_holidays(self.start, self.end)
         self.nrps: set[str] = set()
-        self.niks: set[str] = set()
-        self.phones: set[str] = set()
+        # The NIKs given, one bit each, and the phone numbers given, as integers: the generator never gives one twice.
+        self.niks = bytearray(_NIK_BITS // 8 + 1)
+        self.phones: set[int] = set()
         self.lines: list[str] = []  # the records before the interactions, until `records` hands them on
-        self.residents: list[str] = []
-        self.village_people: dict[str, list[str]] = {}
+        self.resident_count = 0
+        self.village_people: dict[str, array[int]] = {}  # each village's residents, by number (`_ref`)
         self.made = 0  # interactions made: the next one's number
         # Interactions made and not handed on yet, in the dataset's order: by instant, then in the order made.
         self.pending: list[tuple[dt.datetime, int, str]] = []
@@ -409,7 +426,7 @@ class _Generator:
         for villages in self.villages.values():
             for code, name in villages:
                 self.lines.append(_record("territory", code=code, name=name, tags=["desa", "synthetic-code"]))
-                self.village_people[code] = []
+                self.village_people[code] = array("I")
 
     def emit_teams(self, polsek: dict[str, str], line: list[_Officer]) -> None:
         rng = self.rng
@@ -474,35 +491,38 @@ class _Generator:
 
     # Residents and interactions -----------------------------------------------------------------------------
 
-    def resident(self, village: str) -> str:
+    def resident(self, village: str) -> int:
+        """A new resident of `village`, its record made: its number (`_ref`)."""
         rng = self.rng
-        ref = f"w-{len(self.residents) + 1:06d}"
+        self.resident_count += 1
+        number = self.resident_count
         draw = rng.random()
-        fields: dict[str, object] = {"ref": ref, "territory": village}
+        fields: dict[str, object] = {"ref": _ref(number), "territory": village}
         if draw < 0.45:
             fields["nik"] = self.nik(village)
         elif draw < 0.8:
             fields["phone"] = self.phone()
         self.lines.append(_record("resident", **fields))
-        self.residents.append(ref)
-        self.village_people[village].append(ref)
-        return ref
+        self.village_people[village].append(number)
+        return number
 
     def nik(self, village: str) -> str:
-        rng = self.rng
+        rng, niks = self.rng, self.niks
+        district = int(village[6:8])
         while True:
             day = rng.randint(1, 28) + (40 if rng.random() < 0.5 else 0)
-            birth = f"{day:02d}{rng.randint(1, 12):02d}{rng.randint(50, 105) % 100:02d}"
-            value = f"3505{village[6:8]}{birth}{rng.randint(1, 40):04d}"
-            if value not in self.niks:
-                self.niks.add(value)
-                return value
+            month, year, serial = rng.randint(1, 12), rng.randint(50, 105) % 100, rng.randint(1, 40)
+            slot = _nik_slot(district, day, month, year, serial)
+            if not niks[slot >> 3] & 1 << (slot & 7):
+                niks[slot >> 3] |= 1 << (slot & 7)
+                return f"3505{district:02d}{day:02d}{month:02d}{year:02d}{serial:04d}"
 
     def phone(self) -> str:
         while True:
             value = f"0{self.rng.choice(PHONE_PREFIXES)}{self.rng.randint(10_000_000, 99_999_999)}"
-            if value not in self.phones:
-                self.phones.add(value)
+            number = int(value)  # one integer for each number: every one starts with 0 and has twelve digits
+            if number not in self.phones:
+                self.phones.add(number)
                 return value
 
     def interaction(
@@ -512,7 +532,7 @@ class _Generator:
         village: str,
         kind: str,
         officers: list[str],
-        residents: list[str],
+        residents: list[int],
         follows_up: str | None = None,
     ) -> str:
         rng = self.rng
@@ -530,7 +550,7 @@ class _Generator:
             territory=village,
             kind=kind,
             officers=officers,
-            residents=residents,
+            residents=[_ref(r) for r in residents],
             summary=rng.choice(SUMMARIES[kind]),
             complaint=complaint,
             follows_up=follows_up,
@@ -600,7 +620,7 @@ class _Generator:
                 residents.append(rng.choice(officer.known))
             if not residents:
                 continue
-            residents = sorted(set(residents))
+            residents = sorted(set(residents), key=_ref)
             officers = [officer.nrp]
             partners = [o for o in team if o is not officer and o.nrp not in officers]
             if partners and (crowd or rng.random() < 0.08):
@@ -610,7 +630,7 @@ class _Generator:
             self.interaction(occurred, occurred + self.delay(), village, kind, officers, residents)
             officer.known.extend(r for r in residents if r not in officer.known[-50:])
 
-    def acquaintance(self, officer: _Officer, village: str) -> str:
+    def acquaintance(self, officer: _Officer, village: str) -> int:
         """Someone this officer has not met: usually a resident nobody has met, sometimes a teammate's friend."""
         people = self.village_people[village]
         if people and self.rng.random() < 0.15:
@@ -700,9 +720,10 @@ def stream(*, officers: int = DEFAULT_OFFICERS, days: int = DEFAULT_DAYS, seed: 
     """The dataset `generate` makes, its lines made as they are read: for sizes whose lines would not fit in memory.
 
     The lines are `generate`'s, in the same order, but none is kept: memory holds one day's lines and what the
-    generator needs to go on (every resident's ref, and the NIKs and phone numbers it must not give twice), so it
-    grows with the residents, not with the lines. The interactions wait in a temporary file until the residents,
-    which come first, are all out.
+    generator needs to go on, which grows with the residents, not with the lines, and little with them: each
+    resident's number in its village's list and in the lists of the officers who met it (four bytes each), the
+    phone numbers given (an integer each), and the NIKs given (one bit each of a fixed 4.6 MB). The interactions
+    wait in a temporary file until the residents, which come first, are all out.
 
     :raises ValueError: `officers` or `days` below 1.
     """
