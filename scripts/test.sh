@@ -27,5 +27,6 @@ fi
 echo "== streaming load benchmark (small size)"; "$venv/bin/python" benchmarks/load_memory.py --officers 20 --days 7 --quiet
 echo "== demo benchmark (small size)"; "$venv/bin/python" benchmarks/demo.py --officers 40 --days 14 --quiet
 echo "== PostgreSQL benchmark (tiny size, to keep it working)"; "$venv/bin/python" benchmarks/postgres.py --officers 20 --days 14 --quiet
+echo "== nightly benchmark on PostgreSQL (tiny size)"; "$venv/bin/python" benchmarks/nightly.py --officers 20 --days 14 --quiet --store postgresql://postgres@127.0.0.1:5432/test
 echo "== pytest"
 "$venv/bin/python" -m pytest -n 2 -q -p no:cacheprovider tests plugins/*/tests "$@"
