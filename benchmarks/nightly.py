@@ -1,9 +1,10 @@
 """One more day, as a nightly job runs it: the day's file loaded and that day evaluated, after a long history and
 after a short one, as whole processes.
 
-Builds two SQLite stores with the library, outside the timing (the synthetic data of `_synthetic`, written with
-`write_stream`, then evaluated once so that the first contacts are maintained, as after any earlier night):
-`--officers` officers with `--days` days of history, and the same officers with `--short` days. Then, for each,
+Builds two stores with the library (SQLite files; PostgreSQL schemas with ``--store``), outside the timing (the
+synthetic data of `_synthetic`, written with `write_stream`, then evaluated once so that the first contacts are
+maintained, as after any earlier night): `--officers` officers with `--days` days of history, and the same
+officers with `--short` days. Then, for each,
 writes the next day's interactions as a JSON Lines file and measures ``community-policing load DAY`` and
 ``community-policing evaluate --from D --to D --format json --output F`` as fresh processes (CPU seconds, with wall
 seconds and peak RSS printed beside).
@@ -88,13 +89,15 @@ def day_file(path: Path, officers: int, day_number: int) -> int:
     return count
 
 
-def nightly(folder: Path, name: str, officers: int, days: int, log: Any, server: str | None = None) -> dict[str, float]:
+def nightly(
+    folder: Path, name: str, officers: int, days: int, log: Any, schemas: str | None = None
+) -> dict[str, float]:
     """Build `days` of history, then load and evaluate the next day; CPU and wall seconds of each command.
 
-    The store is a SQLite file in `folder`, or a schema of the PostgreSQL `server` (`server` names the schema's
-    prefix after ``?schema=``)."""
+    The store is a SQLite file in `folder`, or with `schemas` (a PostgreSQL URL ending in ``?schema=PREFIX``) the
+    schema ``PREFIX_name`` of that server. On PostgreSQL the day's cost is the commands' wall time."""
     day_path = folder / f"{name}-day.jsonl"
-    store = f"sqlite:///{folder / f'{name}.db'}" if server is None else f"{server}_{name}"
+    store = f"sqlite:///{folder / f'{name}.db'}" if schemas is None else f"{schemas}_{name}"
     log(f"{name}: {officers} officers x {days} days of history ...")
     built = build(store, officers, days)
     held = day_file(day_path, officers, days)
@@ -108,8 +111,8 @@ def nightly(folder: Path, name: str, officers: int, days: int, log: Any, server:
     )  # fmt: skip
     return {
         "held": held,
-        "load": load_cpu if server is None else load_wall,
-        "evaluate": evaluate_cpu if server is None else evaluate_wall,
+        "load": load_cpu if schemas is None else load_wall,
+        "evaluate": evaluate_cpu if schemas is None else evaluate_wall,
         "wall": load_wall + evaluate_wall,
         "cpu": load_cpu + evaluate_cpu,
         "peak": max(load_peak, evaluate_peak),

@@ -81,7 +81,6 @@ def test_stream_refuses_an_empty_demo_as_generate_does() -> None:
 
 
 nik_parts = st.tuples(
-    st.integers(0, 99),
     st.integers(1, 28) | st.integers(41, 68),
     st.integers(1, 12),
     st.integers(0, 99),

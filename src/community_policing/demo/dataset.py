@@ -273,13 +273,13 @@ def _ref(number: int) -> str:
     return f"w-{number:06d}"
 
 
-def _nik_slot(district: int, day: int, month: int, year: int, serial: int) -> int:
-    """The bit of a NIK the generator makes (district two digits, birth day 1-68, month, year two digits, serial
-    1-40) in `_NIK_BITS`: every NIK it can make has a bit of its own."""
-    return (((district * 69 + day) * 13 + month) * 100 + year) * 41 + serial
+def _nik_slot(day: int, month: int, year: int, serial: int) -> int:
+    """The bit, in its district's bitmap of `_NIK_BITS`, of a NIK the generator makes (birth day 1-68, month, year
+    two digits, serial 1-40): every NIK it can make in a district has a bit of its own."""
+    return ((day * 13 + month) * 100 + year) * 41 + serial
 
 
-_NIK_BITS = _nik_slot(100, 0, 0, 0, 0)  # 36.8 million bits: 4.6 MB, whatever the number of residents
+_NIK_BITS = _nik_slot(69, 0, 0, 0)  # 3,677,700 bits: 460 KB a district, whatever the number of residents
 
 
 class _Generator:
@@ -292,8 +292,9 @@ class _Generator:
         self.end = PROGRAMME_START + dt.timedelta(days=days - 1)
         self.holidays = public_holidays(self.start, self.end)
         self.nrps: set[str] = set()
-        # The NIKs given, one bit each, and the phone numbers given, as integers: the generator never gives one twice.
-        self.niks = bytearray(_NIK_BITS // 8 + 1)
+        # The NIKs given, one bit each in their district's bitmap, and the phone numbers given, as integers: the
+        # generator never gives one twice.
+        self.niks: dict[int, bytearray] = {}
         self.phones: set[int] = set()
         self.lines: list[str] = []  # the records before the interactions, until `records` hands them on
         self.resident_count = 0
@@ -507,12 +508,15 @@ class _Generator:
         return number
 
     def nik(self, village: str) -> str:
-        rng, niks = self.rng, self.niks
+        rng = self.rng
         district = int(village[6:8])
+        niks = self.niks.get(district)
+        if niks is None:
+            niks = self.niks[district] = bytearray(_NIK_BITS // 8 + 1)
         while True:
             day = rng.randint(1, 28) + (40 if rng.random() < 0.5 else 0)
             month, year, serial = rng.randint(1, 12), rng.randint(50, 105) % 100, rng.randint(1, 40)
-            slot = _nik_slot(district, day, month, year, serial)
+            slot = _nik_slot(day, month, year, serial)
             if not niks[slot >> 3] & 1 << (slot & 7):
                 niks[slot >> 3] |= 1 << (slot & 7)
                 return f"3505{district:02d}{day:02d}{month:02d}{year:02d}{serial:04d}"
@@ -722,8 +726,8 @@ def stream(*, officers: int = DEFAULT_OFFICERS, days: int = DEFAULT_DAYS, seed: 
     The lines are `generate`'s, in the same order, but none is kept: memory holds one day's lines and what the
     generator needs to go on, which grows with the residents, not with the lines, and little with them: each
     resident's number in its village's list and in the lists of the officers who met it (four bytes each), the
-    phone numbers given (an integer each), and the NIKs given (one bit each of a fixed 4.6 MB). The interactions
-    wait in a temporary file until the residents, which come first, are all out.
+    phone numbers given (an integer each), and the NIKs given (one bit each of a fixed 460 KB per district). The
+    interactions wait in a temporary file until the residents, which come first, are all out.
 
     :raises ValueError: `officers` or `days` below 1.
     """
