@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from _process import command, measured
+from _schemas import drop_schemas
 from _synthetic import START, chunks, interactions, organisation
 
 from community_policing.convert import unstructure
@@ -61,17 +62,6 @@ def build(url: str, officers: int, days: int) -> float:
     return time.perf_counter() - started
 
 
-def drop_schemas(server: str, prefix: str) -> None:
-    """Drop the schemas of this run (`prefix`...) on the PostgreSQL `server`."""
-    import psycopg  # only with --store postgresql://: the PostgreSQL plugin's dependency
-    from psycopg import sql
-
-    with psycopg.connect(server, autocommit=True) as conn:
-        names = conn.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", (prefix,)).fetchall()
-        for (name,) in names:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
-
-
 def _then(first: Batch, rest: Any) -> Any:
     yield first
     yield from rest
@@ -90,14 +80,14 @@ def day_file(path: Path, officers: int, day_number: int) -> int:
 
 
 def nightly(
-    folder: Path, name: str, officers: int, days: int, log: Any, schemas: str | None = None
+    folder: Path, name: str, officers: int, days: int, log: Any, server: str | None = None, schema: str = ""
 ) -> dict[str, float]:
     """Build `days` of history, then load and evaluate the next day; CPU and wall seconds of each command.
 
-    The store is a SQLite file in `folder`, or with `schemas` (a PostgreSQL URL ending in ``?schema=PREFIX``) the
-    schema ``PREFIX_name`` of that server. On PostgreSQL the day's cost is the commands' wall time."""
+    The store is a SQLite file in `folder`, or the `schema` of the PostgreSQL `server`, where the day's cost is the
+    commands' wall time."""
     day_path = folder / f"{name}-day.jsonl"
-    store = f"sqlite:///{folder / f'{name}.db'}" if schemas is None else f"{schemas}_{name}"
+    store = f"sqlite:///{folder / f'{name}.db'}" if server is None else f"{server}?schema={schema}"
     log(f"{name}: {officers} officers x {days} days of history ...")
     built = build(store, officers, days)
     held = day_file(day_path, officers, days)
@@ -111,8 +101,8 @@ def nightly(
     )  # fmt: skip
     return {
         "held": held,
-        "load": load_cpu if schemas is None else load_wall,
-        "evaluate": evaluate_cpu if schemas is None else evaluate_wall,
+        "load": load_cpu if server is None else load_wall,
+        "evaluate": evaluate_cpu if server is None else evaluate_wall,
         "wall": load_wall + evaluate_wall,
         "cpu": load_cpu + evaluate_cpu,
         "peak": max(load_peak, evaluate_peak),
@@ -134,11 +124,11 @@ def main() -> None:
     log = (lambda *_: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     folder = Path(tempfile.mkdtemp(prefix="community-policing-nightly-"))
     server = None if args.store is None else args.store.partition("?")[0]
-    prefix = f"cp_bench_nightly_{secrets.token_hex(4)}"
-    schemas = None if server is None else f"{server}?schema={prefix}"
+    run = secrets.token_hex(4)
+    schemas = {name: f"cp_bench_nightly_{run}_{name}" for name in ("short", "long")}  # with --store
     try:
-        short = nightly(folder, "short", args.officers, args.short, log, schemas)
-        long = nightly(folder, "long", args.officers, args.days, log, schemas)
+        short = nightly(folder, "short", args.officers, args.short, log, server, schemas["short"])
+        long = nightly(folder, "long", args.officers, args.days, log, server, schemas["long"])
         total, baseline = long["load"] + long["evaluate"], short["load"] + short["evaluate"]
         # SQLite: the commands' CPU time (the work is all theirs). PostgreSQL: their wall time (the server's work
         # is not in the client's CPU time).
@@ -159,7 +149,7 @@ def main() -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         if server is not None:
-            drop_schemas(server, prefix)
+            drop_schemas(server, schemas.values())
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+from _schemas import drop_schemas
 from _synthetic import START, WIB, chunks, in_child, interactions, organisation
 from community_policing_postgres import PostgresStore
 from psycopg import sql
@@ -204,9 +205,7 @@ def run(
                     log(f"library load: {load['seconds']:.2f}s, peak {load['peak_mib']:.0f} MiB")
                     loads.append(load)
             if pair < pairs - 1:  # the last pair's schemas serve the evaluation and the hand-written query
-                with psycopg.connect(server_of(url), autocommit=True) as conn:
-                    for schema in schemas[-2:]:
-                        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+                drop_schemas(server_of(url), schemas[-2:])
         evaluation = in_child(library_evaluation, library_url, days)
         log(
             f"evaluation: {evaluation['findings']} findings, {evaluation['summaries']} summaries in"
@@ -215,9 +214,7 @@ def run(
         query = in_child(hand_written_query, url, bare_schema, days)
         log(f"hand-written query: {query['officer_days']} officer-days in {query['seconds']:.2f}s")
     finally:
-        with psycopg.connect(server_of(url), autocommit=True) as conn:
-            for schema in schemas:
-                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schemas(server_of(url), schemas)
     if evaluation["new_friends"] != query["new_friends"]:
         raise SystemExit(
             f"the library and the hand-written query disagree: {evaluation['new_friends']} vs"
