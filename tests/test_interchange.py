@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -360,4 +361,33 @@ def test_a_chunks_lines_name_where_each_of_its_records_was_written() -> None:
             assert parsed.lines.get(key) == tuple(at)
         assert parsed.lines.get(("interaction", "no-such-id")) is None
         assert parsed.lines.get(("officer", "00000000"), (0,)) == (0,)
+    assert not reader.problems
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_chunk_is_read_with_the_cyclic_collector_paused_and_its_state_restored(enabled: bool) -> None:
+    # A chunk's records are acyclic and numerous: the collector would traverse them again and again. It does not
+    # run while a chunk is read, and is left as the caller had it (on or off).
+    lines = list(numbered(line.encode("utf-8") for line in generate(officers=20, days=10, seed=3).lines))
+    collections: list[str] = []
+
+    def counted(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(phase)
+
+    reader = DatasetReader(Pseudonymizer("s" * 32), "d.jsonl")
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        gc.collect()  # the allocation counts start from nothing: no collection is due as the reading begins
+        gc.callbacks.append(counted)
+        parsed = reader.feed(lines)
+        assert gc.isenabled() is enabled
+    finally:
+        if counted in gc.callbacks:
+            gc.callbacks.remove(counted)
+        gc.enable() if was else gc.disable()
+    assert len(parsed.batch.interactions) > 200  # enough to set the collector off many times over, unpaused
+    # At most once: as it is turned back on after the chunk (allocations made while it was off still count).
+    assert len(collections) <= int(enabled)
     assert not reader.problems
