@@ -8,16 +8,20 @@ import io
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tests.test_interchange import snapshot
 
 from community_policing.cli import main
+from community_policing.demo import generate
 from community_policing.hookspecs import hookimpl
 from community_policing.plugins import load_registry
+from community_policing.storage.sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "blitar-june-2023.jsonl"
@@ -344,6 +348,45 @@ def test_standard_output_on_a_full_disk_is_a_clear_error(
         2,
         f"{prefix}: error: cannot write to standard output: No space left on device\n",
     )
+
+
+def _load_with_files_limited_to(size: int, dataset: Path) -> subprocess.CompletedProcess[str]:
+    """`load dataset` in a process that may not write any file past `size` bytes, as a full disk would stop it."""
+
+    def limited() -> None:  # in the child: a write past the limit fails (EFBIG) instead of killing the process
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    argv = [sys.executable, "-m", "community_policing.cli", "load", str(dataset)]
+    return subprocess.run(argv, preexec_fn=limited, capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_a_load_that_cannot_write_its_file_says_so_and_keeps_nothing(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The operating system refuses writes past a size mid-way through the load (a real limit, as a full disk): one
+    # line says so, no traceback; a new store is not created, and an existing one is left exactly as it was.
+    dataset = tmp_path / "demo.jsonl"
+    dataset.write_text("".join(f"{line}\n" for line in generate(officers=40, days=20, seed=2).lines), "utf-8")
+    database = tmp_path / "blitar.db"
+    prefix = f"community-policing load: error: {env}: write failed: "  # what SQLite says of the refused write
+
+    done = _load_with_files_limited_to(640_000, dataset)  # about half of what the whole load writes
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"{prefix}disk I/O error\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["demo.jsonl"]  # no store, no temporary file
+
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    with SQLiteStore(env) as store:
+        before = snapshot(store)
+    done = _load_with_files_limited_to(database.stat().st_size + 200_000, dataset)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"{prefix}disk I/O error\n"
+    with SQLiteStore(env) as store:
+        assert snapshot(store) == before
+    status, out, _ = run(capsys, "load", str(dataset))  # and the store takes the same load once it may grow
+    assert status == 0
+    assert "interactions written" in out
 
 
 def test_ctrl_c_during_a_load_keeps_nothing_and_shows_no_traceback(env: str, tmp_path: Path) -> None:
