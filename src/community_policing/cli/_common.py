@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -81,6 +81,18 @@ EARLIEST_DAY = dt.date(1900, 1, 1)
 LATEST_DAY = dt.date(2199, 12, 31)
 MAX_PERIOD_DAYS = 3_660
 """The longest period one command evaluates (about ten years): a longer one is refused, not silently slow."""
+
+
+def counts(numbers: Mapping[str, int]) -> str:
+    """``4 units, 16 territories`` for a WriteReport's counts, in `ENTITY_KINDS` order; ``nothing`` when empty."""
+    from community_policing.batch import ENTITY_KINDS
+
+    parts = [
+        f"{numbers[kind]} {kind if numbers[kind] == 1 else info.plural}"
+        for kind, info in ENTITY_KINDS.items()
+        if numbers.get(kind)
+    ]
+    return ", ".join(parts) if parts else "nothing"
 
 
 def date_argument(text: str) -> dt.date:

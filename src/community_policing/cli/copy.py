@@ -6,7 +6,7 @@ import argparse
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from community_policing.cli._common import EXIT_OK, UsageError, open_persistent
+from community_policing.cli._common import EXIT_OK, UsageError, counts, open_persistent
 from community_policing.errors import SecretMismatch
 
 if TYPE_CHECKING:
@@ -55,7 +55,6 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
                 f" {error.stored} and {error.incoming}); copy into an empty store, or one keyed with the same secret;"
                 " nothing was copied"
             ) from None
-    written = ", ".join(f"{count} {kind}" for kind, count in sorted(report.written.items())) or "nothing"
-    unchanged = sum(report.unchanged.values())
+    written, unchanged = counts(report.written), counts(report.unchanged)
     print(f"copied {source.url} into {target.url}: {written} written, {unchanged} unchanged")
     return EXIT_OK

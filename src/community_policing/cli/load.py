@@ -6,11 +6,11 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from community_policing.cli._common import EXIT_OK, STORE_HELP, UsageError, open_persistent, store_url
+from community_policing.cli._common import EXIT_OK, STORE_HELP, UsageError, counts, open_persistent, store_url
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -101,15 +101,3 @@ def progress_bar(
                 bar.update(task, completed=handle.tell())
 
         yield advance
-
-
-def counts(numbers: Mapping[str, int]) -> str:
-    """``4 units, 16 territories`` for a WriteReport's counts, in `ENTITY_KINDS` order; ``nothing`` when empty."""
-    from community_policing.batch import ENTITY_KINDS
-
-    parts = [
-        f"{numbers[kind]} {kind if numbers[kind] == 1 else info.plural}"
-        for kind, info in ENTITY_KINDS.items()
-        if numbers.get(kind)
-    ]
-    return ", ".join(parts) if parts else "nothing"
