@@ -14,7 +14,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from community_policing.cli import main
-from community_policing.demo import DISTRICTS, KOTA_DISTRICTS, PROGRAMME_START, build_demo, generate, stream
+from community_policing.cli._common import MAX_PERIOD_DAYS
+from community_policing.demo import (
+    DISTRICTS,
+    KOTA_DISTRICTS,
+    MAX_OFFICER_DAYS,
+    PROGRAMME_START,
+    build_demo,
+    check_size,
+    generate,
+    stream,
+)
 from community_policing.demo.build import DEMO_RULES
 from community_policing.demo.dataset import _NIK_BITS, _Generator, _nik_slot
 from community_policing.privacy import Pseudonymizer
@@ -308,6 +318,39 @@ def test_bad_sizes_are_usage_errors(argv: list[str], message: str, capsys: pytes
         main(["demo", *argv])
     assert exit.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("officers", "days", "message"),
+    [
+        (1, MAX_PERIOD_DAYS + 1, f"--days 3,661: the demo evaluates its whole period at once, and one command evaluates"
+         f" at most {MAX_PERIOD_DAYS:,} days"),
+        (10_000, 365, "10,000 officers over 365 days make 3,650,000 officer-days, more than a demo makes (1,000,000)"),
+        (MAX_OFFICER_DAYS // 100 + 1, 100, "make 1,000,100 officer-days"),
+    ],
+)  # fmt: skip
+def test_a_demo_too_large_to_hold_or_to_evaluate_at_once_is_refused_before_anything_is_made(
+    officers: int, days: int, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Refused at once (a demo of 10,000 officers over a year would hold some 11 GB, and a period over the limit
+    # would print a `report` command that `report` refuses): status 2, the reason, and no directory made.
+    target = tmp_path / "demo"
+    argv = ["demo", "--output-dir", str(target), "--officers", str(officers), "--days", str(days)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+    assert not target.exists()
+
+
+def test_the_size_check_lets_the_largest_demo_through_and_refuses_one_more_officer_day(tmp_path: Path) -> None:
+    check_size(MAX_OFFICER_DAYS // 1_000, 1_000)  # exactly the limit
+    check_size(1, 1)
+    with pytest.raises(ValueError, match=r"1,000,001 officer-days.*community_policing\.demo\.stream"):
+        check_size(MAX_OFFICER_DAYS + 1, 1)
+    with pytest.raises(ValueError, match="officer-days"):
+        build_demo(tmp_path / "never-made", registry=Registry(), officers=MAX_OFFICER_DAYS, days=2)
+    assert not (tmp_path / "never-made").exists()
 
 
 def test_an_output_dir_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from community_policing.cli._common import EXIT_OK, UsageError
+from community_policing.cli._common import EXIT_OK, MAX_PERIOD_DAYS, UsageError
 
 if TYPE_CHECKING:
     from community_policing.registry import Registry
@@ -63,12 +63,21 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace, registry: Registry) -> int:
     from rich.console import Console
 
-    from community_policing.demo import build_demo
+    from community_policing.demo import build_demo, check_size
     from community_policing.overview import print_summary
 
     directory: Path = args.output_dir
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"--output-dir {directory} is a file, not a directory")
+    if args.days > MAX_PERIOD_DAYS:  # the demo evaluates its whole period, as `report` would again
+        raise UsageError(
+            f"--days {args.days:,}: the demo evaluates its whole period at once, and one command evaluates at most"
+            f" {MAX_PERIOD_DAYS:,} days (about ten years)"
+        )
+    try:
+        check_size(args.officers, args.days)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     progress = Console(stderr=True)
     with progress.status(f"Building the demo in {directory} ({args.officers} officers, {args.days} days)..."):
         demo = build_demo(directory, registry=registry, officers=args.officers, days=args.days, seed=args.seed)

@@ -5,7 +5,15 @@ time for sizes that would not fit in memory; `build_demo` loads it into a store 
 `DEMO_RULES` and writes the HTML report.
 """
 
-from community_policing.demo.build import DEFAULT_DIRECTORY, DEMO_RULES, Demo, build_demo, demo_secret
+from community_policing.demo.build import (
+    DEFAULT_DIRECTORY,
+    DEMO_RULES,
+    MAX_OFFICER_DAYS,
+    Demo,
+    build_demo,
+    check_size,
+    demo_secret,
+)
 from community_policing.demo.dataset import (
     DEFAULT_DAYS,
     DEFAULT_OFFICERS,
@@ -27,11 +35,13 @@ __all__ = [
     "DEMO_RULES",
     "DISTRICTS",
     "KOTA_DISTRICTS",
+    "MAX_OFFICER_DAYS",
     "PROGRAMME_START",
     "Demo",
     "DemoDataset",
     "DemoStream",
     "build_demo",
+    "check_size",
     "demo_secret",
     "generate",
     "stream",
