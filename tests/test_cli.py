@@ -350,14 +350,15 @@ def test_standard_output_on_a_full_disk_is_a_clear_error(
     )
 
 
-def _load_with_files_limited_to(size: int, dataset: Path) -> subprocess.CompletedProcess[str]:
-    """`load dataset` in a process that may not write any file past `size` bytes, as a full disk would stop it."""
+def _with_files_limited_to(size: int, *words: str) -> subprocess.CompletedProcess[str]:
+    """The command `words` in a process that may not write any file past `size` bytes, as a full disk would stop
+    it (a real limit of the operating system, `RLIMIT_FSIZE`)."""
 
     def limited() -> None:  # in the child: a write past the limit fails (EFBIG) instead of killing the process
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
-    argv = [sys.executable, "-m", "community_policing.cli", "load", str(dataset)]
+    argv = [sys.executable, "-m", "community_policing.cli", *words]
     return subprocess.run(argv, preexec_fn=limited, capture_output=True, text=True, check=False, timeout=120)
 
 
@@ -371,7 +372,7 @@ def test_a_load_that_cannot_write_its_file_says_so_and_keeps_nothing(
     database = tmp_path / "blitar.db"
     prefix = f"community-policing load: error: {env}: write failed: "  # what SQLite says of the refused write
 
-    done = _load_with_files_limited_to(640_000, dataset)  # about half of what the whole load writes
+    done = _with_files_limited_to(640_000, "load", str(dataset))  # about half of what the whole load writes
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"{prefix}disk I/O error\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["demo.jsonl"]  # no store, no temporary file
@@ -379,7 +380,7 @@ def test_a_load_that_cannot_write_its_file_says_so_and_keeps_nothing(
     assert run(capsys, "load", str(EXAMPLE))[0] == 0
     with SQLiteStore(env) as store:
         before = snapshot(store)
-    done = _load_with_files_limited_to(database.stat().st_size + 200_000, dataset)
+    done = _with_files_limited_to(database.stat().st_size + 200_000, "load", str(dataset))
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"{prefix}disk I/O error\n"
     with SQLiteStore(env) as store:
@@ -387,6 +388,25 @@ def test_a_load_that_cannot_write_its_file_says_so_and_keeps_nothing(
     status, out, _ = run(capsys, "load", str(dataset))  # and the store takes the same load once it may grow
     assert status == 0
     assert "interactions written" in out
+
+
+def test_a_report_that_cannot_be_written_whole_leaves_the_file_before_it_and_nothing_else(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--output` is written whole or not at all: when the operating system refuses the rest of the file half-way
+    # (40,000 bytes of a report of about 50,000), the file that was there stays as it was, and nothing is left beside.
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    output = tmp_path / "report.html"
+    output.write_text("the report of yesterday\n", encoding="utf-8")
+    before = sorted(path.name for path in tmp_path.iterdir())
+    done = _with_files_limited_to(40_000, "report", *PERIOD, "--output", str(output))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"community-policing report: error: cannot write {output}: File too large\n"
+    assert output.read_text(encoding="utf-8") == "the report of yesterday\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == before
+    status, out, _ = run(capsys, "report", *PERIOD, "--output", str(output))  # and written once it may be
+    assert (status, out) == (0, f"wrote {output}\n")
+    assert output.stat().st_size > 40_000
 
 
 def test_ctrl_c_during_a_load_keeps_nothing_and_shows_no_traceback(env: str, tmp_path: Path) -> None:
