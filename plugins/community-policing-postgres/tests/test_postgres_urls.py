@@ -51,6 +51,18 @@ def test_a_password_is_masked_in_the_error_when_the_server_cannot_be_reached() -
     assert "nothing of this write was kept" not in message
 
 
+def test_a_server_that_refuses_the_connection_says_why_and_what_to_check(schema_url: Callable[[], str]) -> None:
+    # The server answers, and refuses: no such database. Not "unavailable": the URL is what to check.
+    server, _, query = schema_url().partition("?")
+    url = f"{server.rpartition('/')[0]}/no_such_database_here?{query}"
+    with pytest.raises(StoreUnavailable) as raised:
+        PostgresStore(url)
+    message = str(raised.value)
+    assert message.startswith(f"{url}: open failed: the PostgreSQL server refused the connection (")
+    assert 'database "no_such_database_here" does not exist' in message
+    assert message.endswith("; check the URL's database, user and password, and try again")
+
+
 def test_the_url_of_a_store_masks_its_password(schema_url: Callable[[], str]) -> None:
     url = schema_url().replace("postgres@", "postgres:Sup3rSecret@")  # trust authentication ignores it
     with PostgresStore(url) as store:

@@ -64,6 +64,9 @@ def location_of(url: str) -> Location:
 
 
 _WRITES = frozenset({"write", "enqueue notices", "record a delivery attempt"})  # the actions that write
+# How libpq reports a server that answered a connection and refused it (``FATAL:  database "x" does not exist``);
+# a server that sends its messages in another language may not say it so, and gets the general message.
+_REFUSED = "failed: FATAL:"
 
 
 def translated(error: Exception, location: Location, action: str) -> StoreError:
@@ -76,6 +79,11 @@ def translated(error: Exception, location: Location, action: str) -> StoreError:
         return ConflictError("record", (), f"{where}: a row is already stored ({text}); nothing was written")
     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
         kept = " nothing of this write was kept," if action in _WRITES else ""  # a read has nothing to keep
+        if _REFUSED in text:  # the server answered, and refused: no such database or role, a password, too busy
+            return StoreUnavailable(
+                f"{where}: the PostgreSQL server refused the connection ({text});{kept} check the URL's database,"
+                " user and password, and try again"
+            )
         return StoreUnavailable(
             f"{where}: the PostgreSQL server is unavailable or dropped the connection ({text});{kept} try again"
         )
