@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import importlib.metadata
 import io
 import json
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "blitar-june-2023.jsonl"
 RULES = ROOT / "examples" / "rules.toml"
 SECRET = "cli-test-secret-0123456789"
+EVERY = "4 units, 16 territories, 7 officers, 2 teams, 2 absences, 145 residents, 112 interactions"
 PERIOD = ["--from", "2023-06-08", "--to", "2023-06-30", "--as-of", "2023-07-01T00:00:00+07:00"]
 
 
@@ -407,6 +409,52 @@ def test_a_report_that_cannot_be_written_whole_leaves_the_file_before_it_and_not
     status, out, _ = run(capsys, "report", *PERIOD, "--output", str(output))  # and written once it may be
     assert (status, out) == (0, f"wrote {output}\n")
     assert output.stat().st_size > 40_000
+
+
+def test_a_gzip_dataset_loads_as_the_file_it_holds_from_a_file_or_standard_input(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Exports are often compressed: a gzip file is known by its first bytes, whatever its name, and read as it is.
+    packed = tmp_path / "blitar.export"  # no .gz: the bytes say what it is
+    packed.write_bytes(gzip.compress(EXAMPLE.read_bytes()))
+    status, out, err = run(capsys, "load", str(packed))
+    assert (status, err) == (0, "")
+    assert out == f"loaded {packed} into {env}: {EVERY} written, nothing unchanged\n"
+    with SQLiteStore(env) as store:
+        from_gzip = snapshot(store)
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    assert run(capsys, "load", str(EXAMPLE), "--store", plain)[0] == 0
+    with SQLiteStore(plain) as store:
+        assert snapshot(store) == from_gzip
+    argv = [sys.executable, "-m", "community_policing.cli", "load", "-"]
+    done = subprocess.run(argv, input=packed.read_bytes(), capture_output=True, check=False, timeout=120)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.decode() == f"loaded <stdin> into {env}: nothing written, {EVERY} unchanged\n"
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("cut short", "Compressed file ended before the end-of-stream marker was reached"),
+        ("its checksum changed", "CRC check failed"),
+    ],
+)
+def test_a_damaged_gzip_dataset_is_one_clear_error_and_loads_nothing(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str, reason: str
+) -> None:
+    data = bytearray(gzip.compress(EXAMPLE.read_bytes()))
+    if damage == "cut short":
+        data = data[: len(data) // 2]
+    else:
+        data[-8] ^= 0xFF  # the trailer's CRC-32 of the data
+    packed = tmp_path / "blitar.jsonl.gz"
+    packed.write_bytes(bytes(data))
+    status, out, err = run(capsys, "load", str(packed))
+    assert (status, out) == (2, "")
+    assert err.startswith(f"community-policing load: error: cannot read {packed} (its gzip data is damaged or cut")
+    assert reason in err
+    assert err.endswith("; nothing was loaded\n")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["blitar.jsonl.gz"]  # no store was made
 
 
 def test_ctrl_c_during_a_load_keeps_nothing_and_shows_no_traceback(env: str, tmp_path: Path) -> None:

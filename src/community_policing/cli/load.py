@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -15,6 +17,7 @@ from community_policing.cli._common import EXIT_OK, STORE_HELP, UsageError, coun
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from community_policing.interchange import Line
     from community_policing.registry import Registry
 
 NAME = "load"
@@ -23,6 +26,7 @@ HELP = "load a JSON Lines dataset into the store (all or nothing)"
 EXAMPLES = """examples:
   community-policing load blitar.jsonl --store sqlite:///blitar.db
   export-from-bos | community-policing load -            (reads standard input)
+  community-policing load blitar.jsonl.gz                 (gzip is read as it is)
 
 A file with any bad record loads nothing: every problem is listed with its line and field. NIKs and phone
 numbers need a secret (COMMUNITY_POLICING_SECRET or COMMUNITY_POLICING_SECRET_FILE). A progress bar is shown
@@ -58,8 +62,27 @@ def _opened(name: str) -> Iterator[tuple[BinaryIO, str, int | None]]:
         yield handle, str(path), size or None
 
 
-def run(args: argparse.Namespace, registry: Registry) -> int:
+_GZIP = b"\x1f\x8b"  # the first two bytes of every gzip file (RFC 1952)
+
+
+def dataset_lines(handle: BinaryIO, source: str) -> Iterator[Line]:
+    """The lines of the dataset `handle` reads, decompressed when it is gzip (by its first bytes, whatever its name:
+    a file or standard input); a file that cannot be read to its end is `UsageError` (nothing is loaded then)."""
     from community_policing.interchange import read_lines
+
+    peek = getattr(handle, "peek", None)
+    stream: BinaryIO = handle
+    if peek is not None and peek(2)[:2] == _GZIP:
+        stream = gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[assignment]
+    try:
+        yield from read_lines(stream)
+    except (OSError, EOFError, zlib.error) as error:  # a damaged or truncated gzip file, a failing disk
+        damaged = " (its gzip data is damaged or cut short)" if stream is not handle else ""
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise UsageError(f"cannot read {source}{damaged}: {reason}; nothing was loaded") from None
+
+
+def run(args: argparse.Namespace, registry: Registry) -> int:
     from community_policing.privacy import secret_from_env
     from community_policing.services import load
 
@@ -69,7 +92,8 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         store = open_persistent(registry, url)
         try:
             with progress_bar(handle, size) as progress:
-                report = load(store, read_lines(handle), pseudonymizer=pseudonymizer, source=source, progress=progress)
+                lines = dataset_lines(handle, source)
+                report = load(store, lines, pseudonymizer=pseudonymizer, source=source, progress=progress)
         finally:
             store.close()
     print(f"loaded {source} into {store.url}: {counts(report.written)} written, {counts(report.unchanged)} unchanged")
