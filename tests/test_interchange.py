@@ -140,6 +140,30 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
     assert found == {(10, "$.nrp"), (11, "$"), (11, "$.rank"), (12, "$.name"), (13, "$"), (14, "$")}
 
 
+def test_a_json_array_or_pretty_printed_json_is_told_apart_from_json_lines() -> None:
+    # The usual mistakes of an export: the records as one JSON array, on one line or pretty-printed over many.
+    one_line = json.dumps(GOOD)
+    pretty = json.dumps(GOOD, indent=2).splitlines()
+    hint = (
+        "a dataset is JSON Lines, one whole record on each line (jq -c '.[]' turns a JSON array of records into that)"
+    )
+    for text, first in (
+        ([one_line], f"each line must be a JSON object, not an array; {hint}"),
+        (pretty, f"not valid JSON: a line of '[' alone; {hint}"),
+        (["{", '  "type": "unit"', "}"], f"not valid JSON: a line of '{{' alone; {hint}"),
+        (["42", "[1"], "each line must be a JSON object"),  # neither an array nor a lone bracket: no hint
+    ):
+        with pytest.raises(DatasetError) as caught:
+            read_dataset(text)
+        problems = caught.value.problems
+        assert (problems[0].line, problems[0].path, problems[0].message) == (1, "$", first)
+        if text[0] == "42":  # a number, and a broken array: nothing of the kind, so no hint
+            assert [p.message for p in problems] == [
+                "each line must be a JSON object",
+                "not valid JSON: Expecting ',' delimiter at column 3",
+            ]
+
+
 def test_the_problem_list_is_capped_and_counts_the_rest() -> None:
     records = [{"type": "officer", "nrp": str(n), "name": "X", "rank": "Bripka", "unit": "u"} for n in range(30)]
     with pytest.raises(DatasetError) as caught:

@@ -155,6 +155,9 @@ MAX_LINE_BYTES = 1_048_576
 """The longest line read, in bytes (1 MiB): a longer line is a problem, read past without keeping it."""
 
 _BOM = "\ufeff"
+_ONE_PER_LINE = (
+    "a dataset is JSON Lines, one whole record on each line (jq -c '.[]' turns a JSON array of records into that)"
+)
 
 
 class OverlongLine(NamedTuple):
@@ -340,7 +343,11 @@ class DatasetReader:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            self.problem(number, "$", f"not valid JSON: {error.msg} at column {error.colno}")
+            alone = text.strip()
+            if alone in ("[", "{"):  # the first line of a pretty-printed array or object
+                self.problem(number, "$", f"not valid JSON: a line of {alone!r} alone; {_ONE_PER_LINE}")
+            else:
+                self.problem(number, "$", f"not valid JSON: {error.msg} at column {error.colno}")
             return
         except RecursionError:
             self.problem(number, "$", "not a record: its JSON is nested too deeply")
@@ -349,7 +356,8 @@ class DatasetReader:
             self.problem(number, "$", f"not a record: {excerpt(str(error), limit=120)}")
             return
         if not isinstance(data, dict):
-            self.problem(number, "$", "each line must be a JSON object")
+            array = f", not an array; {_ONE_PER_LINE}" if isinstance(data, list) else ""
+            self.problem(number, "$", f"each line must be a JSON object{array}")
             return
         self.records_read += 1
         kind = data.pop("type", None)
