@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,7 +212,7 @@ def test_a_first_stream_that_repeats_its_records_stores_what_the_reference_store
     expected = memory.write_stream(stream)
     with (
         tempfile.TemporaryDirectory() as directory,
-        mock.patch.object(write, "WrittenKeys", functools.partial(WrittenKeys, bits)),
+        mock.patch.object(write, "WrittenKeys", side_effect=lambda *_size: WrittenKeys(bits)),  # each filter it makes
     ):
         sqlite = _sqlite(directory, "store.db")
         try:

@@ -42,7 +42,13 @@ class WriteTransaction:
     """
 
     def __init__(
-        self, conn: sqlite3.Connection, batch: Batch, *, in_stream: bool = False, wrote: WrittenKeys | None = None
+        self,
+        conn: sqlite3.Connection,
+        batch: Batch,
+        *,
+        in_stream: bool = False,
+        wrote: WrittenKeys | None = None,
+        interned: WrittenKeys | None = None,
     ) -> None:
         self.conn = conn
         self.batch = batch
@@ -50,6 +56,9 @@ class WriteTransaction:
         # In a stream into a file that held no interaction and no resident when it began: every interaction id,
         # resident ref and identity key the stream wrote. What it never wrote is not stored, so is not looked up.
         self.wrote = wrote
+        # In such a stream: every identity key it interned (`resident_key`). Kept apart from `wrote`, which notes
+        # the keys of resident records too: most of those are interned only when an interaction first meets them.
+        self.interned = interned
         self.unmet: list[ReferenceProblem] = []  # in a stream: references not satisfied yet
         self.waiting: list[Interaction] = []  # in a stream: interactions whose officers are not placed yet
         self.written: dict[str, int] = defaultdict(int)
@@ -298,7 +307,7 @@ class WriteTransaction:
         """The rid of each resident key, new keys interned in order; and the greatest rid before them."""
         conn = self.conn
         wanted = list(dict.fromkeys(keys))
-        asked = wanted if self.wrote is None else self.wrote.maybe_add(wanted)  # the new ones are interned below
+        asked = wanted if self.interned is None else self.interned.maybe_add(wanted)  # the new ones interned below
         sql = f"SELECT key, rid FROM resident_key WHERE key IN {IN}"
         rids = dict(conn.execute(sql, (json_keys(asked),))) if asked else {}
         top = int(conn.execute("SELECT coalesce(max(rid), 0) FROM resident_key").fetchone()[0])
@@ -415,6 +424,8 @@ class WriteStream:
             " AND NOT EXISTS (SELECT 1 FROM resident_key)"
         ).fetchone()[0]
         self.wrote = WrittenKeys() if empty else None
+        # 2 MiB: under 2 % of the keys not interned yet are asked about, up to about a million residents met.
+        self.interned = WrittenKeys(1 << 24) if empty else None
         self.written: dict[str, int] = defaultdict(int)
         self.unchanged: dict[str, int] = defaultdict(int)
         self.unmet: list[ReferenceProblem] = []
@@ -443,7 +454,7 @@ class WriteStream:
 
     def _write(self, batch: Batch) -> None:
         with paused_gc():
-            transaction = WriteTransaction(self.conn, batch, in_stream=True, wrote=self.wrote)
+            transaction = WriteTransaction(self.conn, batch, in_stream=True, wrote=self.wrote, interned=self.interned)
             report = transaction.run()
         for kind, count in report.written.items():
             self.written[kind] += count
