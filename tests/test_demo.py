@@ -323,8 +323,8 @@ def test_bad_sizes_are_usage_errors(argv: list[str], message: str, capsys: pytes
 @pytest.mark.parametrize(
     ("officers", "days", "message"),
     [
-        (1, MAX_PERIOD_DAYS + 1, f"--days 3,661: the demo evaluates its whole period at once, and one command evaluates"
-         f" at most {MAX_PERIOD_DAYS:,} days"),
+        (1, MAX_PERIOD_DAYS + 1, f"the period has {MAX_PERIOD_DAYS + 1:,} days; one command evaluates at most"
+         f" {MAX_PERIOD_DAYS:,} (about ten years): give --days a smaller number"),
         (10_000, 365, "10,000 officers over 365 days make 3,650,000 officer-days, more than a demo makes (1,000,000)"),
         (MAX_OFFICER_DAYS // 100 + 1, 100, "make 1,000,100 officer-days"),
     ],

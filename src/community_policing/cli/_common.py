@@ -131,15 +131,15 @@ def period_rules(args: argparse.Namespace, registry: Registry) -> tuple[tuple[Ru
     return rules, args.as_of or as_of_now()
 
 
-def check_period(start: dt.date, end: dt.date) -> None:
-    """Refuse a period that ends before it starts, or longer than `MAX_PERIOD_DAYS`."""
+def check_period(start: dt.date, end: dt.date, *, remedy: str = "evaluate it in parts") -> None:
+    """Refuse a period that ends before it starts, or longer than `MAX_PERIOD_DAYS` (saying `remedy`)."""
     if end < start:
         raise UsageError(f"--to {end} is before --from {start}")
     days = (end - start).days + 1
     if days > MAX_PERIOD_DAYS:
         raise UsageError(
             f"the period has {days:,} days; one command evaluates at most {MAX_PERIOD_DAYS:,} (about ten years):"
-            " evaluate it in parts"
+            f" {remedy}"
         )
 
 

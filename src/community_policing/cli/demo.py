@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from community_policing.cli._common import EXIT_OK, MAX_PERIOD_DAYS, UsageError
+from community_policing.cli._common import EXIT_OK, UsageError, check_period
 
 if TYPE_CHECKING:
     from community_policing.registry import Registry
@@ -63,17 +64,15 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace, registry: Registry) -> int:
     from rich.console import Console
 
-    from community_policing.demo import build_demo, check_size
+    from community_policing.demo import PROGRAMME_START, build_demo, check_size
     from community_policing.overview import print_summary
 
     directory: Path = args.output_dir
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"--output-dir {directory} is a file, not a directory")
-    if args.days > MAX_PERIOD_DAYS:  # the demo evaluates its whole period, as `report` would again
-        raise UsageError(
-            f"--days {args.days:,}: the demo evaluates its whole period at once, and one command evaluates at most"
-            f" {MAX_PERIOD_DAYS:,} days (about ten years)"
-        )
+    # The demo evaluates its whole period at once, as the `report` command it prints would again.
+    start = PROGRAMME_START
+    check_period(start, start + dt.timedelta(days=args.days - 1), remedy="give --days a smaller number")
     try:
         check_size(args.officers, args.days)
     except ValueError as error:
