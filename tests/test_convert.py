@@ -7,14 +7,16 @@ import enum
 import json
 from typing import Any
 
+import attrs
 import cattrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from community_policing.convert import (
     converter,
     dumps,
+    from_json,
     parse_date,
     parse_instant,
     problems_from,
@@ -467,3 +469,51 @@ def test_parse_date_and_instant_raise_only_value_errors_and_return_exactly_their
 def test_parse_date_turns_down_a_datetime() -> None:
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         parse_date(dt.datetime(2023, 6, 8, 9, 15, tzinfo=WIB))
+
+
+# --- stored records read back (`from_json`) ----------------------------------------------------------------------
+
+_ODD_VALUES = st.sampled_from(
+    [None, "", "HOME_VISIT", " home_visit", "home_visit", 7, 1.5, True, [], {}, ["87050123", 1], [""], ["87050123"],
+     "2023-06-08T09:00:00", "2023-06-08T09:00:00+07:00", "2023-06-08T09:00:00Z", "2023-06-08 09:00:00+07:00",
+     "2023-06-08T09:00:00.1234567+07:00", "2023-06-08T09:00:00+07:07:12", "1899-12-31T23:00:00+07:00",
+     "2200-01-01T00:00:00+00:00", "2023-02-30T09:00:00+07:00", {"topic": "x", "needs_follow_up": "ya"},
+     {"topic": "", "needs_follow_up": True}, {"topic": "jalan", "needs_follow_up": False, "x": 1},
+     {"topic": "jalan", "needs_follow_up": False}, "a\x00b", " x", "x ", "é", "x" * 201, "35.00.01.2001",
+     "35.05.14.2001", ["ref:b", "ref:a", "ref:a"], ["nik:zz"], ["w-1"], ["87050123", "87050123"]]
+)  # fmt: skip
+
+
+@settings(max_examples=600)
+@given(
+    data=st.data(),
+    kind=st.sampled_from([Interaction, Resident]),
+    value=_ODD_VALUES,
+    change=st.sampled_from(["keep", "replace", "delete"]),
+)
+def test_from_json_gives_what_the_converter_gives_or_raises_what_it_raises(
+    data: st.DataObject, kind: type, value: object, change: str
+) -> None:
+    record = data.draw(MODEL_STRATEGIES[kind])
+    plain = unstructure(record)
+    field = data.draw(st.sampled_from([a.name for a in attrs.fields(kind)] + ["extra"]))
+    if change == "replace":
+        plain[field] = value
+    elif change == "delete":
+        plain.pop(field, None)
+    text = json.dumps(plain, ensure_ascii=data.draw(st.booleans()))
+    try:
+        expected = structure(json.loads(text), kind)
+    except Exception as error:  # whatever the converter raises, the bulk lane raises too
+        raised = error
+    else:
+        raised = None
+    if raised is not None:
+        with pytest.raises(type(raised)) as info:
+            from_json(text, kind)
+        if isinstance(raised, cattrs.BaseValidationError):
+            assert problems_from(info.value) == problems_from(raised)
+        return
+    read = from_json(text, kind)
+    assert read == expected
+    assert dumps(read) == dumps(expected)

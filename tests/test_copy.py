@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from community_policing.batch import Batch
 from community_policing.cli import main
 from community_policing.errors import ConflictError, SecretMismatch, StoreError
+from community_policing.model import Resident
 from community_policing.privacy import Pseudonymizer
 from community_policing.report import render_json
 from community_policing.rules.engine import evaluate
@@ -93,11 +94,19 @@ def test_copying_a_store_into_itself_is_refused() -> None:
         copy_store(store, store)
 
 
-def test_batches_of_streams_interactions_in_chunks() -> None:
+def test_batches_of_streams_residents_and_interactions_in_chunks() -> None:
     store = MemoryStore()
-    store.write(world(*(contact(f"i-{n}", at(8, 9)) for n in range(7))))
-    sizes = [len(b.interactions) for b in batches_of(store, interactions_per_batch=3)]
-    assert sizes == [0, 3, 3, 1]
+    batch = world(*(contact(f"i-{n}", at(8, 9)) for n in range(7)))
+    more = tuple(Resident(ref=f"w-{n}", key=f"ref:w-{n}") for n in range(4))
+    store.write(attrs.evolve(batch, residents=batch.residents + more))
+    batches = list(batches_of(store, interactions_per_batch=3))
+    sizes = [(len(b.residents), len(b.interactions)) for b in batches]
+    assert sizes == [(0, 0), (3, 0), (2, 0), (0, 3), (0, 3), (0, 1)]  # 1 + 4 residents, then 7 interactions
+    assert batches[0].units
+    assert batches[0].officers
+    copied = MemoryStore()
+    copied.write_stream(batches)
+    assert snapshot(copied) == snapshot(store)
 
 
 def _evaluation(url: str) -> str:

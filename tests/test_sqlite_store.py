@@ -10,13 +10,16 @@ import contextlib
 import datetime as dt
 import hashlib
 import itertools
+import json
 import sqlite3
 import zoneinfo
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import attrs
+import cattrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -147,7 +150,7 @@ def reads(store: Store, extra: Iterable[NewFriendQuery] = ()) -> Reads:
         store.officers(),
         store.teams(),
         store.absences(),
-        store.residents(),
+        tuple(store.residents()),
         tuple(store.interactions()),
         nfd,
     )
@@ -462,3 +465,82 @@ def test_fast_interaction_jsons_write_the_offsets_msgspec_writes_otherwise_as_th
     assert docs == [dumps(interaction) for interaction in batch]
     assert '"occurred_at":"1900-06-01T09:00:00+07:07:12"' in docs[0]
     assert '"occurred_at":"2023-01-05T09:00:00+00:00"' in docs[1]
+
+
+# --- reading stored records back ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(interaction=_any_interactions)
+def test_a_stored_interaction_is_read_back_as_the_converter_reads_it(interaction: Interaction) -> None:
+    doc = convert.interaction_json(interaction)
+    read = convert.from_json(doc, Interaction)
+    assert read == convert.converter.structure(json.loads(doc), Interaction) == interaction
+    assert dumps(read) == doc  # the same offsets: the canonical text, byte for byte
+    assert convert.from_json(doc.encode(), Interaction) == read
+
+
+@settings(max_examples=300, deadline=None)
+@given(resident=residents(), name=st.none() | st.text(st.characters(exclude_categories=("Cs",)), max_size=12))
+def test_a_stored_resident_is_read_back_as_the_converter_reads_it(resident: Resident, name: str | None) -> None:
+    resident = attrs.evolve(resident, name=name)
+    doc = convert.resident_json(resident)
+    read = convert.from_json(doc, Resident)
+    assert read == resident
+    assert dumps(read) == doc
+
+
+def test_the_bulk_lane_reads_the_usual_stored_interaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = convert.interaction_json(meet("i-1", at(4, 9), [NRP_A], [nik("a"), "ref:w-1"], summary="Ronda"))
+    used: list[str] = []  # the converter's lane starts with json.loads
+    monkeypatch.setattr(
+        convert, "json", SimpleNamespace(loads=lambda text: used.append("converter") or json.loads(text))
+    )
+    assert convert.from_json(doc, Interaction).summary == "Ronda"
+    assert used == []  # the usual record never reaches the converter
+    with pytest.raises(cattrs.BaseValidationError) as info:  # an unknown field: the converter says so, as ever
+        convert.from_json(doc.replace('"summary"', '"note":1,"summary"'), Interaction)
+    assert [p.message for p in convert.problems_from(info.value)] == ["unknown field(s): 'note'"]
+    assert used == ["converter"]
+
+
+def _stored(store: SQLiteStore, count: int) -> Batch:
+    batch = attrs.evolve(
+        world(),
+        residents=tuple(Resident(ref=f"w-{n}", key=nik(f"w-{n}")) for n in range(count)),
+        interactions=tuple(meet(f"i-{n:02}", at(4, 9, n), [NRP_A], [nik(f"w-{n}")]) for n in range(count)),
+    )
+    store.write(batch)
+    return batch
+
+
+def test_reading_every_record_reads_pages_from_one_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("community_policing.storage.sqlite.store._PAGE", 2)
+    with SQLiteStore.at(tmp_path / "cp.db") as store, SQLiteStore.at(tmp_path / "cp.db") as other:
+        batch = _stored(store, 5)
+        interactions, residents = store.interactions(), store.residents()
+        assert next(interactions).id == "i-00"  # each of the two in its read transaction from now on
+        assert next(residents).ref == "w-0"
+        other.write(Batch(interactions=(meet("i-99", at(5, 9), [NRP_B], [nik("later")]),)))
+        other.write(Batch(residents=(Resident(ref="w-99", key=nik("later")),)))
+        assert [i.id for i in interactions] == ["i-01", "i-02", "i-03", "i-04"]  # the later write is not seen
+        assert [r.ref for r in residents] == ["w-1", "w-2", "w-3", "w-4"]
+        assert [i.id for i in store.interactions()][-1] == "i-99"  # a new read sees it
+        assert [r.ref for r in store.residents()][-1] == "w-99"
+        assert tuple(store.interactions())[:5] == batch.interactions
+
+
+def test_reading_every_record_inside_a_stream_sees_the_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loader's checks read from the thread that streams the batches: a second connection would not see them.
+    monkeypatch.setattr("community_policing.storage.sqlite.store._PAGE", 2)
+    seen: list[tuple[list[str], list[str]]] = []
+    with SQLiteStore.at(tmp_path / "cp.db") as store:
+        _stored(store, 3)
+
+        def batches() -> Iterator[Batch]:
+            yield Batch(interactions=(meet("i-50", at(6, 9), [NRP_A], [nik("x")]),))
+            yield Batch(residents=(Resident(ref="w-50", key=nik("x")),))
+            seen.append(([i.id for i in store.interactions()], [r.ref for r in store.residents()]))
+
+        store.write_stream(batches())
+    assert seen == [(["i-00", "i-01", "i-02", "i-50"], ["w-0", "w-1", "w-2", "w-50"])]

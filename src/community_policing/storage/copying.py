@@ -17,9 +17,10 @@ __all__ = ["batches_of", "copy_store"]
 def batches_of(store: Store, *, interactions_per_batch: int = 10_000) -> Iterator[Batch]:
     """The contents of `store` as batches that, written in order into an empty store, reproduce it.
 
-    The first batch holds every version of the organisation records, the territories, the residents and the
-    secret's fingerprint; the interactions follow, `interactions_per_batch` at a time, as stored (identity keys
-    resolved). Pseudonyms are copied as they are, so the secret stays the same.
+    The first batch holds every version of the organisation records, the territories and the secret's
+    fingerprint; the residents follow, then the interactions, `interactions_per_batch` records a batch, as stored
+    (identity keys resolved), read as they are written. Pseudonyms are copied as they are, so the secret stays
+    the same.
     """
     yield Batch(
         units=cast(tuple[Unit, ...], store.versions("unit")),
@@ -27,9 +28,11 @@ def batches_of(store: Store, *, interactions_per_batch: int = 10_000) -> Iterato
         officers=cast(tuple[Officer, ...], store.versions("officer")),
         teams=cast(tuple[Team, ...], store.versions("team")),
         absences=cast(tuple[Absence, ...], store.versions("absence")),
-        residents=store.residents(),
         secret_fingerprint=store.secret_fingerprint(),
     )
+    residents = store.residents()
+    while some := tuple(itertools.islice(residents, interactions_per_batch)):
+        yield Batch(residents=some)
     interactions = store.interactions()
     while chunk := tuple(itertools.islice(interactions, interactions_per_batch)):
         yield Batch(interactions=chunk)
@@ -38,8 +41,9 @@ def batches_of(store: Store, *, interactions_per_batch: int = 10_000) -> Iterato
 def copy_store(source: Store, target: Store, *, interactions_per_batch: int = 10_000) -> WriteReport:
     """Copy everything `source` holds into `target` in one transaction of `target`: all of it, or nothing.
 
-    Streams: interactions travel `interactions_per_batch` at a time (`batches_of` into `Store.write_stream`), so
-    memory stays bounded by a batch plus the organisation records. The target may already hold data: the copy
+    Streams: residents and interactions travel `interactions_per_batch` at a time (`batches_of` into
+    `Store.write_stream`), read a page at a time from the source, so memory stays bounded by a batch plus the
+    organisation records, however many residents and interactions there are. The target may already hold data: the copy
     then follows the ordinary write semantics (records replaced by key, interactions immutable, so an interaction
     id stored there with other content is a `ConflictError` and nothing is copied).
 

@@ -215,9 +215,9 @@ class MemoryStore:
         table = self._view().versions[kind]
         return tuple(table[key] for key in sorted(table))
 
-    def residents(self) -> tuple[Resident, ...]:
+    def residents(self) -> Iterator[Resident]:
         """Every resident record, sorted by ref."""
-        return tuple(v for _, v in sorted(self._view().residents.items()))
+        return iter([v for _, v in sorted(self._view().residents.items())])
 
     def interactions(self, ids: Collection[str] | None = None) -> Iterator[Interaction]:
         """The stored interactions with the given ids (or all), sorted by id."""

@@ -144,8 +144,10 @@ class Store(Protocol):
         """
         ...
 
-    def residents(self) -> tuple[Resident, ...]:
-        """Every resident record, sorted by ref."""
+    def residents(self) -> Iterator[Resident]:
+        """Every resident record, sorted by ref: like `interactions`, an iterator that a store may fill as it reads
+        (the SQLite and PostgreSQL stores read a page at a time), so that a copy of a national store does not hold
+        every resident at once."""
         ...
 
     def interactions(self, ids: Collection[str] | None = None) -> Iterator[Interaction]:

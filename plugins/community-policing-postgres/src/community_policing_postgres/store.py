@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-import json
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
@@ -15,7 +14,7 @@ import psycopg_pool
 
 from community_policing.batch import ENTITY_KINDS, Batch, EntityKind, VersionedKind, WriteReport
 from community_policing.calendar import micros
-from community_policing.convert import converter
+from community_policing.convert import from_json
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
 from community_policing.storage.first_contacts import Placements, new_friend_days
 from community_policing.storage.outbox import Attempt, EnqueueReport, OutboxEntry, OutboxState, QueuedNotice
@@ -186,7 +185,7 @@ class PostgresStore:
     def _docs(self, kind: type[_T], sql: str, params: Any = None) -> tuple[_T, ...]:
         with self._connection("read") as conn:
             rows = conn.execute(sql, params).fetchall()
-        return tuple(converter.structure(json.loads(doc), kind) for (doc,) in rows)
+        return tuple(from_json(doc, kind) for (doc,) in rows)
 
     def secret_fingerprint(self) -> str | None:
         """The fingerprint of the secret the stored pseudonyms were made with, or None before the first such write."""
@@ -238,9 +237,9 @@ class PostgresStore:
         sql = f"SELECT doc FROM {table} ORDER BY {columns}, recorded"
         return self._docs(ENTITY_KINDS[kind].record, sql)
 
-    def residents(self) -> tuple[Resident, ...]:
-        """Every resident record, sorted by ref."""
-        return self._docs(Resident, "SELECT doc FROM resident ORDER BY ref")
+    def residents(self) -> Iterator[Resident]:
+        """Every resident record, sorted by ref, read in pages as `interactions` reads all of them."""
+        return self._every(Resident, "SELECT doc FROM resident ORDER BY ref", "residents")
 
     def interactions(self, ids: Collection[str] | None = None) -> Iterator[Interaction]:
         """The stored interactions with the given ids (or all), sorted by id; all of them read in pages.
@@ -248,19 +247,22 @@ class PostgresStore:
         Reading all of them streams through a server-side cursor in one transaction (a consistent snapshot), so a
         copy of a national store does not hold every interaction in memory at once.
         """
-        if ids is not None:
-            yield from self._docs(
-                Interaction, "SELECT doc FROM interaction WHERE id = ANY(%s) ORDER BY id", (list(set(ids)),)
-            )
-            return
+        if ids is None:
+            return self._every(Interaction, "SELECT doc FROM interaction ORDER BY id", "interactions")
+        sql = "SELECT doc FROM interaction WHERE id = ANY(%s) ORDER BY id"
+        return iter(self._docs(Interaction, sql, (list(set(ids)),)))
+
+    def _every(self, kind: type[_T], sql: str, cursor_name: str) -> Iterator[_T]:
+        """The records `sql` selects, through a server-side cursor a page at a time, from one snapshot (or from
+        this thread's write, which the snapshot would not see)."""
         with self._connection("read") as conn:
             stream = self._in_stream(conn)
             snapshot = contextlib.nullcontext() if stream else conn.transaction()
-            with snapshot, conn.cursor(name="interactions") as cursor:
+            with snapshot, conn.cursor(name=cursor_name) as cursor:
                 cursor.itersize = 5_000
-                cursor.execute("SELECT doc FROM interaction ORDER BY id")
+                cursor.execute(sql)
                 for (doc,) in cursor:
-                    yield converter.structure(json.loads(doc), Interaction)
+                    yield from_json(doc, kind)
 
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         """First contacts per (scope key, officer, local day), sorted by officer, day, key.
@@ -304,7 +306,7 @@ class PostgresStore:
     def _placements(self, conn: Connection, scope: Novelty, as_of: int) -> Placements:
         def docs(kind: VersionedKind) -> list[Any]:
             rows = conn.execute(_IN_FORCE[kind], {"as_of": as_of}).fetchall()
-            return [converter.structure(json.loads(doc), ENTITY_KINDS[kind].record) for (doc,) in rows]
+            return [from_json(doc, ENTITY_KINDS[kind].record) for (doc,) in rows]
 
         return Placements.of(docs("unit"), docs("officer"), docs("team") if scope is Novelty.TEAM else ())
 

@@ -21,7 +21,7 @@ import psycopg
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import EPOCH, micros
 from community_policing.calendar import zone as time_zone
-from community_policing.convert import converter, dumps, interaction_json
+from community_policing.convert import converter, dumps, from_json, interaction_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident, Team
 from community_policing.privacy import ref_key
@@ -617,10 +617,10 @@ class Writing:
             return {}
         self._any_resident = True
         stored = self._stored("resident", "ref", (r.ref for r in incoming))
-        records = {ref: converter.structure(json.loads(doc), Resident) for ref, doc in stored.items()}
+        records = {ref: from_json(doc, Resident) for ref, doc in stored.items()}
         candidates = list({records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming})
         for ref, doc in self.conn.execute("SELECT ref, doc FROM resident WHERE key = ANY(%b)", (candidates,)):
-            records.setdefault(ref, converter.structure(json.loads(doc), Resident))
+            records.setdefault(ref, from_json(doc, Resident))
         moves = rekeys(records, incoming)
         if moves:
             self._rekey(moves)
@@ -639,7 +639,7 @@ class Writing:
         docs: list[tuple[str, int]] = []
         links: list[tuple[int, str]] = []
         for iid, doc in found:
-            interaction = moved(converter.structure(json.loads(doc), Interaction), moves)
+            interaction = moved(from_json(doc, Interaction), moves)
             docs.append((dumps(interaction), iid))
             links.extend((iid, key) for key in interaction.residents)
         conn.execute("DELETE FROM first_contact WHERE resident = ANY(%b)", (list(moves),))

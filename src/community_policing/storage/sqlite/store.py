@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sqlite3
 import tempfile
@@ -14,7 +13,7 @@ from typing import Any, TypeVar
 
 from community_policing._runtime import paused_gc, sync_file, sync_folder
 from community_policing.batch import Batch, EntityKind, VersionedKind, WriteReport
-from community_policing.convert import converter
+from community_policing.convert import from_json
 from community_policing.errors import StoreError, StoreUnavailable
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
 from community_policing.storage.copying import batches_of
@@ -64,6 +63,7 @@ _NEW_FRIENDS = (  # one row per (day, officer, key, resident, interaction), for 
 # query over the period would (measured: the same time, with blocks of 50 to 1,000 officers).
 _BLOCK_OFFICER_DAYS = 200_000
 _FETCH = 20_000  # rows taken from a block's cursor at a time
+_PAGE = 5_000  # interactions read at a time when all of them are read
 
 
 class SQLiteStore:
@@ -224,7 +224,7 @@ class SQLiteStore:
     def _docs(self, kind: type[_T], sql: str, *params: object) -> tuple[_T, ...]:
         with self._lock, driver_errors(self.url, "read"):
             rows = self._conn.execute(sql, params).fetchall()
-        return tuple(converter.structure(json.loads(doc), kind) for (doc,) in rows)
+        return tuple(from_json(doc, kind) for (doc,) in rows)
 
     def known(self, kind: EntityKind, keys: Iterable[str]) -> frozenset[str]:
         """The subset of `keys` stored as `kind` (residents by ref, the others by their key)."""
@@ -271,20 +271,68 @@ class SQLiteStore:
         with self._lock, driver_errors(self.url, "read"):
             return versions(self._conn, kind)
 
-    def residents(self) -> tuple[Resident, ...]:
-        """Every resident record, sorted by ref."""
-        return self._docs(Resident, "SELECT doc FROM resident ORDER BY ref")
+    def residents(self) -> Iterator[Resident]:
+        """Every resident record, sorted by ref, read `_PAGE` at a time (as `interactions` reads all of them)."""
+        return self._every(Resident, "resident", "ref")
 
     def interactions(self, ids: Collection[str] | None = None) -> Iterator[Interaction]:
-        """The stored interactions with the given ids (or all), sorted by id."""
-        sql = "SELECT doc FROM interaction ORDER BY id"
-        params: tuple[str, ...] = ()
-        if ids is not None:
-            sql, params = f"SELECT doc FROM interaction WHERE id IN {IN} ORDER BY id", (json_keys(ids),)
+        """The stored interactions with the given ids (or all), sorted by id.
+
+        All of them are read `_PAGE` at a time, so that a copy of a large file does not hold them all at once:
+        from a second connection's read transaction (one snapshot of the file, as one query would see it, while
+        other processes write), or, inside this connection's own write (a load's checks) and for a database in
+        memory, from this connection, each page after the last key read.
+        """
+        if ids is None:
+            return self._every(Interaction, "interaction", "id")
+        sql = f"SELECT doc FROM interaction WHERE id IN {IN} ORDER BY id"
         with self._lock, driver_errors(self.url, "read"):
-            docs = [doc for (doc,) in self._conn.execute(sql, params)]
-        for doc in docs:
-            yield converter.structure(json.loads(doc), Interaction)
+            docs = [doc for (doc,) in self._conn.execute(sql, (json_keys(ids),))]
+        return (from_json(doc, Interaction) for doc in docs)
+
+    def _every(self, kind: type[_T], table: str, key: str) -> Iterator[_T]:
+        """Every record of `table` (`kind`, keyed by `key`), in the order of its key, a page at a time."""
+        with self._lock, driver_errors(self.url, "read"):
+            snapshot = self._snapshot()
+        if snapshot is None:
+            yield from self._pages(kind, table, key)
+            return
+        try:
+            with driver_errors(self.url, "read"):
+                cursor = snapshot.execute(f"SELECT doc FROM {table} ORDER BY {key}")
+            while True:
+                with driver_errors(self.url, "read"):
+                    page = cursor.fetchmany(_PAGE)
+                if not page:
+                    return
+                yield from (from_json(doc, kind) for (doc,) in page)
+        finally:
+            snapshot.close()
+
+    def _snapshot(self) -> sqlite3.Connection | None:
+        """A second connection to this file in a read transaction; None inside this connection's own write (which
+        only this connection sees) and for a database in memory."""
+        file = self._conn.execute("PRAGMA database_list").fetchone()[2]
+        if self._conn.in_transaction or not file:
+            return None
+        snapshot = connect(file)
+        try:
+            snapshot.execute("BEGIN")
+        except BaseException:
+            snapshot.close()
+            raise
+        return snapshot
+
+    def _pages(self, kind: type[_T], table: str, key: str) -> Iterator[_T]:
+        last = ""  # every key sorts after the empty one
+        sql = f"SELECT {key}, doc FROM {table} WHERE {key} > ? ORDER BY {key} LIMIT {_PAGE}"
+        while True:
+            with self._lock, driver_errors(self.url, "read"):
+                rows = self._conn.execute(sql, (last,)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (from_json(doc, kind) for _, doc in rows)
 
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         """First contacts per (scope key, officer, local day), read from ``first_contact`` and grouped in SQL.

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from community_policing._runtime import paused_gc
 from community_policing.batch import Batch, EntityKind, WriteReport, all_references_known, missing_references
 from community_policing.calendar import day_span, micros_each
-from community_policing.convert import converter, dumps, interaction_jsons, resident_json
+from community_policing.convert import converter, dumps, from_json, interaction_jsons, resident_json
 from community_policing.errors import ConflictError, IntegrityError, ReferenceProblem, SecretMismatch
 from community_policing.model import Interaction, Resident, Team, ref_key
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
@@ -267,13 +267,13 @@ class WriteTransaction:
             return
         # rekeys() needs only the stored records of the batch's refs and those holding a key the batch may move.
         stored = self._stored("resident", "ref", (r.ref for r in incoming), noting=True)  # written below
-        records = {ref: converter.structure(json.loads(doc), Resident) for ref, doc in stored.items()}
+        records = {ref: from_json(doc, Resident) for ref, doc in stored.items()}
         candidates = {records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming}
         if self.wrote is not None:
             candidates = set(self.wrote.maybe(candidates))
         sql = f"SELECT ref, doc FROM resident WHERE key IN {IN}"
         for ref, doc in self.conn.execute(sql, (json_keys(candidates),)).fetchall() if candidates else ():
-            records.setdefault(ref, converter.structure(json.loads(doc), Resident))
+            records.setdefault(ref, from_json(doc, Resident))
         self.moves = rekeys(records, incoming)
         if self.moves:
             self._rekey(self.moves)
@@ -292,7 +292,7 @@ class WriteTransaction:
         docs: list[tuple[str, int]] = []
         links: list[tuple[int, str]] = []
         for iid, doc in conn.execute(sql, (json_keys(moves),)).fetchall():
-            interaction = moved(converter.structure(json.loads(doc), Interaction), moves)
+            interaction = moved(from_json(doc, Interaction), moves)
             docs.append((dumps(interaction), iid))
             links.extend((iid, key) for key in interaction.residents)
         conn.executemany("UPDATE interaction SET doc = ? WHERE iid = ?", docs)

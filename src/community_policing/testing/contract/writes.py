@@ -159,7 +159,7 @@ class WriteContract:
         assert store.officers() == tuple(sorted(batch.officers, key=lambda o: o.nrp))
         assert store.teams() == batch.teams
         assert store.absences() == batch.absences
-        assert store.residents() == batch.residents
+        assert tuple(store.residents()) == batch.residents
         assert [i.id for i in store.interactions()] == ["i-1", "i-10", "i-2"]
         assert [i.id for i in store.interactions(["i-2", "i-nowhere", "i-1"])] == ["i-1", "i-2"]
         assert list(store.interactions([])) == []
@@ -217,7 +217,7 @@ class WriteContract:
         assert len(store.territories()) == 4
         assert len(store.officers()) == 3
         assert store.teams() == renamed.teams
-        assert store.residents() == renamed.residents
+        assert tuple(store.residents()) == renamed.residents
 
     def test_absences_are_identified_by_all_their_fields(self, store: Store) -> None:
         store.write(world())
