@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from community_policing.cli import main
+from community_policing.cli._common import UsageError, write_output
 from community_policing.demo import Demo, build_demo
-from community_policing.overview import Tally, print_summary, read_overview, render_html
+from community_policing.demo.build import _write as demo_write
+from community_policing.overview import Tally, html_parts, print_summary, read_overview, render_html
 from community_policing.registry import Registry
 from community_policing.rules.engine import Status, evaluate
 from community_policing.rules.spec import builtin_rules, parse_rules
@@ -344,3 +347,25 @@ def test_a_period_that_ends_before_it_starts_is_a_usage_error(
     assert main(argv) == 2
     assert "--to 2023-06-08 is before --from 2023-06-30" in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_the_report_is_made_and_written_a_piece_at_a_time(demo: Demo, tmp_path: Path) -> None:
+    parts = list(html_parts(demo.overview))
+    assert "".join(parts) == render_html(demo.overview) == demo.report.read_text(encoding="utf-8")
+    calendars = [p for p in parts if p.startswith('<figure class="officer">')]
+    assert len(calendars) == len(demo.overview.officers) == 60  # one piece per officer: the page is never whole
+    assert sum(map(len, calendars)) > len("".join(parts)) / 2  # and they are most of the page
+
+    def failing() -> Iterator[str]:  # the disk fills, or the rendering fails, half-way through
+        yield from parts[:5]
+        raise OSError(28, "No space left on device")
+
+    old = tmp_path / "report.html"
+    old.write_text("the report before", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"cannot write .*report\.html: No space left on device"):
+        write_output(old, failing())
+    assert old.read_text(encoding="utf-8") == "the report before"  # whole or not at all
+    with pytest.raises(OSError, match="No space"):
+        demo_write(old, failing())
+    assert old.read_text(encoding="utf-8") == "the report before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no temporary file left

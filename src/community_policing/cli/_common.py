@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -175,10 +175,14 @@ def statuses_argument(text: str) -> frozenset[Status]:
     return frozenset(chosen)
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all (see `output_file`)."""
+def write_output(path: Path, text: str | Iterable[str]) -> None:
+    """Write `text` (or its pieces, one at a time, as they are made) to `path` whole or not at all (see
+    `output_file`)."""
     with output_file(path) as stream:
-        stream.write(text)
+        if isinstance(text, str):
+            stream.write(text)
+        else:
+            stream.writelines(text)
 
 
 @contextlib.contextmanager

@@ -40,7 +40,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    from community_policing.overview import read_overview, render_html
+    from community_policing.overview import html_parts, read_overview
     from community_policing.rules.engine import evaluate
 
     rules, as_of = period_rules(args, registry)
@@ -52,6 +52,6 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     finally:
         store.close()
     output = Path(args.output)
-    write_output(output, render_html(overview))
+    write_output(output, html_parts(overview))
     print(f"wrote {output}")
     return EXIT_OK

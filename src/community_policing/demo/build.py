@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
 
 from community_policing.demo.dataset import DEFAULT_DAYS, DEFAULT_OFFICERS, DEFAULT_SEED, DemoDataset, generate
-from community_policing.overview import Overview, read_overview, render_html
+from community_policing.overview import Overview, html_parts, read_overview
 from community_policing.privacy import Pseudonymizer
 from community_policing.registry import Registry
 from community_policing.rules.engine import Evaluation, evaluate
@@ -76,10 +77,15 @@ def demo_secret(directory: Path) -> Pseudonymizer:
     return Pseudonymizer(path.read_bytes().rstrip(b"\r\n"))
 
 
-def _write(path: Path, text: str) -> None:
-    """Whole or not at all: a temporary file beside `path`, then a rename."""
+def _write(path: Path, text: str | Iterable[str]) -> None:
+    """Whole or not at all: a temporary file beside `path`, then a rename; `text` may come in pieces."""
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        handle.write(text)
+        try:
+            handle.writelines([text] if isinstance(text, str) else text)
+        except BaseException:
+            handle.close()
+            Path(handle.name).unlink(missing_ok=True)
+            raise
     # A temporary file is made readable by its owner only; the report and rules are ordinary files.
     umask = os.umask(0)
     os.umask(umask)
@@ -136,7 +142,7 @@ def build_demo(
         store.close()
     rules_path, report = directory / RULES_FILE, directory / REPORT_FILE
     _write(rules_path, DEMO_RULES)
-    _write(report, render_html(overview))
+    _write(report, html_parts(overview))
     return Demo(
         directory=directory,
         store_url=url,

@@ -2,7 +2,7 @@
 
 overview = read_overview(store, evaluation)
 print_summary(overview)                       # rich: colours on a terminal, plain text when piped
-Path("report.html").write_text(render_html(overview), encoding="utf-8")
+Path("report.html").write_text(render_html(overview), encoding="utf-8")   # or write html_parts(overview) one by one
 """
 
 from community_policing.overview.figures import (
@@ -16,7 +16,7 @@ from community_policing.overview.figures import (
     VillageRow,
     read_overview,
 )
-from community_policing.overview.html import render_html
+from community_policing.overview.html import html_parts, render_html
 from community_policing.overview.terminal import print_summary, summary
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Tally",
     "TeamWeek",
     "VillageRow",
+    "html_parts",
     "print_summary",
     "read_overview",
     "render_html",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from html import escape
 
 from community_policing.overview.figures import STALE_DAYS, DayCell, GroupRow, OfficerRow, Overview, Tally
@@ -16,7 +16,7 @@ from community_policing.overview.svg import bars, calendar, weekly_grid
 from community_policing.overview.terminal import percent
 from community_policing.rules.engine import Status
 
-__all__ = ["render_html"]
+__all__ = ["html_parts", "render_html"]
 
 STYLE = """
 :root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; }
@@ -198,18 +198,19 @@ def _status_mark(status: Status) -> str:
     return {Status.MET: "✓", Status.MISSED: "✗", Status.PENDING: "…", Status.EXCUSED: "·"}[status]
 
 
-def _officers_section(overview: Overview) -> str:
+def _officers_section(overview: Overview) -> Iterator[str]:
+    """The calendars, one officer's figure at a time (most of a long report), then the table of every officer."""
     by_unit: dict[str, list[OfficerRow]] = defaultdict(list)
     for row in overview.officers:
         by_unit[row.unit].append(row)
-    parts = [
+    yield (
         '<section id="calendars"><h2>New friends per day, officer by officer</h2>'
         '<p class="muted">One square per day on which the officer served, weeks in columns with Monday on top, '
-        "coloured by the day's status and, on met days, by the number of new friends the rule counted.</p>",
-        _calendar_legend(),
-    ]
+        "coloured by the day's status and, on met days, by the number of new friends the rule counted.</p>"
+    )
+    yield _calendar_legend()
     for unit in sorted(by_unit):
-        parts.append(f"<h3>{escape(unit)}</h3><div class=officers>")
+        yield f"<h3>{escape(unit)}</h3><div class=officers>"
         for row in by_unit[unit]:
             s = row.summary
             met_days = sum(1 for c in row.days if c.status is Status.MET)
@@ -227,13 +228,13 @@ def _officers_section(overview: Overview) -> str:
                 desc=desc,
                 holidays=overview.holidays,
             )
-            parts.append(
+            yield (
                 f'<figure class="officer">{chart}<figcaption><strong>{escape(row.rank)} {escape(row.name)}</strong> '
                 f"{escape(row.nrp)}<br>{escape(percent(s.compliance))} · {s.new_friends} new friends · "
                 f"best streak {s.longest_streak}<details><summary>Table</summary>{_officer_table(row)}"
                 "</details></figcaption></figure>"
             )
-        parts.append("</div>")
+        yield "</div>"
     head = _head("Officer", "rank", "NRP", "unit", "met", "missed", "pending", "excused", "compliance",
                  "current streak", "longest streak", "new friends", numeric_from=4)  # fmt: skip
     body = []
@@ -253,12 +254,11 @@ def _officers_section(overview: Overview) -> str:
                 ]
             )
         )
-    parts.append(
+    yield (
         '<details><summary>Every officer in one table</summary><div class="scroll"><table id="officer-summaries">'
         f"<caption>Officers under {escape(overview.officer_rule or '-')}</caption>"
         f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div></details></section>"
     )
-    return "".join(parts)
 
 
 def _villages_section(overview: Overview) -> str:
@@ -317,7 +317,13 @@ def _week_section(overview: Overview) -> str:
 
 
 def render_html(overview: Overview) -> str:
-    """The whole report as one HTML document."""
+    """The whole report as one HTML document: `html_parts` joined."""
+    return "".join(html_parts(overview))
+
+
+def html_parts(overview: Overview) -> Iterator[str]:
+    """The HTML report in pieces, in order, made as they are taken: write them one at a time and the page is
+    never held whole (the calendars of a thousand officers over a year make 44 MB of it)."""
     total = overview.total
     figures = [
         ("Compliance", percent(total.compliance)),
@@ -334,32 +340,33 @@ def render_html(overview: Overview) -> str:
         if overview.team_rule
         else "No team rule was evaluated: a team's compliance is that of its members' days under the officer rule."
     )
-    sections = [
+    yield (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(overview.title)}: report {overview.start} to {overview.end}</title>"
+        f"<style>{STYLE}</style></head><body>"
+    )
+    yield (
         f"<header><h1>{escape(overview.title)}: Tiada Hari Tanpa Teman Baru</h1>"
         f'<p class="lead">From {overview.start} to {overview.end}, as of {escape(overview.as_of.isoformat())}; '
         f"officer rule {escape(overview.officer_rule or '-')}. Every figure is computed by the rule engine from "
         f"the stored records. Public holidays in the period: {escape(holidays)}.</p>"
         '<dl class="figures" id="key-figures">'
         + "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in figures)
-        + "</dl></header>",
-        _groups_section(
-            "polsek",
-            "Compliance per Polsek, week by week",
-            overview.polseks,
-            overview,
-            total=overview.total,
-            note="Met days over closed duty days of the unit's officers, for each week (weeks start on Monday).",
-        ),
-        _groups_section(
-            "team", "Compliance per team, week by week", overview.teams, overview, total=None, note=team_note
-        ),
-        _week_section(overview),
-        _villages_section(overview),
-        _officers_section(overview),
-    ]
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(overview.title)}: report {overview.start} to {overview.end}</title>"
-        f"<style>{STYLE}</style></head><body>" + "".join(sections) + "</body></html>\n"
+        + "</dl></header>"
     )
+    yield _groups_section(
+        "polsek",
+        "Compliance per Polsek, week by week",
+        overview.polseks,
+        overview,
+        total=overview.total,
+        note="Met days over closed duty days of the unit's officers, for each week (weeks start on Monday).",
+    )
+    yield _groups_section(
+        "team", "Compliance per team, week by week", overview.teams, overview, total=None, note=team_note
+    )
+    yield _week_section(overview)
+    yield _villages_section(overview)
+    yield from _officers_section(overview)
+    yield "</body></html>\n"
