@@ -20,7 +20,14 @@ from community_policing.cli import main
 from community_policing.cli._common import UsageError, write_output
 from community_policing.demo import Demo, build_demo
 from community_policing.demo.build import _write as demo_write
-from community_policing.overview import Tally, html_parts, print_summary, read_overview, render_html
+from community_policing.overview import (
+    Tally,
+    html_parts,
+    print_summary,
+    read_overview,
+    render_html,
+    stream_overview,
+)
 from community_policing.registry import Registry
 from community_policing.rules.engine import Status, evaluate
 from community_policing.rules.spec import builtin_rules, parse_rules
@@ -293,10 +300,13 @@ def test_on_any_dataset_the_figures_add_up_to_the_engines_and_the_report_names_n
     try:
         store.write(dataset)
         kinds = registry.rule_kinds
-        evaluation = evaluate(
-            store, parse_rules(TEAM_RULES, kinds=kinds), kinds=kinds, start=start, end=end, as_of=as_of
-        )
+        rules = parse_rules(TEAM_RULES, kinds=kinds)
+        evaluation = evaluate(store, rules, kinds=kinds, start=start, end=end, as_of=as_of)
         overview = read_overview(store, evaluation)
+        # The report command's overview, made without holding the evaluation: the same, field for field.
+        assert stream_overview(store, rules, kinds=kinds, start=start, end=end, as_of=as_of) == overview
+        builtin = evaluate(store, kinds=kinds, start=start, end=end, as_of=as_of)
+        assert stream_overview(store, kinds=kinds, start=start, end=end, as_of=as_of) == read_overview(store, builtin)
     finally:
         store.close()
     officers = [s for s in evaluation.summaries if s.rule == "officers"]

@@ -40,15 +40,13 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    from community_policing.overview import html_parts, read_overview
-    from community_policing.rules.engine import evaluate
+    from community_policing.overview import html_parts, stream_overview
 
     rules, as_of = period_rules(args, registry)
     kinds = registry.rule_kinds
     store = open_with_data(registry, store_url(args))
     try:
-        evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
-        overview = read_overview(store, evaluation)
+        overview = stream_overview(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
     finally:
         store.close()
     output = Path(args.output)

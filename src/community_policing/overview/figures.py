@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import attrs
 
+from community_policing._runtime import paused_gc
 from community_policing.calendar import local_day, public_holidays
+from community_policing.hookspecs import RuleKind
 from community_policing.model import Officer, Team, Unit
-from community_policing.rules.engine import Evaluation, Finding, Status, Summary
+from community_policing.rules.engine import Evaluation, Finding, Status, Summaries, Summary, stream_findings
+from community_policing.rules.spec import Rule
 from community_policing.storage.protocol import Store
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "TeamWeek",
     "VillageRow",
     "read_overview",
+    "stream_overview",
 ]
 
 STALE_DAYS = 14
@@ -202,12 +206,12 @@ def _weeks(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
     return tuple(firsts)
 
 
-def _weekly(findings: Iterable[Finding], weeks: Sequence[dt.date]) -> tuple[Tally, ...]:
-    buckets: list[list[Finding]] = [[] for _ in weeks]
-    for finding in findings:
-        index = max(0, (finding.day - weeks[0]).days + weeks[0].weekday()) // 7
-        buckets[index].append(finding)
-    return tuple(Tally.of(bucket) for bucket in buckets)
+def _weekly(cells: Iterable[DayCell], weeks: Sequence[dt.date]) -> tuple[Tally, ...]:
+    buckets: list[list[DayCell]] = [[] for _ in weeks]
+    for cell in cells:
+        index = max(0, (cell.day - weeks[0]).days + weeks[0].weekday()) // 7
+        buckets[index].append(cell)
+    return tuple(Tally.of_cells(bucket) for bucket in buckets)
 
 
 def last_visits(
@@ -243,25 +247,85 @@ def read_overview(
     `officer_rule` and `team_rule` name the rules to show (default: the first rule, by id, evaluated for officers
     and for teams). Without a team rule, a team's compliance is that of its members' days under the officer rule.
     """
-    as_of = evaluation.as_of
+    return _overview(
+        store,
+        (evaluation.start, evaluation.end, evaluation.as_of),
+        evaluation.findings,
+        lambda: evaluation.summaries,
+        title=title,
+        officer_rule=officer_rule,
+        team_rule=team_rule,
+    )
+
+
+def stream_overview(
+    store: Store,
+    rules: Sequence[Rule] | None = None,
+    *,
+    kinds: Mapping[str, RuleKind],
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.datetime,
+    title: str | None = None,
+    officer_rule: str | None = None,
+    team_rule: str | None = None,
+) -> Overview:
+    """`read_overview` of the evaluation `evaluate` would make, made without holding the evaluation.
+
+    The findings are taken as the engine yields them (`stream_findings`) and the summaries counted as they pass
+    (`Summaries`); of each finding only what the overview shows is kept (a `DayCell`: the day, its status, the new
+    friends and the reason, a fraction of a finding's memory with its evidence). The same overview, field for field.
+    """
+    counted = Summaries()
+
+    def findings() -> Iterator[Finding]:
+        for finding in stream_findings(store, rules, kinds=kinds, start=start, end=end, as_of=as_of):
+            counted.add(finding)
+            yield finding
+
+    with paused_gc():  # day cells by the hundred thousand, none in a cycle (as `evaluate` does for its findings)
+        return _overview(
+            store,
+            (start, end, as_of),
+            findings(),
+            counted.result,
+            title=title,
+            officer_rule=officer_rule,
+            team_rule=team_rule,
+        )
+
+
+def _overview(
+    store: Store,
+    period: tuple[dt.date, dt.date, dt.datetime],
+    findings: Iterable[Finding],
+    summaries_of: Callable[[], Sequence[Summary]],
+    *,
+    title: str | None,
+    officer_rule: str | None,
+    team_rule: str | None,
+) -> Overview:
+    """The overview of `findings` (read once, in the engine's order) and of the summaries `summaries_of` gives once
+    they are read."""
+    start, end, as_of = period
+    by_subject: dict[tuple[str, str, str], list[DayCell]] = defaultdict(list)
+    for finding in findings:
+        cell = DayCell(finding.day, finding.status, finding.new_friends, finding.reason)
+        by_subject[(finding.rule, finding.subject_kind, finding.subject_id)].append(cell)
+    summaries = summaries_of()
     units = {u.id: u for u in store.units(as_of)}
     officers = {o.nrp: o for o in store.officers(as_of)}
     teams = {t.id: t for t in store.teams(as_of)}
     territories = store.territories()
-    officer_rule = _rule_of(evaluation.summaries, "officer", officer_rule)
-    team_rule = _rule_of(evaluation.summaries, "team", team_rule)
+    officer_rule = _rule_of(summaries, "officer", officer_rule)
+    team_rule = _rule_of(summaries, "team", team_rule)
     if title is None:
         # Named after the Polres when there is one, else the first unit; a store without units has no name.
         named = sorted(units.values(), key=lambda u: (u.level.value != "polres", u.id))
         title = named[0].name if named else "Every unit"
-    by_subject: dict[tuple[str, str, str], list[Finding]] = defaultdict(list)
-    for finding in evaluation.findings:
-        by_subject[(finding.rule, finding.subject_kind, finding.subject_id)].append(finding)
-    weeks = _weeks(evaluation.start, evaluation.end)
+    weeks = _weeks(start, end)
     officer_findings = {
-        nrp: findings
-        for (rule, kind, nrp), findings in by_subject.items()
-        if rule == officer_rule and kind == "officer"
+        nrp: cells for (rule, kind, nrp), cells in by_subject.items() if rule == officer_rule and kind == "officer"
     }
 
     def unit_name(unit_id: str) -> str:
@@ -269,11 +333,11 @@ def read_overview(
         return unit.name if unit else unit_id
 
     officer_rows = []
-    for summary in evaluation.summaries:
+    for summary in summaries:
         if summary.rule != officer_rule or summary.subject_kind != "officer":
             continue
         officer = officers.get(summary.subject_id)
-        findings = officer_findings.get(summary.subject_id, [])
+        cells = officer_findings.get(summary.subject_id, [])
         officer_rows.append(
             OfficerRow(
                 nrp=summary.subject_id,
@@ -281,7 +345,7 @@ def read_overview(
                 rank=officer.rank.value if officer else "",
                 unit=unit_name(officer.unit) if officer else "",
                 summary=summary,
-                days=tuple(DayCell(f.day, f.status, f.new_friends, f.reason) for f in findings),
+                days=tuple(cells),
             )
         )
     polseks = _polseks(officer_findings, officers, units, weeks)
@@ -291,7 +355,7 @@ def read_overview(
     for team in teams.values():
         for code in team.territories:
             placed[code].append(team.name)
-    visits = last_visits(store, end=evaluation.end, as_of=as_of, officers=officers, units=units)
+    visits = last_visits(store, end=end, as_of=as_of, officers=officers, units=units)
     villages = tuple(
         VillageRow(
             code=t.code,
@@ -299,26 +363,26 @@ def read_overview(
             district=district_names.get(t.code.rsplit(".", 1)[0], t.code.rsplit(".", 1)[0]),
             teams=tuple(sorted(placed.get(t.code, ()))),
             last_visit=visits.get(t.code),
-            days_since=(evaluation.end - visits[t.code]).days if t.code in visits else None,
+            days_since=(end - visits[t.code]).days if t.code in visits else None,
         )
         for t in territories
         if t.code.count(".") == 3
     )
-    last_week = tuple(d for d in _last_days(evaluation.end, 7) if d >= evaluation.start)
+    last_week = tuple(d for d in _last_days(end, 7) if d >= start)
     pending: dict[dt.date, int] = defaultdict(int)
-    for findings in officer_findings.values():
-        for finding in findings:
-            if finding.status is Status.PENDING:
-                pending[finding.day] += 1
+    for cells in officer_findings.values():
+        for cell in cells:
+            if cell.status is Status.PENDING:
+                pending[cell.day] += 1
     officer_summaries = [row.summary for row in officer_rows]
     return Overview(
         title=title,
-        start=evaluation.start,
-        end=evaluation.end,
+        start=start,
+        end=end,
         as_of=as_of,
         officer_rule=officer_rule,
         team_rule=team_rule,
-        total=Tally.of(f for findings in officer_findings.values() for f in findings),
+        total=Tally.of_cells(cell for cells in officer_findings.values() for cell in cells),
         new_friends=sum(s.new_friends for s in officer_summaries),
         weeks=weeks,
         polseks=polseks,
@@ -328,7 +392,7 @@ def read_overview(
         last_week=last_week,
         week_missed=_week_missed(teams, units, officer_findings, last_week),
         pending=tuple(sorted(pending.items())),
-        holidays=public_holidays(evaluation.start, evaluation.end),
+        holidays=public_holidays(start, end),
     )
 
 
@@ -337,12 +401,12 @@ def _last_days(end: dt.date, count: int) -> list[dt.date]:
 
 
 def _polseks(
-    officer_findings: Mapping[str, list[Finding]],
+    officer_findings: Mapping[str, list[DayCell]],
     officers: Mapping[str, Officer],
     units: Mapping[str, Unit],
     weeks: Sequence[dt.date],
 ) -> tuple[GroupRow, ...]:
-    by_unit: dict[str, list[Finding]] = defaultdict(list)
+    by_unit: dict[str, list[DayCell]] = defaultdict(list)
     members: dict[str, int] = defaultdict(int)
     for nrp, findings in officer_findings.items():
         unit_id = officers[nrp].unit if nrp in officers else ""
@@ -357,7 +421,7 @@ def _polseks(
                 id=unit_id,
                 name=name,
                 unit=name,
-                tally=Tally.of(findings),
+                tally=Tally.of_cells(findings),
                 weekly=_weekly(findings, weeks),
                 officers=members[unit_id],
             )
@@ -368,17 +432,17 @@ def _polseks(
 def _teams(
     teams: Mapping[str, Team],
     units: Mapping[str, Unit],
-    by_subject: Mapping[tuple[str, str, str], list[Finding]],
+    by_subject: Mapping[tuple[str, str, str], list[DayCell]],
     team_rule: str | None,
-    officer_findings: Mapping[str, list[Finding]],
+    officer_findings: Mapping[str, list[DayCell]],
     weeks: Sequence[dt.date],
 ) -> tuple[GroupRow, ...]:
     rows = []
     for team in teams.values():
+        findings: list[DayCell] = []
         if team_rule is not None:
-            findings = list(by_subject.get((team_rule, "team", team.id), []))
+            findings.extend(by_subject.get((team_rule, "team", team.id), []))
         else:
-            findings = []
             for nrp in sorted({m.nrp for m in team.members}):
                 membership = _Membership(team, nrp)
                 findings.extend(f for f in officer_findings.get(nrp, []) if f.day in membership)
@@ -388,7 +452,7 @@ def _teams(
                 id=team.id,
                 name=team.name,
                 unit=unit.name if unit else team.unit,
-                tally=Tally.of(findings),
+                tally=Tally.of_cells(findings),
                 weekly=_weekly(findings, weeks),
                 officers=len({m.nrp for m in team.members}),
             )
@@ -411,7 +475,7 @@ class _Membership:
 def _week_missed(
     teams: Mapping[str, Team],
     units: Mapping[str, Unit],
-    officer_findings: Mapping[str, list[Finding]],
+    officer_findings: Mapping[str, list[DayCell]],
     last_week: Sequence[dt.date],
 ) -> tuple[TeamWeek, ...]:
     index = {day: n for n, day in enumerate(last_week)}
