@@ -41,6 +41,18 @@ def test_the_python_example_prints_what_the_page_says(
     assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+def test_the_page_written_a_piece_at_a_time_is_the_page_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "tutorial_example"}
+    for code in blocks("python")[:2]:  # the example, then the streamed page in the same session
+        exec(compile(code, "tutorial.md", "exec"), namespace)
+    whole = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert (tmp_path / "streamed.html").read_text(encoding="utf-8") == whole
+    assert whole.count('<figure class="officer">') == 40
+
+
 def test_the_screenshots_the_page_shows_are_committed() -> None:
     for image in re.findall(r"\]\((images/[^)]+\.png)\)", PAGE):
         assert (ROOT / "docs" / image).stat().st_size > 20_000
