@@ -1,9 +1,11 @@
-"""Streaming load: ``community-policing load FILE`` keeps its peak memory flat as the file grows.
+"""Streaming load and copy: ``community-policing load FILE`` and ``copy`` keep their peak memory flat as data grows.
 
 Writes two demo datasets (the same officers, one covering `--days` days and one covering four times as many) as
 JSON Lines files, loads each into a new SQLite file with the command line as a whole process, and prints each
 load's wall time, throughput and peak RSS, and the ratio of the two peaks: flat means about 1.0 (target <= 1.25)
-while the file grows fourfold. The figures are measured in the same run, never asserted by a timed test.
+while the file grows fourfold. Then it copies each store into a new SQLite file (``community-policing copy``, as a
+whole process) and prints the same for the copies. The figures are measured in the same run, never asserted by a
+timed test.
 
 Usage: python benchmarks/load_memory.py                          (300 officers, 60 and 240 days)
        python benchmarks/load_memory.py --officers 20 --days 7 --quiet   (CI's smoke run, to keep it working)
@@ -53,6 +55,21 @@ def measured_load(path: Path, folder: Path) -> tuple[float, float]:
     return wall, peak
 
 
+def measured_copy(store: Path, folder: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of ``community-policing copy`` of the SQLite file `store` into a new one."""
+    target = folder / (store.stem + "-copy.db")
+    wall, _cpu, peak = measured([*command(), "copy", f"sqlite:///{store}", f"sqlite:///{target}"])
+    return wall, peak
+
+
+def _ratio_line(what: str, rows: list[tuple[int, int, float, float, float]]) -> str:
+    (_, small, small_mb, _, small_peak), (_, large, large_mb, _, large_peak) = rows
+    return (
+        f"{what} peak memory with {large / small:.1f}x the interactions ({large_mb / small_mb:.1f}x the bytes): ratio"
+        f" {large_peak / small_peak:.2f} (target <= {TARGET_PEAK_RATIO}: flat in the data's size)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--officers", type=int, default=300)
@@ -61,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="community-policing-load-memory-"))
     try:
-        rows = []
+        rows, copies = [], []
         for days in (args.days, args.days * 4):
             path = folder / f"days-{days}.jsonl"
             interactions = write_dataset(path, args.officers, days)
@@ -69,16 +86,22 @@ def main() -> None:
                 print(f"loading {path.name}: {interactions:,} interactions ...", file=sys.stderr)
             wall, peak = measured_load(path, folder)
             rows.append((days, interactions, path.stat().st_size / 1e6, wall, peak))
+            store = folder / (path.stem + ".db")
+            wall, peak = measured_copy(store, folder)
+            copies.append((days, interactions, store.stat().st_size / 1e6, wall, peak))
         for days, interactions, size, wall, peak in rows:
             print(
                 f"load {args.officers} officers x {days} days: {interactions:,} interactions, {size:.1f} MB of JSON"
                 f" Lines, {wall:.1f} s ({interactions / wall:,.0f} interactions/s), peak RSS {peak:.0f} MiB"
             )
-        (_, small, small_mb, _, small_peak), (_, large, large_mb, _, large_peak) = rows
-        print(
-            f"peak memory with {large / small:.1f}x the interactions ({large_mb / small_mb:.1f}x the bytes): ratio"
-            f" {large_peak / small_peak:.2f} (target <= {TARGET_PEAK_RATIO}: flat in file size)"
-        )
+        print(_ratio_line("load:", rows))
+        for days, interactions, size, wall, peak in copies:
+            print(
+                f"copy {args.officers} officers x {days} days: {interactions:,} interactions, a {size:.1f} MB store,"
+                f" {wall:.1f} s ({interactions / wall:,.0f} interactions/s), peak RSS {peak:.0f} MiB"
+            )
+        print(_ratio_line("copy:", copies))
+        small = rows[0][1]
         if small < 50_000:
             print("  (at this size start-up dominates: the ratio says little; run the default size to measure)")
     finally:

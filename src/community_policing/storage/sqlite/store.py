@@ -63,7 +63,8 @@ _NEW_FRIENDS = (  # one row per (day, officer, key, resident, interaction), for 
 # query over the period would (measured: the same time, with blocks of 50 to 1,000 officers).
 _BLOCK_OFFICER_DAYS = 200_000
 _FETCH = 20_000  # rows taken from a block's cursor at a time
-_PAGE = 5_000  # interactions read at a time when all of them are read
+_PAGE = 5_000  # records read at a time when all of a table is read
+_SNAPSHOT_CACHE_KIB = 4_096  # the page cache of the connection that reads all of a table (the store's: 64 MiB)
 
 
 class SQLiteStore:
@@ -317,6 +318,9 @@ class SQLiteStore:
             return None
         snapshot = connect(file)
         try:
+            # It reads each page once, in key order: a small cache of its own will do (the operating system's
+            # caches the file), and the process's memory does not grow with the store (`_SNAPSHOT_CACHE_KIB`).
+            snapshot.execute(f"PRAGMA cache_size = -{_SNAPSHOT_CACHE_KIB}")
             snapshot.execute("BEGIN")
         except BaseException:
             snapshot.close()
