@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import tempfile
 from pathlib import Path
 
@@ -159,3 +160,32 @@ def test_the_copy_command_says_so_when_the_secrets_differ(tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert "another secret" in err
     assert "nothing was copied" in err
+
+
+def test_a_copy_counts_what_it_copied_on_a_terminal_and_stays_quiet_otherwise(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from community_policing.cli.copy import copy_progress
+
+    source = MemoryStore()
+    batch = world(*(contact(f"i-{n}", at(8, 9)) for n in range(7)))
+    source.write(attrs.evolve(batch, residents=(*batch.residents, Resident(ref="w-extra", key="ref:w-extra"))))
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=100)
+    seen: list[tuple[int, int]] = []
+    with copy_progress(terminal) as progress:
+        assert progress is not None
+
+        def counted(batch: Batch) -> None:
+            seen.append((len(batch.residents), len(batch.interactions)))
+            progress(batch)
+
+        with SQLiteStore.at(tmp_path / "t.db") as target:
+            copy_store(source, target, interactions_per_batch=3, progress=counted)
+            assert snapshot(target) == snapshot(source)
+    shown = terminal.file.getvalue()  # type: ignore[attr-defined]
+    assert seen == [(0, 0), (2, 0), (0, 3), (0, 3), (0, 1)]
+    assert "copying: 2 residents, 7 interactions" in shown
+    piped = Console(file=io.StringIO(), force_terminal=False)
+    with copy_progress(piped) as progress:
+        assert progress is None
+    assert piped.file.getvalue() == ""  # type: ignore[attr-defined]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from community_policing.cli._common import EXIT_OK, UsageError, counts, open_persistent
 from community_policing.errors import SecretMismatch
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from community_policing.batch import Batch
     from community_policing.registry import Registry
 
 NAME = "copy"
@@ -20,7 +24,8 @@ EXAMPLES = """examples:
   community-policing copy postgresql://polres@db.example/polda?schema=blitar sqlite:///backup.db
 
 The target receives everything in one transaction: all of it, or nothing. Pseudonyms are copied as they are,
-so the target keeps the source's secret; a target holding pseudonyms made with another secret is refused."""
+so the target keeps the source's secret; a target holding pseudonyms made with another secret is refused. On a
+terminal, the records copied so far are counted as they go."""
 
 
 def add_parser(commands: Any) -> None:
@@ -48,7 +53,8 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         target = open_persistent(registry, args.target)
         stores.callback(target.close)
         try:
-            report = copy_store(source, target)
+            with copy_progress() as progress:
+                report = copy_store(source, target, progress=progress)
         except SecretMismatch as error:
             raise UsageError(
                 f"{target.url} holds pseudonyms made with another secret than {source.url}'s (fingerprints"
@@ -58,3 +64,32 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     written, unchanged = counts(report.written), counts(report.unchanged)
     print(f"copied {source.url} into {target.url}: {written} written, {unchanged} unchanged")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def copy_progress(console: Console | None = None) -> Iterator[Callable[[Batch], None] | None]:
+    """The residents and interactions read so far, counted on `console` (standard error) when it is a terminal.
+
+    The protocol has no count of a store's records, so there is no bar to fill: a spinner, the counts and the
+    time elapsed. When `console` is not a terminal (a pipe, a file, a CI log) nothing is shown: the callback is None.
+    """
+    from rich.console import Console
+
+    console = console if console is not None else Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = [SpinnerColumn(), TextColumn("copying: {task.description}"), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("the organisation", total=None)
+        residents = interactions = 0
+
+        def advance(batch: Batch) -> None:
+            nonlocal residents, interactions
+            residents += len(batch.residents)
+            interactions += len(batch.interactions)
+            bar.update(task, description=f"{residents:,} residents, {interactions:,} interactions")
+
+        yield advance

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import cast
 
 from community_policing.batch import Batch, WriteReport
@@ -38,12 +38,19 @@ def batches_of(store: Store, *, interactions_per_batch: int = 10_000) -> Iterato
         yield Batch(interactions=chunk)
 
 
-def copy_store(source: Store, target: Store, *, interactions_per_batch: int = 10_000) -> WriteReport:
+def copy_store(
+    source: Store,
+    target: Store,
+    *,
+    interactions_per_batch: int = 10_000,
+    progress: Callable[[Batch], None] | None = None,
+) -> WriteReport:
     """Copy everything `source` holds into `target` in one transaction of `target`: all of it, or nothing.
 
     Streams: residents and interactions travel `interactions_per_batch` at a time (`batches_of` into
     `Store.write_stream`), read a page at a time from the source, so memory stays bounded by a batch plus the
-    organisation records, however many residents and interactions there are. The target may already hold data: the copy
+    organisation records, however many residents and interactions there are. `progress`, when given, is called with
+    each batch as it is read from the source, before the target writes it. The target may already hold data: the copy
     then follows the ordinary write semantics (records replaced by key, interactions immutable, so an interaction
     id stored there with other content is a `ConflictError` and nothing is copied).
 
@@ -55,4 +62,11 @@ def copy_store(source: Store, target: Store, *, interactions_per_batch: int = 10
     theirs, ours = source.secret_fingerprint(), target.secret_fingerprint()
     if theirs is not None and ours is not None and theirs != ours:
         raise SecretMismatch(ours, theirs)
-    return target.write_stream(batches_of(source, interactions_per_batch=interactions_per_batch))
+    batches = batches_of(source, interactions_per_batch=interactions_per_batch)
+    return target.write_stream(batches if progress is None else _reported(batches, progress))
+
+
+def _reported(batches: Iterable[Batch], progress: Callable[[Batch], None]) -> Iterator[Batch]:
+    for batch in batches:
+        progress(batch)
+        yield batch
