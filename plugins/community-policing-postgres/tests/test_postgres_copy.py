@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from community_policing_postgres import PostgresStore
 
+from community_policing.batch import Batch
 from community_policing.cli import main
+from community_policing.model import Resident
+from community_policing.testing.contract.world import at, contact, world
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "blitar-june-2023.jsonl"
@@ -71,3 +76,27 @@ def test_plugins_lists_the_postgres_plugin(capsys: pytest.CaptureFixture[str]) -
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("postgresql"))
     assert "community-policing-postgres" in line
     assert "postgresql://" in line
+
+
+def test_reading_every_record_reads_one_snapshot_and_inside_a_stream_the_stream(
+    schema_url: Callable[[], str],
+) -> None:
+    url = schema_url()
+    with contextlib.closing(PostgresStore(url)) as store, contextlib.closing(PostgresStore(url)) as other:
+        store.write(world(*(contact(f"i-{n}", at(8, 9)) for n in range(3))))
+        other.write(Batch(residents=(Resident(ref="w-1", key="ref:w-1"),)))
+        interactions, residents = store.interactions(), store.residents()
+        assert next(interactions).id == "i-0"  # each in its transaction (its snapshot) from now on
+        assert next(residents).ref == "w-1"
+        other.write(Batch(interactions=(contact("i-9", at(9, 9)),), residents=(Resident(ref="w-8", key="ref:w-8"),)))
+        assert [i.id for i in interactions] == ["i-1", "i-2"]  # the later write is not seen
+        assert [r.ref for r in residents] == ["w-9"]
+        assert [i.id for i in store.interactions()] == ["i-0", "i-1", "i-2", "i-9"]  # a new read sees it
+        seen: list[tuple[list[str], list[str]]] = []
+
+        def batches() -> Iterator[Batch]:
+            yield Batch(interactions=(contact("i-5", at(9, 10)),), residents=(Resident(ref="w-5", key="ref:w-5"),))
+            seen.append(([i.id for i in store.interactions()], [r.ref for r in store.residents()]))
+
+        store.write_stream(batches())
+    assert seen == [(["i-0", "i-1", "i-2", "i-5", "i-9"], ["w-1", "w-5", "w-8", "w-9"])]
