@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 from typing import Any
@@ -185,6 +186,19 @@ def test_same_key_with_other_content_in_one_file_is_an_error() -> None:
         read_dataset(lines([*GOOD, {**GOOD[2], "name": "Someone Else"}]))
     # The very same record twice is harmless.
     assert len(read_dataset(lines([*GOOD, GOOD[2]])).officers) == 2
+
+
+def test_a_stored_interaction_again_is_no_change_and_with_another_offset_is_other_content(store: Store) -> None:
+    load(store, lines(GOOD))
+    before = snapshot(store)
+    stored = GOOD[7]
+    assert load(store, lines([stored])).unchanged["interaction"] == 1  # the very same: nothing to do
+    moment = dt.datetime.fromisoformat(stored["occurred_at"])
+    elsewhere = moment.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()  # the same instant, in WITA
+    assert dt.datetime.fromisoformat(elsewhere) == moment
+    with pytest.raises(DatasetError, match="'i-1' is already stored, or appears earlier in this file, with other"):
+        load(store, lines([{**stored, "occurred_at": elsewhere}]))
+    assert snapshot(store) == before
 
 
 def test_an_interaction_id_reused_with_other_content_is_an_error_naming_the_id(store: Store) -> None:

@@ -19,7 +19,7 @@ import msgspec
 from community_policing._runtime import paused_gc
 from community_policing.batch import ENTITY_KINDS, Batch, EntityKind, missing_references, version_key
 from community_policing.checked import checked_interaction, checked_resident
-from community_policing.convert import dumps, parse_instant, problems_from, structure
+from community_policing.convert import dumps, interaction_jsons, parse_instant, problems_from, structure
 from community_policing.errors import DatasetError, FieldError, Problem, excerpt, suggest
 from community_policing.model import (
     Absence,
@@ -722,9 +722,12 @@ def follow_up_problems(parsed: ParsedDataset, stored: Mapping[str, Interaction] 
 def stored_conflicts(parsed: ParsedDataset, stored: Iterable[Interaction]) -> list[Problem]:
     """Interactions of the file whose id is `stored` with other content (interactions are immutable)."""
     by_id = {i.id: i for i in parsed.batch.interactions}
+    found = [i for i in stored if i.id in by_id]
+    # The canonical texts, as the store compares them: `interaction_jsons` writes what `dumps` would, a third as long.
+    texts = zip(interaction_jsons(found), interaction_jsons([by_id[i.id] for i in found]), strict=True)
     problems: list[Problem] = []
-    for interaction in stored:
-        if interaction.id in by_id and dumps(interaction) != dumps(by_id[interaction.id]):
+    for interaction, (theirs, ours) in zip(found, texts, strict=True):
+        if theirs != ours:
             message = (
                 f"interaction {excerpt(interaction.id)} is already stored, or appears earlier in this file, with other"
                 " content; interactions are immutable"
