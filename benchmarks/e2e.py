@@ -3,12 +3,15 @@
 Each command is timed as a fresh process with its peak RSS, against a bound measured in the same run by a short
 standard-library script kept beside this one (``bounds/load_bound.py``: parse the JSON Lines file and
 ``executemany`` its contacts into a bare indexed table; ``bounds/evaluate_bound.py``: one hand-written query for
-new friends per officer and local day, one JSON record per officer-day written with ``json``). Then one more day:
+new friends per officer and local day, one JSON record per officer-day written with ``json``). Then the same file
+loaded again into the store that holds it (a source that sends overlapping data: nothing is written, every record
+is checked against the stored one), and one more day:
 the dataset's last day is held back from the first load and loaded alone, and that day evaluated, as a nightly
 job would (``--incremental``).
 
 Prints: the load's throughput as a ratio to the bound's (target >= 0.5, moving toward 0.8), the evaluation's time
-as a ratio to the bound's (target <= 1.5), each command's peak RSS, and the incremental day's load plus
+as a ratio to the bound's (target <= 1.5), each command's peak RSS, the second load's time against the first's
+(no target: for the record), and the incremental day's load plus
 evaluation in seconds (target < 5 s at 10,000 officers). The datasets are the demo's (`community_policing.demo`).
 
 Usage: python benchmarks/e2e.py --officers 2000 --days 365
@@ -113,6 +116,8 @@ def main() -> None:
                 store,
             ]
         )
+        log("the same file loaded again (nothing to write: every record is checked against the stored one) ...")
+        again, again_peak = measured([*command(), "load", str(whole), "--store", store])
         log("one more day: history, then the last day alone, then that day evaluated ...")
         nightly = f"sqlite:///{folder / 'nightly.db'}"
         measured([*command(), "load", str(history), "--store", nightly])
@@ -142,6 +147,10 @@ def main() -> None:
         print(
             f"evaluate --format json --output: {evaluation:.1f} s, peak RSS {eval_peak:.0f} MiB; bound"
             f" {bound_eval:.1f} s, peak {bound_eval_peak:.0f} MiB: ratio {evaluation / bound_eval:.2f} (target <= 1.5)"
+        )
+        print(
+            f"the same file loaded again (nothing written): {again:.1f} s, peak RSS {again_peak:.0f} MiB;"
+            f" {again / load:.2f} times the first load, {again / bound_load:.1f} times the bound's"
         )
         print(
             f"one more day ({facts['held']:,} interactions) for {args.officers} officers: load {day_load:.1f} s +"
