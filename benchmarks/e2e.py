@@ -3,13 +3,17 @@
 Each command is timed as a fresh process with its peak RSS, against a bound measured in the same run by a short
 standard-library script kept beside this one (``bounds/load_bound.py``: parse the JSON Lines file and
 ``executemany`` its contacts into a bare indexed table; ``bounds/evaluate_bound.py``: one hand-written query for
-new friends per officer and local day, one JSON record per officer-day written with ``json``). Then the same file
+new friends per officer and local day, one JSON record per officer-day written with ``json``). The load is also
+compared with a floor, ``bounds/load_floor.py``: a lean loader that keeps what the library keeps (documents,
+pseudonyms, participations, first contacts) but checks little and computes first contacts once, at the end; the
+benchmark stops unless it finds as many first contacts as the library stored. Then the same file
 loaded again into the store that holds it (a source that sends overlapping data: nothing is written, every record
 is checked against the stored one), and one more day:
 the dataset's last day is held back from the first load and loaded alone, and that day evaluated, as a nightly
 job would (``--incremental``).
 
-Prints: the load's throughput as a ratio to the bound's (target >= 0.5, moving toward 0.8), the evaluation's time
+Prints: the load's throughput as a ratio to the bound's (target >= 0.5, moving toward 0.8) and to the floor's (no
+target: how far the library is from a lean loader doing the same work), the evaluation's time
 as a ratio to the bound's (target <= 1.5), each command's peak RSS, the second load's time against the first's
 (no target: for the record), and the incremental day's load plus
 evaluation in seconds (target < 5 s at 10,000 officers). The datasets are the demo's (`community_policing.demo`).
@@ -23,9 +27,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 from _process import command
@@ -65,6 +71,20 @@ def measured(argv: list[str]) -> tuple[float, float]:
     return cpu, peak
 
 
+def _same_first_contacts(library: Path, floor: Path) -> None:
+    """Stop unless the floor found as many first contacts (officer, resident) as the library stored."""
+    queries = (
+        (library, "SELECT count(*) FROM (SELECT DISTINCT key, resident FROM first_contact WHERE scope = 0)"),
+        (floor, "SELECT count(*) FROM first_contact"),
+    )
+    counts = []
+    for path, sql in queries:
+        with closing(sqlite3.connect(path)) as conn:
+            counts.append(conn.execute(sql).fetchone()[0])
+    if counts[0] != counts[1]:
+        raise SystemExit(f"the floor found {counts[1]} first contacts, the library stored {counts[0]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--officers", type=int, default=2000)
@@ -98,6 +118,11 @@ def main() -> None:
             [sys.executable, str(HERE / "bounds" / "load_bound.py"), str(whole), str(folder / "bare.db")]
         )
         load, load_peak = measured([*command(), "load", str(whole), "--store", store])
+        log("load: the floor (a lean loader keeping what the library keeps) ...")
+        floor_load, floor_load_peak = measured(
+            [sys.executable, str(HERE / "bounds" / "load_floor.py"), str(whole), str(folder / "floor.db")]
+        )
+        _same_first_contacts(folder / "library.db", folder / "floor.db")
         log("evaluate: the bound, then the command ...")
         bound_eval, bound_eval_peak = measured(
             [sys.executable, str(HERE / "bounds" / "evaluate_bound.py"), str(folder / "bare.db"), facts["start"],
@@ -143,6 +168,11 @@ def main() -> None:
             f"load command: {load:.1f} s ({library_rate:,.0f} interactions/s), peak RSS {load_peak:.0f} MiB; bound"
             f" {bound_load:.1f} s ({bound_rate:,.0f}/s), peak {bound_load_peak:.0f} MiB: ratio"
             f" {library_rate / bound_rate:.2f} (target >= 0.5, toward 0.8)"
+        )
+        print(
+            f"load floor (bounds/load_floor.py): {floor_load:.1f} s, peak RSS {floor_load_peak:.0f} MiB: the floor's"
+            f" throughput {bound_load / floor_load:.2f} of the bound's; the command's {floor_load / load:.2f} of the"
+            " floor's"
         )
         print(
             f"evaluate --format json --output: {evaluation:.1f} s, peak RSS {eval_peak:.0f} MiB; bound"
