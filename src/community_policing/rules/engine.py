@@ -29,6 +29,7 @@ __all__ = [
     "day_status",
     "evaluate",
     "stream_findings",
+    "units_under",
 ]
 
 
@@ -96,9 +97,19 @@ class EvaluationContext:
 
     Officers, units, teams and absences are those in force as of the as-of instant, read once; first-contact
     queries and calendars are cached, so several rules over the same data cost little more than one.
+    `subject_officers` and `subject_teams` are the subjects a kind evaluates: all of `officers` and `teams`, or,
+    when the evaluation is of some `units`, the officers and teams of those units and of every unit under them.
     """
 
-    def __init__(self, store: Store, *, start: dt.date, end: dt.date, as_of: dt.datetime) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        start: dt.date,
+        end: dt.date,
+        as_of: dt.datetime,
+        units: Collection[str] | None = None,
+    ) -> None:
         if end < start:
             raise CommunityPolicingError(f"the period ends ({end}) before it starts ({start})")
         if as_of.utcoffset() is None:
@@ -112,6 +123,14 @@ class EvaluationContext:
         self.units: Mapping[str, Unit] = {u.id: u for u in store.units(as_of)}
         self.officers: Mapping[str, Officer] = {o.nrp: o for o in store.officers(as_of) if o.unit in self.units}
         self.teams: Mapping[str, Team] = {t.id: t for t in store.teams(as_of) if t.unit in self.units}
+        # The subjects to evaluate: every officer and team, or those of `units` and the units under them. The
+        # organisation above stays whole: a team's member may serve in another unit and still counts for it.
+        self.subject_officers: Mapping[str, Officer] = self.officers
+        self.subject_teams: Mapping[str, Team] = self.teams
+        if units is not None:
+            within = units_under(self.units, units, as_of)
+            self.subject_officers = {nrp: o for nrp, o in self.officers.items() if o.unit in within}
+            self.subject_teams = {key: t for key, t in self.teams.items() if t.unit in within}
         absences: dict[str, list[Absence]] = defaultdict(list)
         for absence in store.absences(as_of):
             if absence.end >= start and absence.start <= end:
@@ -292,16 +311,21 @@ def evaluate(
     start: dt.date,
     end: dt.date,
     as_of: dt.datetime | None = None,
+    units: Collection[str] | None = None,
 ) -> Evaluation:
     """Evaluate `rules` for every subject and day from `start` to `end`, as of the instant `as_of`.
 
     `kinds` are the rule kinds by name (`Registry.rule_kinds`); `rules` defaults to the built-in rule, `as_of`
-    to now (UTC, whole seconds). Deterministic: the same stored data and `as_of` give the same `Evaluation`.
+    to now (UTC, whole seconds). `units`, when given, limits the subjects to the officers and teams of those units
+    and of every unit under them (as of `as_of`): the findings are exactly those of the whole evaluation about
+    these subjects. Deterministic: the same stored data and `as_of` give the same `Evaluation`.
     It holds every finding (one per subject and day); to write them without holding them, see `stream_findings`.
+
+    :raises CommunityPolicingError: a unit of `units` has no version in force as of `as_of`.
     """
     as_of = as_of_now() if as_of is None else as_of
     with paused_gc():
-        findings = tuple(stream_findings(store, rules, kinds=kinds, start=start, end=end, as_of=as_of))
+        findings = tuple(stream_findings(store, rules, kinds=kinds, start=start, end=end, as_of=as_of, units=units))
         return Evaluation(as_of=as_of, start=start, end=end, findings=findings, summaries=tuple(summarise(findings)))
 
 
@@ -313,6 +337,7 @@ def stream_findings(
     start: dt.date,
     end: dt.date,
     as_of: dt.datetime,
+    units: Collection[str] | None = None,
 ) -> Iterator[Finding]:
     """The findings `evaluate` gives, in the same order, one at a time: for writing them as they come.
 
@@ -323,17 +348,53 @@ def stream_findings(
     """
     if rules is None:
         rules = builtin_rules(kinds=kinds)
-    context = EvaluationContext(store, start=start, end=end, as_of=as_of)
+    context = EvaluationContext(store, start=start, end=end, as_of=as_of, units=units)
     for rule in sorted(rules, key=lambda r: r.id):
         kind = kinds.get(rule.kind)
         if kind is None:
             raise CommunityPolicingError(f"rule {rule.id!r} has kind {rule.kind!r}, which no plugin provides")
         produced = kind.evaluate(rule, context)
+        if units is not None:  # a kind that walks every officer or team still reports only the subjects asked for
+            produced = _of_subjects(produced, context)
         if getattr(kind, "yields_in_order", False) is True:
             yield from _in_order(rule, produced)
         else:
             # A finding's leading fields are (rule, subject kind, subject id, day): tuple order is report order.
             yield from sorted(produced)
+
+
+def units_under(units: Mapping[str, Unit], roots: Collection[str], as_of: dt.datetime) -> frozenset[str]:
+    """The ids of `roots` and of every unit of `units` under one of them (its parent, or its parent's, is a root).
+
+    `units` are the units in force as of `as_of`, by id; a unit whose parent is not among them is under no one.
+
+    :raises CommunityPolicingError: a root is not among `units`.
+    """
+    unknown = sorted(set(roots) - units.keys())
+    if unknown:
+        raise CommunityPolicingError(
+            f"no unit {', '.join(map(repr, unknown))} as of {as_of.isoformat()}: units name the units stored"
+        )
+    within = set(roots)
+    for unit_id in units:
+        chain: list[str] = []
+        current: str | None = unit_id
+        while current is not None and current in units and current not in within and current not in chain:
+            chain.append(current)  # `chain` stops a cycle of parents (versions recorded at different times)
+            current = units[current].parent
+        if current in within:
+            within.update(chain)
+    return frozenset(within)
+
+
+def _of_subjects(findings: Iterable[Finding], context: EvaluationContext) -> Iterator[Finding]:
+    """The findings about the context's subjects (`subject_officers`, `subject_teams`) alone, in their order; a
+    finding about another kind of subject is kept."""
+    subjects = {"officer": context.subject_officers, "team": context.subject_teams}
+    for finding in findings:
+        asked = subjects.get(finding.subject_kind)  # a kind's other subjects are its own to choose
+        if asked is None or finding.subject_id in asked:
+            yield finding
 
 
 def _in_order(rule: Rule, findings: Iterable[Finding]) -> Iterator[Finding]:

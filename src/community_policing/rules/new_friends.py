@@ -58,11 +58,15 @@ class NewFriends:
             for teams, members in groups:
                 if not members:  # no member evaluated: nothing to read (each day has no active member either)
                     continue
-                officers = None if len(groups) == 1 else members  # one group: every row, as before grouping
-                rows = context.iter_new_friend_days(params.novelty, params.grace_hours, officers)
+                # One group of every team: every row, as before grouping. Members may serve outside the units
+                # evaluated (`subject_teams`): what they made for the team counts all the same.
+                whole = len(groups) == 1 and len(context.subject_teams) == len(context.teams)
+                rows = context.iter_new_friend_days(params.novelty, params.grace_hours, None if whole else members)
                 yield from self._teams(rule, params, context, rows, teams, days)
         else:
-            rows_in_order = context.iter_new_friend_days(params.novelty, params.grace_hours)
+            subjects = context.subject_officers  # every officer, or those of the units evaluated: only theirs read
+            officers = None if len(subjects) == len(context.officers) else frozenset(subjects)
+            rows_in_order = context.iter_new_friend_days(params.novelty, params.grace_hours, officers)
             yield from self._officers(rule, params, context, rows_in_order)
 
     def _officers(
@@ -78,7 +82,7 @@ class NewFriends:
         at_least, grace, rule_id = params.at_least, params.grace_hours, rule.id
         closes: dict[str, list[bool]] = {}
         row = next(rows, None)
-        for nrp, officer in sorted(context.officers.items()):
+        for nrp, officer in sorted(context.subject_officers.items()):
             while row is not None and row.officer < nrp:  # an officer not evaluated (no unit in force, say)
                 row = _next_in_order(rows, row)
             own_days: dict[dt.date, NewFriendDay] = {}
@@ -179,8 +183,8 @@ an officer-day (the demo's data, peak RSS), about half a gigabyte. A larger eval
 
 
 def _team_groups(context: EvaluationContext, members_at_once: int) -> list[tuple[list[str], frozenset[str]]]:
-    """The evaluated teams in id order, cut into runs whose members (those evaluated) number `members_at_once` or
-    fewer, with the members of each run; a team with more members than that is a run of its own.
+    """The teams evaluated (`subject_teams`) in id order, cut into runs whose members (those evaluated) number
+    `members_at_once` or fewer, with the members of each run; a team with more members than that is a run of its own.
 
     A team's days need the rows of each of its members for the whole period, and the rows come in officer order,
     so a team rule holds its members' rows until it is done with them: one run at a time, it holds that run's.
@@ -188,7 +192,7 @@ def _team_groups(context: EvaluationContext, members_at_once: int) -> list[tuple
     groups: list[tuple[list[str], frozenset[str]]] = []
     teams: list[str] = []
     members: set[str] = set()
-    for team_id, team in sorted(context.teams.items()):
+    for team_id, team in sorted(context.subject_teams.items()):
         own = {m.nrp for m in team.members if m.nrp in context.officers}
         if teams and len(members) + len(own - members) > members_at_once:
             groups.append((teams, frozenset(members)))
