@@ -519,3 +519,64 @@ def test_a_streamed_evaluation_writes_the_same_bytes_to_a_file_and_to_standard_o
         )
         assert output.read_bytes() == printed.encode()  # bytes: no line ending translated on either way
         assert printed.count("\n") > 20
+
+
+def test_evaluate_of_a_unit_gives_the_whole_evaluations_findings_about_its_officers_and_teams(
+    env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "load", str(EXAMPLE))
+    _, whole, _ = run(capsys, "evaluate", *PERIOD, "--format", "json", "--rules", str(RULES))
+    status, talun, err = run(capsys, "evaluate", *PERIOD, "--format", "json", "--rules", str(RULES),
+                             "--unit", "polsek-talun")  # fmt: skip
+    assert (status, err) == (0, "")
+    ours = {("officer", "90070233"), ("officer", "83120588"), ("officer", "98020145"), ("team", "tim-talun")}
+    everything = json.loads(whole)
+    expected = {
+        part: [r for r in everything[part] if (r["subject"]["kind"], r["subject"]["id"]) in ours]
+        for part in ("findings", "summaries")
+    }
+    assert {part: json.loads(talun)[part] for part in ("findings", "summaries")} == expected
+    assert expected["findings"]
+    assert any(r["subject"]["kind"] == "team" for r in expected["summaries"])
+    # Several units, and a unit with the units under it: Polres Blitar's are everyone's but the commander's own.
+    _, both, _ = run(capsys, "evaluate", *PERIOD, "--format", "json", "--rules", str(RULES),
+                     "--unit", "polsek-talun", "--unit", "polsek-kanigoro")  # fmt: skip
+    _, polres, _ = run(capsys, "evaluate", *PERIOD, "--format", "json", "--rules", str(RULES),
+                       "--unit", "polres-blitar")  # fmt: skip
+    subjects = {(r["subject"]["kind"], r["subject"]["id"]) for r in everything["summaries"]}
+    assert {(r["subject"]["kind"], r["subject"]["id"]) for r in json.loads(both)["summaries"]} == subjects - {
+        ("officer", "75080321")
+    }
+    assert json.loads(polres) == everything
+    # The table: the same subjects.
+    status, table, _ = run(capsys, "evaluate", *PERIOD, "--unit", "polsek-talun")
+    assert status == 0
+    assert "Rina Wulandari" in table
+    assert "Agus Setiawan" not in table
+
+
+def test_evaluate_of_an_unknown_unit_exits_2_naming_it_and_writes_nothing(
+    env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "load", str(EXAMPLE))
+    target = tmp_path / "out.json"
+    for extra in ([], ["--format", "json", "--output", str(target)], ["--format", "json"]):
+        status, out, err = run(capsys, "evaluate", *PERIOD, "--unit", "polsek-wlingi", *extra)
+        assert (status, out) == (2, "")
+        assert "no unit 'polsek-wlingi' is stored as of 2023-07-01T00:00:00+07:00" in err
+        assert not target.exists()
+
+
+def test_a_report_of_a_unit_shows_its_officers_teams_and_villages_under_its_name(
+    env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "load", str(EXAMPLE))
+    page = tmp_path / "talun.html"
+    status, _, err = run(capsys, "report", *PERIOD, "--unit", "polsek-talun", "--output", str(page))
+    assert (status, err) == (0, "")
+    html = page.read_text(encoding="utf-8")
+    assert "<title>Polsek Talun" in html
+    for shown in ("Rina Wulandari", "Tim Bhabinkamtibmas Talun", "35.05.14.2001"):
+        assert shown in html
+    for other in ("Agus Setiawan", "Tim Bhabinkamtibmas Kanigoro", "35.05.10.2001"):
+        assert other not in html

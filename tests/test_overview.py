@@ -307,6 +307,20 @@ def test_on_any_dataset_the_figures_add_up_to_the_engines_and_the_report_names_n
         assert stream_overview(store, rules, kinds=kinds, start=start, end=end, as_of=as_of) == overview
         builtin = evaluate(store, kinds=kinds, start=start, end=end, as_of=as_of)
         assert stream_overview(store, kinds=kinds, start=start, end=end, as_of=as_of) == read_overview(store, builtin)
+        in_force = {u.id: u for u in store.units(as_of)}
+        if in_force:
+            # One unit's overview: its subjects' rows, its (and its sub-units') teams and their villages, its name.
+            unit = data.draw(st.sampled_from(sorted(in_force)), label="unit")
+            some = evaluate(store, rules, kinds=kinds, start=start, end=end, as_of=as_of, units=[unit])
+            mine = read_overview(store, some, units=[unit])
+            assert stream_overview(store, rules, kinds=kinds, start=start, end=end, as_of=as_of, units=[unit]) == mine
+            assert mine.title == in_force[unit].name
+            within = {unit} | {u.id for u in in_force.values() if u.parent == unit}
+            within |= {u.id for u in in_force.values() if u.parent in within}
+            teams = {t.id: t for t in store.teams(as_of) if t.unit in within}
+            assert {row.id for row in mine.teams} <= set(teams)
+            assert {row.code for row in mine.villages} <= {code for t in teams.values() for code in t.territories}
+            assert [row.summary for row in mine.officers] == [s for s in some.summaries if s.rule == "officers"]
     finally:
         store.close()
     officers = [s for s in evaluation.summaries if s.rule == "officers"]

@@ -108,7 +108,7 @@ def date_argument(text: str) -> dt.date:
 
 
 def add_period_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--from``, ``--to``, ``--as-of`` and ``--rules``: what every command that evaluates takes."""
+    """``--from``, ``--to``, ``--as-of``, ``--rules`` and ``--unit``: what every command that evaluates takes."""
     parser.add_argument("--from", dest="start", required=True, type=date_argument, metavar="DATE", help="first day")
     parser.add_argument("--to", dest="end", required=True, type=date_argument, metavar="DATE", help="last day")
     parser.add_argument(
@@ -118,6 +118,13 @@ def add_period_arguments(parser: argparse.ArgumentParser) -> None:
         help="evaluate as of this instant, with an offset (default: now)",
     )
     parser.add_argument("--rules", metavar="FILE", help="a TOML rules file (default: the built-in rule)")
+    parser.add_argument(
+        "--unit",
+        dest="units",
+        action="append",
+        metavar="UNIT",
+        help="only the officers and teams of this unit and the units under it (again for more units)",
+    )
 
 
 def period_rules(args: argparse.Namespace, registry: Registry) -> tuple[tuple[Rule, ...], dt.datetime]:

@@ -38,8 +38,10 @@ EXAMPLES = """examples:
   community-policing evaluate --from 2023-06-08 --to 2023-06-30 --as-of 2023-07-01T00:00:00+07:00 \\
       --rules rules.toml --format json --output june.json
   community-policing evaluate --from 2023-06-08 --to 2023-06-09 --routes routes.toml --status missed
+  community-policing evaluate --from 2023-06-08 --to 2023-06-30 --unit polres-blitar --format json
 
-A period has at most 3,660 days. Without --as-of the evaluation is as of now."""
+A period has at most 3,660 days. Without --as-of the evaluation is as of now. With --unit, only the officers and
+teams of that unit and of the units under it (as of the as-of instant) are evaluated."""
 
 
 def add_parser(commands: Any) -> None:
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         return _streamed(args, registry, rules, as_of)
     store = open_with_data(registry, store_url(args))
     try:
-        evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
+        evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of, units=args.units)
         officers, teams = {}, {}
         if args.format == "table":  # names and ranks in the table only: JSON and CSV name subjects by their keys
             officers = {o.nrp: o for o in store.officers()}
@@ -115,7 +117,7 @@ def _streamed(args: argparse.Namespace, registry: Registry, rules: tuple[Rule, .
     try:
         with paused_gc(), output_file(Path(args.output)) if args.output else _spooled(sys.stdout) as out:
             found = stream_findings(
-                store, rules, kinds=registry.rule_kinds, start=args.start, end=args.end, as_of=as_of
+                store, rules, kinds=registry.rule_kinds, start=args.start, end=args.end, as_of=as_of, units=args.units
             )
             if args.format == "json":
                 write_json(out, as_of=as_of, start=args.start, end=args.end, findings=found, statuses=args.status)

@@ -31,7 +31,8 @@ def add_parser(commands: Any) -> None:
         epilog="""examples:
   community-policing report --from 2023-06-08 --to 2023-06-30 --store sqlite:///blitar.db --output june.html
   community-policing report --from 2023-06-08 --to 2023-06-30 --as-of 2023-07-01T00:00:00+07:00 \\
-      --rules rules.toml --output june.html""",
+      --rules rules.toml --output june.html
+  community-policing report --from 2023-06-08 --to 2023-06-30 --unit polsek-kanigoro --output kanigoro.html""",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_period_arguments(parser)
@@ -46,7 +47,9 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     kinds = registry.rule_kinds
     store = open_with_data(registry, store_url(args))
     try:
-        overview = stream_overview(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of)
+        overview = stream_overview(
+            store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of, units=args.units
+        )
     finally:
         store.close()
     output = Path(args.output)

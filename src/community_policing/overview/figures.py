@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import attrs
@@ -18,7 +18,15 @@ from community_policing._runtime import paused_gc
 from community_policing.calendar import local_day, public_holidays
 from community_policing.hookspecs import RuleKind
 from community_policing.model import Officer, Team, Unit
-from community_policing.rules.engine import Evaluation, Finding, Status, Summaries, Summary, stream_findings
+from community_policing.rules.engine import (
+    Evaluation,
+    Finding,
+    Status,
+    Summaries,
+    Summary,
+    stream_findings,
+    units_under,
+)
 from community_policing.rules.spec import Rule
 from community_policing.storage.protocol import Store
 
@@ -241,11 +249,14 @@ def read_overview(
     title: str | None = None,
     officer_rule: str | None = None,
     team_rule: str | None = None,
+    units: Collection[str] | None = None,
 ) -> Overview:
     """The overview of `evaluation`, with the organisation as of its instant read from `store`.
 
     `officer_rule` and `team_rule` name the rules to show (default: the first rule, by id, evaluated for officers
     and for teams). Without a team rule, a team's compliance is that of its members' days under the officer rule.
+    `units`, for an evaluation of some units (`evaluate(..., units=...)`), names them: the teams shown are theirs
+    and those of the units under them, the villages those teams are placed in, and the title their names.
     """
     return _overview(
         store,
@@ -255,6 +266,7 @@ def read_overview(
         title=title,
         officer_rule=officer_rule,
         team_rule=team_rule,
+        of_units=units,
     )
 
 
@@ -269,8 +281,12 @@ def stream_overview(
     title: str | None = None,
     officer_rule: str | None = None,
     team_rule: str | None = None,
+    units: Collection[str] | None = None,
 ) -> Overview:
     """`read_overview` of the evaluation `evaluate` would make, made without holding the evaluation.
+
+    `units`, when given, evaluates those units and the units under them alone, and shows them as `read_overview`
+    does.
 
     The findings are taken as the engine yields them (`stream_findings`) and the summaries counted as they pass
     (`Summaries`); of each finding only what the overview shows is kept (a `DayCell`: the day, its status, the new
@@ -279,7 +295,7 @@ def stream_overview(
     counted = Summaries()
 
     def findings() -> Iterator[Finding]:
-        for finding in stream_findings(store, rules, kinds=kinds, start=start, end=end, as_of=as_of):
+        for finding in stream_findings(store, rules, kinds=kinds, start=start, end=end, as_of=as_of, units=units):
             counted.add(finding)
             yield finding
 
@@ -292,6 +308,7 @@ def stream_overview(
             title=title,
             officer_rule=officer_rule,
             team_rule=team_rule,
+            of_units=units,
         )
 
 
@@ -304,9 +321,10 @@ def _overview(
     title: str | None,
     officer_rule: str | None,
     team_rule: str | None,
+    of_units: Collection[str] | None = None,
 ) -> Overview:
     """The overview of `findings` (read once, in the engine's order) and of the summaries `summaries_of` gives once
-    they are read."""
+    they are read; of the teams and villages of `of_units` and the units under them, when given."""
     start, end, as_of = period
     by_subject: dict[tuple[str, str, str], list[DayCell]] = defaultdict(list)
     for finding in findings:
@@ -319,6 +337,14 @@ def _overview(
     territories = store.territories()
     officer_rule = _rule_of(summaries, "officer", officer_rule)
     team_rule = _rule_of(summaries, "team", team_rule)
+    if of_units is not None:  # some units: their teams, the villages those teams are placed in, and their names
+        asked = sorted(set(of_units))
+        within = units_under(units, asked, as_of)
+        teams = {key: team for key, team in teams.items() if team.unit in within}
+        placed_in = {code for team in teams.values() for code in team.territories}
+        territories = tuple(t for t in territories if t.code in placed_in or t.code.count(".") < 3)
+        if title is None:
+            title = ", ".join(units[unit_id].name for unit_id in asked)
     if title is None:
         # Named after the Polres when there is one, else the first unit; a store without units has no name.
         named = sorted(units.values(), key=lambda u: (u.level.value != "polres", u.id))

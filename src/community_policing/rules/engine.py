@@ -372,8 +372,11 @@ def units_under(units: Mapping[str, Unit], roots: Collection[str], as_of: dt.dat
     """
     unknown = sorted(set(roots) - units.keys())
     if unknown:
+        names = ", ".join(map(repr, unknown))
         raise CommunityPolicingError(
-            f"no unit {', '.join(map(repr, unknown))} as of {as_of.isoformat()}: units name the units stored"
+            f"no unit {names} is stored as of {as_of.isoformat()}"
+            if len(unknown) == 1
+            else f"no units {names} are stored as of {as_of.isoformat()}"
         )
     within = set(roots)
     for unit_id in units:
