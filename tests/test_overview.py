@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,10 +29,12 @@ from community_policing.overview import (
     render_html,
     stream_overview,
 )
+from community_policing.overview.figures import last_visits
 from community_policing.registry import Registry
 from community_policing.rules.engine import Status, evaluate
 from community_policing.rules.spec import builtin_rules, parse_rules
 from community_policing.storage.memory import MemoryStore
+from community_policing.storage.protocol import ReadsVisits
 from community_policing.testing.strategies import as_of_instants, datasets
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -393,3 +396,42 @@ def test_the_report_is_made_and_written_a_piece_at_a_time(demo: Demo, tmp_path: 
         demo_write(old, failing())
     assert old.read_text(encoding="utf-8") == "the report before"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no temporary file left
+
+
+FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+
+class _WithoutVisits:
+    """A store as a third party might write it: everything but `visits` (so read through its interactions)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "visits":
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_last_visits_are_the_same_from_visits_and_from_the_interactions(data: st.DataObject) -> None:
+    dataset = data.draw(datasets(max_officers=4, max_days=8, max_versions=1), label="dataset")
+    recorded = sorted({i.recorded_at for i in dataset.interactions})  # as of the instant a visit was recorded, too
+    as_of = data.draw(as_of_instants(dataset) | st.sampled_from(recorded or [FAR]), label="as of")
+    end = dt.date(2023, 6, 8) + dt.timedelta(days=data.draw(st.integers(0, 20), label="days"))
+    store = MemoryStore()
+    store.write(dataset)
+    codes = sorted({i.territory for i in dataset.interactions}) or ["35"]
+    places = data.draw(st.none() | st.sets(st.sampled_from(codes)), label="territories")
+    organisation = {
+        "officers": {o.nrp: o for o in store.officers(as_of)},
+        "units": {u.id: u for u in store.units(as_of)},
+    }
+    plain = _WithoutVisits(store)
+    assert not isinstance(plain, ReadsVisits)
+    found = last_visits(store, end=end, as_of=as_of, territories=places, **organisation)  # type: ignore[arg-type]
+    assert last_visits(plain, end=end, as_of=as_of, territories=places, **organisation) == found  # type: ignore[arg-type]
+    for territory, day in found.items():  # each the latest local day of a visit recorded by then, by the period's end
+        assert places is None or territory in places
+        assert day <= end

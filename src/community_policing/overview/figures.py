@@ -28,7 +28,7 @@ from community_policing.rules.engine import (
     units_under,
 )
 from community_policing.rules.spec import Rule
-from community_policing.storage.protocol import Store
+from community_policing.storage.protocol import ReadsVisits, Store, Visit
 
 __all__ = [
     "STALE_DAYS",
@@ -223,23 +223,45 @@ def _weekly(cells: Iterable[DayCell], weeks: Sequence[dt.date]) -> tuple[Tally, 
 
 
 def last_visits(
-    store: Store, *, end: dt.date, as_of: dt.datetime, officers: Mapping[str, Officer], units: Mapping[str, Unit]
+    store: Store,
+    *,
+    end: dt.date,
+    as_of: dt.datetime,
+    officers: Mapping[str, Officer],
+    units: Mapping[str, Unit],
+    territories: Collection[str] | None = None,
 ) -> dict[str, dt.date]:
-    """The last local day on or before `end` with an interaction in each territory, among those recorded by `as_of`.
+    """The last local day on or before `end` with an interaction in each territory (of `territories`, when given),
+    among those recorded by `as_of`.
 
     Days are local to the first officer's unit (WIB when the officer or unit is unknown). Reads every stored
-    interaction: the store protocol has no query by period yet.
+    interaction (of those territories): a store that offers `ReadsVisits.visits` gives their places and instants
+    alone, any other store its interactions whole.
     """
     found: dict[str, dt.date] = {}
-    for interaction in store.interactions():
-        if interaction.recorded_at > as_of:
-            continue
-        officer = officers.get(interaction.officers[0])
-        unit = units.get(officer.unit) if officer else None
-        day = local_day(interaction.occurred_at, unit.timezone if unit else "Asia/Jakarta")
-        if day <= end and found.get(interaction.territory, dt.date.min) < day:
-            found[interaction.territory] = day
+    zones: dict[str, str] = {}  # first officer -> the time zone of their unit
+    for territory, nrp, occurred_at in _visits(store, as_of, territories):
+        zone = zones.get(nrp)
+        if zone is None:
+            officer = officers.get(nrp)
+            unit = units.get(officer.unit) if officer else None
+            zone = zones[nrp] = unit.timezone if unit else "Asia/Jakarta"
+        day = local_day(occurred_at, zone)
+        if day <= end and found.get(territory, dt.date.min) < day:
+            found[territory] = day
     return found
+
+
+def _visits(store: Store, as_of: dt.datetime, territories: Collection[str] | None) -> Iterator[Visit]:
+    """The store's visits recorded by `as_of` (in `territories`): from `visits` where it has it, else from its
+    interactions."""
+    if isinstance(store, ReadsVisits):
+        yield from store.visits(recorded_by=as_of, territories=territories)
+        return
+    wanted = None if territories is None else frozenset(territories)
+    for interaction in store.interactions():
+        if interaction.recorded_at <= as_of and (wanted is None or interaction.territory in wanted):
+            yield Visit(interaction.territory, interaction.officers[0], interaction.occurred_at)
 
 
 def read_overview(
@@ -381,7 +403,8 @@ def _overview(
     for team in teams.values():
         for code in team.territories:
             placed[code].append(team.name)
-    visits = last_visits(store, end=end, as_of=as_of, officers=officers, units=units)
+    shown = None if of_units is None else [t.code for t in territories if t.code.count(".") == 3]  # some units'
+    visits = last_visits(store, end=end, as_of=as_of, officers=officers, units=units, territories=shown)
     villages = tuple(
         VillageRow(
             code=t.code,

@@ -32,6 +32,7 @@ from community_policing.storage.protocol import (
     NewFriendDay,
     NewFriendQuery,
     VersionedKind,
+    Visit,
     WriteReport,
 )
 from community_policing.storage.rekey import bare_refs, moved, rekeys, resolution
@@ -225,6 +226,13 @@ class MemoryStore:
         wanted = sorted(stored) if ids is None else sorted(set(ids) & stored.keys())
         for interaction_id in wanted:
             yield stored[interaction_id]
+
+    def visits(self, *, recorded_by: dt.datetime, territories: Collection[str] | None = None) -> Iterator[Visit]:
+        """Every stored interaction recorded by `recorded_by` (in `territories`, when given), as a `Visit`."""
+        wanted = None if territories is None else frozenset(territories)
+        for interaction in list(self._view().interactions.values()):  # a copy: a write may come meanwhile
+            if interaction.recorded_at <= recorded_by and (wanted is None or interaction.territory in wanted):
+                yield Visit(interaction.territory, interaction.officers[0], interaction.occurred_at.astimezone(dt.UTC))
 
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         """First contacts per (scope key, officer, local day), computed from their definition."""

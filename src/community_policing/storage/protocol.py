@@ -18,8 +18,10 @@ __all__ = [
     "NewFriendDay",
     "NewFriendQuery",
     "Novelty",
+    "ReadsVisits",
     "Store",
     "VersionedKind",
+    "Visit",
     "WriteReport",
 ]
 
@@ -68,6 +70,31 @@ class NewFriendDay(NamedTuple):
     day: dt.date
     residents: tuple[str, ...]
     evidence: tuple[str, ...]
+
+
+class Visit(NamedTuple):
+    """A stored interaction as the report's coverage of villages reads it: where, its first officer, and when."""
+
+    territory: str
+    officer: str
+    """The first of the interaction's officers, whose unit's time zone gives the visit's local day."""
+    occurred_at: dt.datetime
+    """The instant, in UTC (the offset it was written with is not needed to tell its local day)."""
+
+
+@runtime_checkable
+class ReadsVisits(Protocol):
+    """An optional part of a store: its interactions as `Visit`s, without building each interaction.
+
+    The report's coverage of villages needs, of every interaction, only its territory, first officer and instant;
+    a store that can read these alone (from SQL, say) offers `visits`, and one that does not is read through
+    `Store.interactions` with the same result. The contract suite holds the two to each other.
+    """
+
+    def visits(self, *, recorded_by: dt.datetime, territories: Collection[str] | None = None) -> Iterator[Visit]:
+        """Every stored interaction recorded by `recorded_by` (in one of `territories`, when given), in no
+        particular order."""
+        ...
 
 
 @runtime_checkable

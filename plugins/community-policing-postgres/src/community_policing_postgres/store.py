@@ -18,7 +18,7 @@ from community_policing.convert import from_json
 from community_policing.model import Absence, Interaction, Officer, Resident, Team, Territory, Unit
 from community_policing.storage.first_contacts import Placements, new_friend_days
 from community_policing.storage.outbox import Attempt, EnqueueReport, OutboxEntry, OutboxState, QueuedNotice
-from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty
+from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Visit
 from community_policing_postgres import outbox
 from community_policing_postgres.connection import CONNECT_SECONDS, driver_errors, location_of
 from community_policing_postgres.schema import LATEST, OUTBOX_LOCK, SCOPES, WRITE_LOCK, instant, migrate
@@ -263,6 +263,27 @@ class PostgresStore:
                 cursor.execute(sql)
                 for (doc,) in cursor:
                     yield from_json(doc, kind)
+
+    def visits(self, *, recorded_by: dt.datetime, territories: Collection[str] | None = None) -> Iterator[Visit]:
+        """Every stored interaction recorded by `recorded_by` (in `territories`, when given), as a `Visit`: the
+        territory and first officer read from the stored document by the server, no interaction built; through a
+        server-side cursor, from one snapshot, as `interactions` reads them all."""
+        sql = (
+            "SELECT j->>'territory', j->'officers'->>0, occurred FROM"
+            " (SELECT doc::json AS j, occurred FROM interaction WHERE recorded <= %s) AS v"
+        )
+        params: list[Any] = [micros(recorded_by)]
+        if territories is not None:
+            sql += " WHERE j->>'territory' = ANY(%s)"
+            params.append(sorted(set(territories)))
+        with self._connection("read") as conn:
+            stream = self._in_stream(conn)
+            snapshot = contextlib.nullcontext() if stream else conn.transaction()
+            with snapshot, conn.cursor(name="visits") as cursor:
+                cursor.itersize = 5_000
+                cursor.execute(sql, params)
+                for territory, officer, at in cursor:
+                    yield Visit(territory, officer, instant(at))
 
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         """First contacts per (scope key, officer, local day), sorted by officer, day, key.

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from community_policing.storage.memory import MemoryStore
-from community_policing.storage.protocol import Batch, NewFriendQuery, Novelty
+from community_policing.storage.protocol import Batch, NewFriendQuery, Novelty, ReadsVisits, Store, Visit
 from community_policing.testing.contract.world import (
     FAR,
     StoreFactory,
@@ -50,6 +50,32 @@ class PropertyContract:
                 for scope in Novelty:
                     for wanted in (_everything(scope), data.draw(_queries(dataset, scope), label=f"{scope} query")):
                         assert list(store.new_friend_days(wanted)) == list(reference.new_friend_days(wanted))
+
+        check()
+
+    def test_visits_are_the_interactions_places_and_instants(self, make_store: StoreFactory) -> None:
+        """What a report reads of every interaction (territory, first officer, instant), recorded by an instant and
+        in some territories: the reference's interactions', whether the store offers `visits` or not."""
+
+        @self._settings()
+        @given(data=st.data())
+        def check(data: st.DataObject) -> None:
+            dataset = data.draw(datasets(max_officers=4, max_days=5, max_interactions=25), label="dataset")
+            recorded = sorted({i.recorded_at for i in dataset.interactions}) or [FAR]
+            moment = data.draw(st.sampled_from([*recorded, recorded[0] - dt.timedelta(seconds=1), FAR]), label="by")
+            codes = sorted({i.territory for i in dataset.interactions}) or ["35"]
+            places = data.draw(st.none() | st.sets(st.sampled_from(codes)).map(frozenset), label="territories")
+            reference = MemoryStore()
+            reference.write(dataset)
+            expected = sorted(
+                Visit(i.territory, i.officers[0], i.occurred_at.astimezone(dt.UTC))
+                for i in reference.interactions()
+                if i.recorded_at <= moment and (places is None or i.territory in places)
+            )
+            assert _visits_of(reference, moment, places) == expected
+            with contextlib.closing(make_store()) as store:
+                store.write(dataset)
+                assert _visits_of(store, moment, places) == expected
 
         check()
 
@@ -103,6 +129,19 @@ class PropertyContract:
                         assert list(store.new_friend_days(wanted)) == list(reference.new_friend_days(wanted))
 
         check()
+
+
+def _visits_of(store: Store, recorded_by: dt.datetime, territories: frozenset[str] | None) -> list[Visit]:
+    """The visits a report reads from `store`: its `visits` where it offers them, else from its interactions."""
+    if isinstance(store, ReadsVisits):
+        found = list(store.visits(recorded_by=recorded_by, territories=territories))
+        assert all(v.occurred_at.utcoffset() == dt.timedelta(0) for v in found), "visits are in UTC"
+        return sorted(found)
+    return sorted(
+        Visit(i.territory, i.officers[0], i.occurred_at.astimezone(dt.UTC))
+        for i in store.interactions()
+        if i.recorded_at <= recorded_by and (territories is None or i.territory in territories)
+    )
 
 
 def _everything(scope: Novelty) -> NewFriendQuery:
