@@ -22,6 +22,7 @@ from tests.test_differential import rule_sets
 
 from community_policing.errors import CommunityPolicingError
 from community_policing.interchange import parse_dataset
+from community_policing.overview import render_html, stream_overview
 from community_policing.rules.engine import Evaluation, EvaluationContext, Finding, Status, evaluate, stream_findings
 from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import builtin_rules, parse_rules
@@ -170,3 +171,15 @@ def test_a_kind_that_walks_every_officer_still_reports_only_the_units_asked_for(
     assert [f.subject_id for f in some.findings] == ["80010002"]
     every = evaluate(store, [rule], kinds=kinds, start=day, end=day, as_of=AS_OF)
     assert [f.subject_id for f in every.findings] == ["80010001", "80010002"]
+
+
+def test_the_report_of_a_unit_without_teams_says_it_has_no_village_to_show() -> None:
+    store = _store([*_organisation(), _contact(1, "80010001", "2023-06-08T10:00:00+07:00")])
+    day = dt.date(2023, 6, 8)
+    overview = stream_overview(store, kinds=KINDS, start=day, end=day, as_of=AS_OF, units=["polsek-a1"])
+    assert (overview.title, overview.villages, overview.teams) == ("Polsek A1", (), ())
+    assert [row.nrp for row in overview.officers] == ["80010001"]
+    assert "No village to show" in render_html(overview)
+    everyone = stream_overview(store, kinds=KINDS, start=day, end=day, as_of=AS_OF)
+    assert [v.code for v in everyone.villages] == ["35.05.01.2001"]
+    assert "No village to show" not in render_html(everyone)

@@ -262,6 +262,11 @@ def _officers_section(overview: Overview) -> Iterator[str]:
 
 
 def _villages_section(overview: Overview) -> str:
+    if not overview.villages:
+        return (
+            '<section id="coverage"><h2>Coverage of villages</h2><p class="muted">No village to show: the report'
+            " lists the villages stored, and for some units the villages their teams are placed in.</p></section>"
+        )
     stale = overview.stale_villages()
     rows = sorted(overview.villages, key=lambda v: (-(v.days_since if v.days_since is not None else 10**6), v.code))
     head = _head("Village", "district", "code", "teams", "last visit", "days since", numeric_from=5)
