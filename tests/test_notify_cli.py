@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -186,3 +187,25 @@ def test_notify_refuses_a_store_that_keeps_nothing(capsys: pytest.CaptureFixture
     status, _, err = run(capsys, "notify", "--store", "memory://")
     assert status == 2
     assert "keeps nothing once this command ends" in err
+
+
+def test_a_units_notices_are_not_queued_again_by_the_whole_evaluation(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routes = str(env / "routes.toml")
+    _, _, unit = run(capsys, "evaluate", *PERIOD, "--routes", routes, "--unit", "polsek-kanigoro")
+    queued, already = (int(n) for n in re.findall(r"(\d+) queued, (\d+) already", unit)[0])
+    assert queued > 0
+    assert already == 0
+    status, _, everyone = run(capsys, "evaluate", *PERIOD, "--routes", routes)
+    assert status == 0
+    # What the whole evaluation routes (see the test above: 12 findings) is what Kanigoro's run did not queue, plus
+    # Kanigoro's findings counted as already queued, one by one and in the digest.
+    rest, again = (int(n) for n in re.findall(r"(\d+) queued, (\d+) already", everyone)[0])
+    assert again > 0
+    assert rest > 0
+    _, _, third = run(capsys, "evaluate", *PERIOD, "--routes", routes)
+    assert "notices: 0 queued, 12 already queued" in third
+    _, out, _ = run(capsys, "outbox", "--format", "json")
+    ids = [n["id"] for n in json.loads(out)["notices"]]
+    assert len(ids) == len(set(ids)) == queued + rest
