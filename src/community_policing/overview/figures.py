@@ -261,7 +261,7 @@ def _visits(store: Store, as_of: dt.datetime, territories: Collection[str] | Non
     wanted = None if territories is None else frozenset(territories)
     for interaction in store.interactions():
         if interaction.recorded_at <= as_of and (wanted is None or interaction.territory in wanted):
-            yield Visit(interaction.territory, interaction.officers[0], interaction.occurred_at)
+            yield Visit(interaction.territory, interaction.officers[0], interaction.occurred_at.astimezone(dt.UTC))
 
 
 def read_overview(
