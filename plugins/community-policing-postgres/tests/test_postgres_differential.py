@@ -62,8 +62,11 @@ def instants() -> st.SearchStrategy[dt.datetime]:
     )
 
 
-def run(store: Store, rules: str, start: dt.date, end: dt.date, as_of: dt.datetime) -> str:
-    evaluation = evaluate(store, parse_rules(rules, kinds=KINDS), start=start, end=end, as_of=as_of, kinds=KINDS)
+def run(
+    store: Store, rules: str, start: dt.date, end: dt.date, as_of: dt.datetime, units: list[str] | None = None
+) -> str:
+    parsed = parse_rules(rules, kinds=KINDS)
+    evaluation = evaluate(store, parsed, start=start, end=end, as_of=as_of, kinds=KINDS, units=units)
     return render_json(evaluation)
 
 
@@ -90,7 +93,7 @@ def test_postgres_and_memory_evaluate_identically_loaded_whole_in_writes_or_stre
 
 @settings(max_examples=30, deadline=None)
 @given(data=st.data(), rules=rule_sets(), span=spans())
-def test_postgres_and_memory_evaluate_identically_with_versions_as_of_instants_around_them(
+def test_postgres_and_memory_evaluate_identically_with_versions_as_of_instants_around_them_and_for_some_units(
     schema_url: Callable[[], str], data: st.DataObject, rules: str, span: tuple[dt.date, dt.date]
 ) -> None:
     dataset = data.draw(datasets(max_officers=4, max_days=8, max_versions=2, secret_fingerprint=True), label="dataset")
@@ -103,6 +106,11 @@ def test_postgres_and_memory_evaluate_identically_with_versions_as_of_instants_a
             store.write(batch)
         for as_of in moments:
             assert run(store, rules, *span, as_of) == run(memory, rules, *span, as_of)
+            # Some units: their officers' first contacts alone are asked for (`NewFriendQuery.officers`).
+            in_force = sorted(u.id for u in memory.units(as_of))
+            if in_force:
+                units = data.draw(st.lists(st.sampled_from(in_force), min_size=1, max_size=2), label="units")
+                assert run(store, rules, *span, as_of, units) == run(memory, rules, *span, as_of, units)
 
 
 @settings(max_examples=30, deadline=None)
