@@ -209,3 +209,52 @@ def test_a_units_notices_are_not_queued_again_by_the_whole_evaluation(
     _, out, _ = run(capsys, "outbox", "--format", "json")
     ids = [n["id"] for n in json.loads(out)["notices"]]
     assert len(ids) == len(set(ids)) == queued + rest
+
+
+def test_routes_with_json_or_csv_stream_the_findings_and_queue_what_the_table_path_queues(
+    env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    routes = str(env / "routes.toml")
+    plain = tmp_path / "plain.json"
+    assert run(capsys, "evaluate", *PERIOD, "--format", "json", "--output", str(plain))[0] == 0
+    routed = tmp_path / "routed.json"
+    status, out, err = run(capsys, "evaluate", *PERIOD, "--format", "json", "--output", str(routed), "--routes", routes)
+    assert (status, out) == (0, "")
+    assert (
+        err == "community-policing evaluate: notices: 8 queued, 0 already queued, 4 unroutable (commander-digest: 4)\n"
+    )
+    assert routed.read_bytes() == plain.read_bytes()  # the output is the evaluation's, routes or not
+    _, streamed_outbox, _ = run(capsys, "outbox", "--format", "json")
+    # The same notices as the table's path (the whole evaluation, then `enqueue`), in a store of their own.
+    monkeypatch.setenv("COMMUNITY_POLICING_STORE", f"sqlite:///{tmp_path / 'other.db'}")
+    assert run(capsys, "load", str(EXAMPLE))[0] == 0
+    status, _, err = run(capsys, "evaluate", *PERIOD, "--routes", routes)
+    assert "notices: 8 queued, 0 already queued" in err
+    _, table_outbox, _ = run(capsys, "outbox", "--format", "json")
+    assert json.loads(streamed_outbox) == json.loads(table_outbox)
+    # CSV to standard output: the same notices again, so nothing new.
+    status, out, err = run(capsys, "evaluate", *PERIOD, "--format", "csv", "--routes", routes)
+    assert status == 0
+    assert out.startswith("rule,subject_kind,subject_id,day,status")
+    assert "notices: 0 queued, 12 already queued" in err
+
+
+def test_routes_that_cannot_be_queued_leave_no_streamed_output(
+    env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from community_policing.errors import StoreError
+    from community_policing.storage.sqlite import SQLiteStore
+
+    def refuse(self: object, notices: object) -> None:
+        raise StoreError("the outbox is full (a test)")
+
+    monkeypatch.setattr(SQLiteStore, "enqueue_notices", refuse)
+    target = tmp_path / "routed.json"
+    routes = str(env / "routes.toml")
+    status, out, err = run(capsys, "evaluate", *PERIOD, "--format", "json", "--output", str(target), "--routes", routes)
+    assert (status, out) == (2, "")
+    assert "the outbox is full (a test)" in err
+    assert not target.exists()
+    assert not list(tmp_path.glob("*.json*"))  # no temporary file left either
+    status, out, err = run(capsys, "evaluate", *PERIOD, "--format", "json", "--routes", routes)
+    assert (status, out) == (2, "")  # standard output: nothing printed

@@ -17,15 +17,24 @@ import attrs
 
 from community_policing.errors import StoreError
 from community_policing.hookspecs import Notifier
-from community_policing.routing import Notice, Routes, route_findings
-from community_policing.routing.recipients import Organisation
+from community_policing.routing import Notice, Routes
+from community_policing.routing.recipients import Organisation, Router
 from community_policing.rules.engine import Evaluation
 from community_policing.rules.spec import Rule
 from community_policing.storage.outbox import Outbox, OutboxEntry, has_outbox
 from community_policing.storage.protocol import Store
 from community_policing.urls import mask_url, scrub_secrets
 
-__all__ = ["DispatchReport", "EnqueueSummary", "RetryPolicy", "dispatch", "enqueue", "outbox_of"]
+__all__ = [
+    "DispatchReport",
+    "EnqueueSummary",
+    "RetryPolicy",
+    "dispatch",
+    "enqueue",
+    "enqueue_routed",
+    "outbox_of",
+    "router_for",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -95,14 +104,32 @@ def enqueue(store: Store, evaluation: Evaluation, routes: Routes, *, rules: Sequ
 
     Findings already notified through a route to a recipient are left out; evaluating again queues nothing new.
     """
-    outbox = outbox_of(store)
-    as_of = evaluation.as_of
+    router = router_for(store, routes, rules=rules, as_of=evaluation.as_of)
+    for finding in evaluation.findings:
+        router.add(finding)
+    return enqueue_routed(store, router)
+
+
+def router_for(store: Store, routes: Routes, *, rules: Sequence[Rule], as_of: dt.datetime) -> Router:
+    """A `Router` for findings evaluated as of `as_of`, with the organisation of `store` as of then, to feed the
+    findings of a streamed evaluation as they come and queue them with `enqueue_routed` once they are all in.
+
+    :raises StoreError: `store` keeps no outbox (checked first, before anything is evaluated).
+    """
+    outbox_of(store)
     organisation = Organisation(
         units={u.id: u for u in store.units(as_of)},
         officers={o.nrp: o for o in store.officers(as_of)},
         teams={t.id: t for t in store.teams(as_of)},
     )
-    routed = route_findings(evaluation, routes, rules=rules, organisation=organisation, claimed=outbox.claimed_findings)
+    return Router(routes, rules=rules, organisation=organisation, as_of=as_of)
+
+
+def enqueue_routed(store: Store, router: Router) -> EnqueueSummary:
+    """Queue in `store`'s outbox, in one transaction, the notices of the findings `router` was given (see
+    `enqueue`)."""
+    outbox = outbox_of(store)
+    routed = router.routed(outbox.claimed_findings)
     report = outbox.enqueue_notices(routed.notices)
     return EnqueueSummary(queued=report.queued, already=routed.already + report.already, unroutable=routed.unroutable)
 

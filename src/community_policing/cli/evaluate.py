@@ -27,6 +27,8 @@ from community_policing.cli._common import (
 
 if TYPE_CHECKING:
     from community_policing.registry import Registry
+    from community_policing.routing import Router, Routes
+    from community_policing.rules.engine import Finding
     from community_policing.rules.spec import Rule
 
 NAME = "evaluate"
@@ -81,8 +83,8 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         from community_policing.routing import read_routes
 
         routes = read_routes(args.routes, notifiers=registry.notifiers, rules={rule.id for rule in rules})
-    if routes is None and args.format in STREAMED_FORMATS:
-        return _streamed(args, registry, rules, as_of)
+    if args.format in STREAMED_FORMATS:
+        return _streamed(args, registry, rules, as_of, routes)
     store = open_with_data(registry, store_url(args))
     try:
         evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of, units=args.units)
@@ -105,27 +107,52 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     return EXIT_OK
 
 
-def _streamed(args: argparse.Namespace, registry: Registry, rules: tuple[Rule, ...], as_of: dt.datetime) -> int:
+def _streamed(
+    args: argparse.Namespace, registry: Registry, rules: tuple[Rule, ...], as_of: dt.datetime, routes: Routes | None
+) -> int:
     """JSON or CSV written finding by finding as the evaluation makes them: memory does not grow with the findings
     (one per subject and day), so a national year fits. The output appears whole or not at all: a file through
-    `output_file`, standard output through a spool (`_spooled`)."""
+    `output_file`, standard output through a spool (`_spooled`). With `routes`, each finding is routed as it passes
+    (`Router`: only what a route carries is kept) and the notices are queued once the last finding is written,
+    before the output appears: a failure to queue them leaves no output."""
     from community_policing._runtime import paused_gc
     from community_policing.report import write_csv, write_json
     from community_policing.rules.engine import stream_findings
 
     store = open_with_data(registry, store_url(args))
+    summary = None
     try:
+        router = None
+        if routes is not None:
+            from community_policing.delivery import router_for
+
+            router = router_for(store, routes, rules=rules, as_of=as_of)
         with paused_gc(), output_file(Path(args.output)) if args.output else _spooled(sys.stdout) as out:
             found = stream_findings(
                 store, rules, kinds=registry.rule_kinds, start=args.start, end=args.end, as_of=as_of, units=args.units
             )
+            if router is not None:
+                found = _routed(found, router)
             if args.format == "json":
                 write_json(out, as_of=as_of, start=args.start, end=args.end, findings=found, statuses=args.status)
             else:
                 write_csv(out, found, args.status)
+            if router is not None:
+                from community_policing.delivery import enqueue_routed
+
+                summary = enqueue_routed(store, router)
     finally:
         store.close()
+    if summary is not None:
+        print(f"community-policing evaluate: {summary}", file=sys.stderr)
     return EXIT_OK
+
+
+def _routed(findings: Iterator[Finding], router: Router) -> Iterator[Finding]:
+    """`findings` as they come, each one given to `router` on its way."""
+    for finding in findings:
+        router.add(finding)
+        yield finding
 
 
 _IN_MEMORY = 8 << 20  # characters of output a spool keeps in memory before it moves to a temporary file

@@ -17,7 +17,7 @@ from community_policing.rules.engine import Evaluation, Finding
 from community_policing.rules.spec import Rule
 from community_policing.storage.outbox import QueuedNotice
 
-__all__ = ["Organisation", "Routed", "claim_key", "route_findings"]
+__all__ = ["Organisation", "Routed", "Router", "claim_key", "route_findings"]
 
 
 def claim_key(route: str, recipient: str, finding: str) -> str:
@@ -135,41 +135,67 @@ def route_findings(
     A finding goes into at most one notice per route and recipient: `claimed` is asked for the (route,
     recipient, finding) claims of every candidate, and the taken ones are left out before notices are made, so
     ids and digests depend only on what is new. Deterministic: the same inputs give the same notices.
+    `Router` does the same for findings that come one at a time.
     """
-    by_id = {rule.id: rule for rule in rules}
-    # route -> recipient -> [(finding, scope)]
-    wanted: dict[str, dict[str, list[tuple[NoticeFinding, str]]]] = {}
-    unroutable: dict[str, int] = {}
-    for route in routes.routes:
-        chosen: dict[str, list[tuple[NoticeFinding, str]]] = defaultdict(list)
-        for finding in evaluation.findings:
-            carried = _notice_finding(finding, by_id)
+    router = Router(routes, rules=rules, organisation=organisation, as_of=evaluation.as_of)
+    for finding in evaluation.findings:
+        router.add(finding)
+    return router.routed(claimed)
+
+
+class Router:
+    """`route_findings` for findings that come one at a time (`add`), as a streamed evaluation gives them: it keeps
+    of each finding only what the routes that carry it need, so memory grows with the findings routed (missed days,
+    say), not with all of them. `routed` then makes the notices, as `route_findings` makes them."""
+
+    def __init__(
+        self, routes: Routes, *, rules: Sequence[Rule], organisation: Organisation, as_of: dt.datetime
+    ) -> None:
+        self.routes = routes
+        self.organisation = organisation
+        self.as_of = as_of
+        self._rules = {rule.id: rule for rule in rules}
+        # route -> recipient -> [(finding, scope)], in the order the findings came
+        self._wanted: dict[str, dict[str, list[tuple[NoticeFinding, str]]]] = {
+            route.id: defaultdict(list) for route in routes.routes
+        }
+        self._unroutable: dict[str, int] = {}
+
+    def add(self, finding: Finding) -> None:
+        """Route `finding`: note it for each recipient of each route that carries it, or count it unroutable."""
+        carried = _notice_finding(finding, self._rules)
+        organisation = self.organisation
+        for route in self.routes.routes:
             if not route.carries(carried.rule, carried.severity, carried.status):
                 continue
             found = [(nrp, scope) for nrp, scope in organisation.recipients(route.to, finding) if nrp]
             found = [(nrp, scope) for nrp, scope in found if nrp in organisation.officers]
             if not found:
-                unroutable[route.id] = unroutable.get(route.id, 0) + 1
+                self._unroutable[route.id] = self._unroutable.get(route.id, 0) + 1
                 continue
+            chosen = self._wanted[route.id]
             for nrp, scope in dict(reversed(found)).items():  # one entry per recipient
                 chosen[nrp].append((carried, scope))
-        wanted[route.id] = dict(chosen)
-    candidates = [
-        claim_key(route_id, nrp, finding.key)
-        for route_id, recipients in wanted.items()
-        for nrp, items in recipients.items()
-        for finding, _ in items
-    ]
-    taken = claimed(candidates) if candidates else frozenset()
-    notices: list[QueuedNotice] = []
-    for route in routes.routes:
-        for nrp, items in sorted(wanted[route.id].items()):
-            fresh = [(f, s) for f, s in items if claim_key(route.id, nrp, f.key) not in taken]
-            recipient = organisation.recipient(route.to, nrp)
-            if not fresh or recipient is None:
-                continue
-            notices.extend(_notices(route, recipient, fresh, evaluation.as_of, routes, organisation))
-    return Routed(notices=tuple(notices), unroutable=dict(sorted(unroutable.items())), already=len(taken))
+
+    def routed(self, claimed: Callable[[Iterable[str]], frozenset[str]] = lambda claims: frozenset()) -> Routed:
+        """The notices of the findings added, leaving out those `claimed` says are taken (see `route_findings`)."""
+        wanted = self._wanted
+        candidates = [
+            claim_key(route_id, nrp, finding.key)
+            for route_id, recipients in wanted.items()
+            for nrp, items in recipients.items()
+            for finding, _ in items
+        ]
+        taken = claimed(candidates) if candidates else frozenset()
+        notices: list[QueuedNotice] = []
+        for route in self.routes.routes:
+            for nrp, items in sorted(wanted[route.id].items()):
+                fresh = [(f, s) for f, s in items if claim_key(route.id, nrp, f.key) not in taken]
+                recipient = self.organisation.recipient(route.to, nrp)
+                if not fresh or recipient is None:
+                    continue
+                notices.extend(_notices(route, recipient, fresh, self.as_of, self.routes, self.organisation))
+        return Routed(notices=tuple(notices), unroutable=dict(sorted(self._unroutable.items())), already=len(taken))
 
 
 def _notices(
