@@ -93,7 +93,7 @@ def run(store: MemoryStore | SQLiteStore, rules: str, period: tuple[dt.date, dt.
 def test_sqlite_and_memory_evaluate_identically(
     dataset: Batch, rules: str, period: tuple[dt.date, dt.date, dt.datetime]
 ) -> None:
-    with _both(dataset) as (memory, sqlite):
+    with both_stores(dataset) as (memory, sqlite):
         assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
 
 
@@ -149,7 +149,7 @@ def _sqlite(directory: str, name: str) -> SQLiteStore:
 
 
 @contextlib.contextmanager
-def _both(dataset: Batch) -> Iterator[tuple[MemoryStore, SQLiteStore]]:
+def both_stores(dataset: Batch) -> Iterator[tuple[MemoryStore, SQLiteStore]]:
     """`dataset` written into the memory reference and into a new SQLite file, closed afterwards."""
     memory = MemoryStore()
     memory.write(dataset)
@@ -169,7 +169,7 @@ def test_sqlite_and_memory_evaluate_identically_with_versions_as_of_instants_aro
 ) -> None:
     dataset = data.draw(datasets(max_officers=4, max_days=8, max_versions=2, secret_fingerprint=True), label="dataset")
     moments = data.draw(st.lists(as_of_instants(dataset), min_size=1, max_size=3), label="as of")
-    with _both(dataset) as (memory, sqlite):
+    with both_stores(dataset) as (memory, sqlite):
         for as_of in moments:
             period = (*span, as_of)
             assert render_json(run(sqlite, rules, period)) == render_json(run(memory, rules, period))
@@ -266,7 +266,7 @@ def test_sqlite_reads_new_friends_in_blocks_of_officers_like_the_reference(
 ) -> None:
     # The store reads first contacts for about `_BLOCK_OFFICER_DAYS` officer-days at a time: here one to a few
     # officers per block (up to 10 officer-days over a period of up to 15 days), so that blocks meet inside the dataset.
-    with _both(dataset) as (memory, sqlite), mock.patch.object(sqlite_store, "_BLOCK_OFFICER_DAYS", block):
+    with both_stores(dataset) as (memory, sqlite), mock.patch.object(sqlite_store, "_BLOCK_OFFICER_DAYS", block):
         start, end, as_of = period
         for scope in Novelty:
             wanted = NewFriendQuery(scope=scope, start=start, end=end, as_of=as_of, grace_hours=24)
@@ -289,7 +289,7 @@ def test_team_rules_read_a_group_of_teams_at_a_time_like_all_at_once(
     # At least one rule judges teams, on at least ten interactions, as of after the period: about three examples in
     # eight give a team finding with new friends (one in eleven did with any rules, dataset and instant).
     start, end, _ = period
-    with _both(dataset) as (memory, sqlite):
+    with both_stores(dataset) as (memory, sqlite):
         expected = render_json(run(memory, rules, period))
         with mock.patch.object(new_friends, "TEAM_OFFICER_DAYS", members * ((end - start).days + 1)):
             assert render_json(run(memory, rules, period)) == expected
@@ -311,7 +311,7 @@ def test_team_rules_read_a_group_of_teams_at_a_time_as_of_instants_around_organi
     )
     moments = data.draw(st.lists(as_of_instants(dataset), min_size=1, max_size=3), label="as of")
     start, end = span
-    with _both(dataset) as (memory, sqlite):
+    with both_stores(dataset) as (memory, sqlite):
         for as_of in (*moments, LATER):  # and after every version and record: from the frontier
             period = (start, end, as_of)
             expected = render_json(run(memory, rules, period))

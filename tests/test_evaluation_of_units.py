@@ -6,19 +6,16 @@ the officers and teams placed (as of the evaluation's instant) in those units or
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.test_differential import rule_sets
+from tests.test_differential import both_stores, rule_sets
 
 from community_policing.errors import CommunityPolicingError
 from community_policing.interchange import parse_dataset
@@ -27,8 +24,7 @@ from community_policing.rules.engine import Evaluation, EvaluationContext, Findi
 from community_policing.rules.new_friends import NEW_FRIENDS
 from community_policing.rules.spec import builtin_rules, parse_rules
 from community_policing.storage.memory import MemoryStore
-from community_policing.storage.protocol import Batch, Store
-from community_policing.storage.sqlite import SQLiteStore
+from community_policing.storage.protocol import Store
 from community_policing.testing.strategies import as_of_instants, datasets
 
 KINDS: dict[str, Any] = {"new_friends": NEW_FRIENDS}
@@ -60,19 +56,6 @@ def about(evaluation: Evaluation, store: Store, units: set[str]) -> tuple[list[F
     )
 
 
-@contextlib.contextmanager
-def stores(dataset: Batch) -> Iterator[tuple[Store, ...]]:
-    memory = MemoryStore()
-    memory.write(dataset)
-    with tempfile.TemporaryDirectory() as directory:
-        sqlite = SQLiteStore(f"sqlite:///{Path(directory) / 'store.db'}")
-        try:
-            sqlite.write(dataset)
-            yield memory, sqlite
-        finally:
-            sqlite.close()
-
-
 @settings(max_examples=50, deadline=None)
 @given(data=st.data(), rules=rule_sets())
 def test_an_evaluation_of_units_is_the_whole_evaluation_about_their_subjects(data: st.DataObject, rules: str) -> None:
@@ -80,7 +63,7 @@ def test_an_evaluation_of_units_is_the_whole_evaluation_about_their_subjects(dat
     as_of = data.draw(as_of_instants(dataset), label="as of")
     end = START + dt.timedelta(days=data.draw(st.integers(0, 9), label="days"))
     parsed = parse_rules(rules, kinds=KINDS)
-    with stores(dataset) as (memory, sqlite):
+    with both_stores(dataset) as (memory, sqlite):
         in_force = sorted(u.id for u in memory.units(as_of))
         if not in_force:
             return
