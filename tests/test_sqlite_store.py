@@ -544,3 +544,28 @@ def test_reading_every_record_inside_a_stream_sees_the_stream(tmp_path: Path, mo
 
         store.write_stream(batches())
     assert seen == [(["i-00", "i-01", "i-02", "i-50"], ["w-0", "w-1", "w-2", "w-50"])]
+
+
+def test_resident_records_loaded_again_as_stored_are_not_decoded_and_a_changed_one_still_moves_its_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from community_policing.storage.sqlite import write
+
+    decoded: list[str] = []
+    real = write.from_json
+    monkeypatch.setattr(write, "from_json", lambda doc, kind: decoded.append(kind.__name__) or real(doc, kind))
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        first = (Resident(ref="w-1", key="ref:w-1"), Resident(ref="w-2", key="ref:w-2"))
+        store.write(Batch(residents=first))
+        decoded.clear()
+        report = store.write(Batch(residents=first))  # a file loaded again
+        assert (report.written, report.unchanged) == ({}, {"resident": 2})
+        assert decoded == []  # nothing to move: no stored record decoded
+        tied = Resident(ref="w-2", key=nik("b"))  # w-2 is now known by a NIK: its identity moves
+        report = store.write(Batch(residents=(first[0], tied)))
+        assert (report.written, report.unchanged) == ({"resident": 1}, {"resident": 1})
+        assert "Resident" in decoded
+        assert store.resolve_refs(["w-1", "w-2"]) == {"w-1": "ref:w-1", "w-2": nik("b")}
+    finally:
+        store.close()

@@ -492,12 +492,18 @@ class Writing:
         return _stored(self.conn, table, column, keys, value)
 
     def _replace(
-        self, kind: str, column: str, items: Sequence[tuple[str, str, tuple[str, ...]]], extra: tuple[str, ...]
+        self,
+        kind: str,
+        column: str,
+        items: Sequence[tuple[str, str, tuple[str, ...]]],
+        extra: tuple[str, ...],
+        stored: dict[str, str] | None = None,
     ) -> None:
-        """Replace records by key, counting like the memory store."""
+        """Replace records by key, counting like the memory store; `stored`, when the caller has read them already,
+        is the docs stored under the items' keys (`_stored` of the same keys)."""
         if not items:
             return
-        stored = self._stored(kind, column, (key for key, _, _ in items))
+        stored = dict(stored) if stored is not None else self._stored(kind, column, (key for key, _, _ in items))
         final: dict[str, tuple[str, ...]] = {}
         for key, doc, values in items:
             if stored.get(key) == doc:
@@ -617,14 +623,19 @@ class Writing:
             return {}
         self._any_resident = True
         stored = self._stored("resident", "ref", (r.ref for r in incoming))
-        records = {ref: from_json(doc, Resident) for ref, doc in stored.items()}
-        candidates = list({records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming})
-        for ref, doc in self.conn.execute("SELECT ref, doc FROM resident WHERE key = ANY(%b)", (candidates,)):
-            records.setdefault(ref, from_json(doc, Resident))
-        moves = rekeys(records, incoming)
-        if moves:
-            self._rekey(moves)
-        self._replace("resident", "ref", [(r.ref, dumps(r), (r.key,)) for r in incoming], ("key",))
+        items = [(r.ref, dumps(r), (r.key,)) for r in incoming]
+        moves: dict[str, str] = {}
+        # Every record as stored already (a file loaded again): no identity moves, and nothing to decode.
+        if any(stored.get(ref) != doc for ref, doc, _ in items):
+            records = {ref: from_json(doc, Resident) for ref, doc in stored.items()}
+            candidates = list({records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming})
+            for ref, doc in self.conn.execute("SELECT ref, doc FROM resident WHERE key = ANY(%b)", (candidates,)):
+                records.setdefault(ref, from_json(doc, Resident))
+            moves = rekeys(records, incoming)
+            if moves:
+                self._rekey(moves)
+        # A re-keying moves interactions, never resident records: what was read above is what is stored.
+        self._replace("resident", "ref", items, ("key",), stored)
         return moves
 
     def _rekey(self, moves: dict[str, str]) -> None:

@@ -267,18 +267,20 @@ class WriteTransaction:
             return
         # rekeys() needs only the stored records of the batch's refs and those holding a key the batch may move.
         stored = self._stored("resident", "ref", (r.ref for r in incoming), noting=True)  # written below
-        records = {ref: from_json(doc, Resident) for ref, doc in stored.items()}
-        candidates = {records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming}
-        if self.wrote is not None:
-            candidates = set(self.wrote.maybe(candidates))
-        sql = f"SELECT ref, doc FROM resident WHERE key IN {IN}"
-        for ref, doc in self.conn.execute(sql, (json_keys(candidates),)).fetchall() if candidates else ():
-            records.setdefault(ref, from_json(doc, Resident))
-        self.moves = rekeys(records, incoming)
-        if self.moves:
-            self._rekey(self.moves)
-        # A re-keying moves interactions, never resident records: what was read above is what is stored.
         items = [(r.ref, resident_json(r), (r.key,)) for r in incoming]
+        # Every record as stored already (a file loaded again): no identity moves, and nothing to decode.
+        if any(stored.get(ref) != doc for ref, doc, _ in items):
+            records = {ref: from_json(doc, Resident) for ref, doc in stored.items()}
+            candidates = {records[r.ref].key if r.ref in records else ref_key(r.ref) for r in incoming}
+            if self.wrote is not None:
+                candidates = set(self.wrote.maybe(candidates))
+            sql = f"SELECT ref, doc FROM resident WHERE key IN {IN}"
+            for ref, doc in self.conn.execute(sql, (json_keys(candidates),)).fetchall() if candidates else ():
+                records.setdefault(ref, from_json(doc, Resident))
+            self.moves = rekeys(records, incoming)
+            if self.moves:
+                self._rekey(self.moves)
+        # A re-keying moves interactions, never resident records: what was read above is what is stored.
         self._replace("resident", "resident", "ref", items, ("key",), stored)
         self._note(r.key for r in incoming)
 
