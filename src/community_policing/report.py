@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
@@ -20,14 +21,17 @@ __all__ = [
     "render_csv",
     "render_json",
     "render_table",
+    "TABLE_FINDINGS",
     "to_data",
     "write_csv",
     "write_json",
+    "write_table",
 ]
 
 FORMATS = ("table", "json", "csv")
 STREAMED_FORMATS = ("json", "csv")
-"""The formats written finding by finding (`write_json`, `write_csv`); a table needs every summary first."""
+"""The formats written finding by finding (`write_json`, `write_csv`); a table needs every summary first, and is
+written at the end (`write_table`), keeping only what it lists."""
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
@@ -203,6 +207,10 @@ def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Coll
     return [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
 
 
+TABLE_FINDINGS = 400
+"""A rule's findings are listed in the table when it has at most this many (or when statuses are asked for)."""
+
+
 def render_table(
     evaluation: Evaluation,
     statuses: Collection[Status] | None = None,
@@ -211,9 +219,53 @@ def render_table(
     teams: Mapping[str, Team] | None = None,
 ) -> str:
     """A report for people: per rule, one summary row per subject, then the findings (filtered by `statuses`)."""
-    officers = officers or {}
-    teams = teams or {}
-    out = [f"Evaluation from {evaluation.start} to {evaluation.end}, as of {evaluation.as_of.isoformat()}"]
+    shown: dict[str, list[Finding]] = defaultdict(list)
+    for finding in _selected(evaluation, statuses):
+        shown[finding.rule].append(finding)
+    totals = {rule: len(found) for rule, found in shown.items()}
+    period = (evaluation.start, evaluation.end, evaluation.as_of)
+    return _table(period, statuses, evaluation.summaries, shown, totals, officers or {}, teams or {})
+
+
+def write_table(
+    out: TextIO,
+    findings: Iterable[Finding],
+    statuses: Collection[Status] | None = None,
+    *,
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.datetime,
+    officers: Mapping[str, Officer] | None = None,
+    teams: Mapping[str, Team] | None = None,
+) -> None:
+    """Write what `render_table` gives for the evaluation whose `findings` these are (in the engine's order), keeping
+    of them only the summaries and the findings the table lists: those of `statuses`, or, without statuses, the
+    first `TABLE_FINDINGS` + 1 of each rule (a rule with more is listed as a count). Memory does not grow with the
+    findings, except those `statuses` asks to list."""
+    counted = Summaries()
+    shown: dict[str, list[Finding]] = defaultdict(list)
+    totals: dict[str, int] = defaultdict(int)
+    for finding in findings:
+        counted.add(finding)
+        if statuses is None or finding.status in statuses:
+            totals[finding.rule] += 1
+            if statuses is not None or totals[finding.rule] <= TABLE_FINDINGS:
+                shown[finding.rule].append(finding)
+    out.write(_table((start, end, as_of), statuses, counted.result(), shown, totals, officers or {}, teams or {}))
+
+
+def _table(
+    period: tuple[dt.date, dt.date, dt.datetime],
+    statuses: Collection[Status] | None,
+    summaries: Sequence[Summary],
+    shown: Mapping[str, Sequence[Finding]],
+    totals: Mapping[str, int],
+    officers: Mapping[str, Officer],
+    teams: Mapping[str, Team],
+) -> str:
+    """The table of `summaries` and, per rule, of the findings `shown` (`totals` of them selected in all)."""
+    start, end, as_of = period
+    out = [f"Evaluation from {start} to {end}, as of {as_of.isoformat()}"]
     if statuses is not None:
         out.append("Findings shown: " + ", ".join(sorted(s.value for s in statuses)))
 
@@ -224,7 +276,7 @@ def render_table(
             return teams[key].name, ""
         return "", ""
 
-    for rule in sorted({s.rule for s in evaluation.summaries}):
+    for rule in sorted({s.rule for s in summaries}):
         out.append("")
         out.append(f"Rule {rule}")
         header = [
@@ -242,7 +294,7 @@ def render_table(
             "friends",
         ]
         rows = []
-        for s in (s for s in evaluation.summaries if s.rule == rule):
+        for s in (s for s in summaries if s.rule == rule):
             name, rank = who(s.subject_kind, s.subject_id)
             compliance = "-" if s.compliance is None else f"{s.compliance * 100:.1f}%"
             rows.append(
@@ -251,8 +303,9 @@ def render_table(
                 + [compliance, str(s.current_streak), str(s.longest_streak), str(s.new_friends)]
             )
         out.extend(_aligned(header, rows, numeric=set(range(3, 12))))
-        findings = [f for f in _selected(evaluation, statuses) if f.rule == rule]
-        if statuses is not None or len(findings) <= 400:
+        total = totals.get(rule, 0)
+        if statuses is not None or total <= TABLE_FINDINGS:
+            findings = shown.get(rule, ())
             out.append("")
             header = ["day", "subject", "name", "status", "friends", "required", "reason", "evidence"]
             rows = [
@@ -270,8 +323,8 @@ def render_table(
             ]
             out.extend(_aligned(header, rows, numeric={4, 5}))
         else:
-            out.append(f"({len(findings)} findings; use --status to list some, or --format json/csv for all)")
-    if not evaluation.summaries:
+            out.append(f"({total} findings; use --status to list some, or --format json/csv for all)")
+    if not summaries:
         out.append("")
         out.append("No active subjects in this period.")
     return "\n".join(out) + "\n"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import shutil
 import sys
 import tempfile
@@ -22,14 +21,12 @@ from community_policing.cli._common import (
     period_rules,
     statuses_argument,
     store_url,
-    write_output,
 )
 
 if TYPE_CHECKING:
     from community_policing.registry import Registry
-    from community_policing.routing import Router, Routes
+    from community_policing.routing import Router
     from community_policing.rules.engine import Finding
-    from community_policing.rules.spec import Rule
 
 NAME = "evaluate"
 HELP = "evaluate the rules over a period"
@@ -73,52 +70,22 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    from community_policing.report import STREAMED_FORMATS, render
-    from community_policing.rules.engine import evaluate
+    """Every format is written as the evaluation makes its findings: memory does not grow with them (one per subject
+    and day), so a national year fits. JSON and CSV are written finding by finding; the table keeps the summaries
+    and the findings it lists (`write_table`). The output appears whole or not at all: a file through
+    `output_file`, standard output through a spool (`_spooled`). With routes, each finding is routed as it passes
+    (`Router`: only what a route carries is kept) and the notices are queued once the last finding is written,
+    before the output appears: a failure to queue them leaves no output."""
+    from community_policing._runtime import paused_gc
+    from community_policing.report import write_csv, write_json, write_table
+    from community_policing.rules.engine import stream_findings
 
     rules, as_of = period_rules(args, registry)
-    kinds = registry.rule_kinds
     routes = None
     if args.routes:
         from community_policing.routing import read_routes
 
         routes = read_routes(args.routes, notifiers=registry.notifiers, rules={rule.id for rule in rules})
-    if args.format in STREAMED_FORMATS:
-        return _streamed(args, registry, rules, as_of, routes)
-    store = open_with_data(registry, store_url(args))
-    try:
-        evaluation = evaluate(store, rules, kinds=kinds, start=args.start, end=args.end, as_of=as_of, units=args.units)
-        officers, teams = {}, {}
-        if args.format == "table":  # names and ranks in the table only: JSON and CSV name subjects by their keys
-            officers = {o.nrp: o for o in store.officers()}
-            teams = {t.id: t for t in store.teams()}
-        if routes is not None:
-            from community_policing.delivery import enqueue
-
-            summary = enqueue(store, evaluation, routes, rules=rules)
-            print(f"community-policing evaluate: {summary}", file=sys.stderr)
-    finally:
-        store.close()
-    text = render(evaluation, args.format, args.status, officers=officers, teams=teams)
-    if args.output:
-        write_output(Path(args.output), text)
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
-
-
-def _streamed(
-    args: argparse.Namespace, registry: Registry, rules: tuple[Rule, ...], as_of: dt.datetime, routes: Routes | None
-) -> int:
-    """JSON or CSV written finding by finding as the evaluation makes them: memory does not grow with the findings
-    (one per subject and day), so a national year fits. The output appears whole or not at all: a file through
-    `output_file`, standard output through a spool (`_spooled`). With `routes`, each finding is routed as it passes
-    (`Router`: only what a route carries is kept) and the notices are queued once the last finding is written,
-    before the output appears: a failure to queue them leaves no output."""
-    from community_policing._runtime import paused_gc
-    from community_policing.report import write_csv, write_json
-    from community_policing.rules.engine import stream_findings
-
     store = open_with_data(registry, store_url(args))
     summary = None
     try:
@@ -133,10 +100,15 @@ def _streamed(
             )
             if router is not None:
                 found = _routed(found, router)
+            period: dict[str, Any] = {"start": args.start, "end": args.end, "as_of": as_of}
             if args.format == "json":
-                write_json(out, as_of=as_of, start=args.start, end=args.end, findings=found, statuses=args.status)
-            else:
+                write_json(out, findings=found, statuses=args.status, **period)
+            elif args.format == "csv":
                 write_csv(out, found, args.status)
+            else:  # names and ranks in the table only: JSON and CSV name subjects by their keys
+                officers = {o.nrp: o for o in store.officers()}
+                teams = {t.id: t for t in store.teams()}
+                write_table(out, found, args.status, officers=officers, teams=teams, **period)
             if router is not None:
                 from community_policing.delivery import enqueue_routed
 
