@@ -16,12 +16,12 @@ from community_policing.rules.engine import Evaluation, Finding, Status, Summari
 __all__ = [
     "FORMATS",
     "STREAMED_FORMATS",
+    "TABLE_FINDINGS",
     "finding_json",
     "render",
     "render_csv",
     "render_json",
     "render_table",
-    "TABLE_FINDINGS",
     "to_data",
     "write_csv",
     "write_json",
