@@ -315,15 +315,22 @@ def test_on_any_dataset_the_figures_add_up_to_the_engines_and_the_report_names_n
             # One unit's overview: its subjects' rows, its (and its sub-units') teams and their villages, its name.
             unit = data.draw(st.sampled_from(sorted(in_force)), label="unit")
             some = evaluate(store, rules, kinds=kinds, start=start, end=end, as_of=as_of, units=[unit])
-            mine = read_overview(store, some, units=[unit])
-            assert stream_overview(store, rules, kinds=kinds, start=start, end=end, as_of=as_of, units=[unit]) == mine
-            assert mine.title == in_force[unit].name
+            unit_overview = read_overview(store, some, units=[unit])
+            assert (
+                stream_overview(store, rules, kinds=kinds, start=start, end=end, as_of=as_of, units=[unit])
+                == unit_overview
+            )
+            assert unit_overview.title == in_force[unit].name
             within = {unit} | {u.id for u in in_force.values() if u.parent == unit}
             within |= {u.id for u in in_force.values() if u.parent in within}
             teams = {t.id: t for t in store.teams(as_of) if t.unit in within}
-            assert {row.id for row in mine.teams} <= set(teams)
-            assert {row.code for row in mine.villages} <= {code for t in teams.values() for code in t.territories}
-            assert [row.summary for row in mine.officers] == [s for s in some.summaries if s.rule == "officers"]
+            assert {row.id for row in unit_overview.teams} <= set(teams)
+            assert {row.code for row in unit_overview.villages} <= {
+                code for t in teams.values() for code in t.territories
+            }
+            assert [row.summary for row in unit_overview.officers] == [
+                s for s in some.summaries if s.rule == "officers"
+            ]
     finally:
         store.close()
     officers = [s for s in evaluation.summaries if s.rule == "officers"]

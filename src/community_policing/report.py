@@ -219,12 +219,12 @@ def render_table(
     teams: Mapping[str, Team] | None = None,
 ) -> str:
     """A report for people: per rule, one summary row per subject, then the findings (filtered by `statuses`)."""
-    shown: dict[str, list[Finding]] = defaultdict(list)
+    findings_listed: dict[str, list[Finding]] = defaultdict(list)
     for finding in _selected(evaluation, statuses):
-        shown[finding.rule].append(finding)
-    totals = {rule: len(found) for rule, found in shown.items()}
+        findings_listed[finding.rule].append(finding)
+    totals = {rule: len(found) for rule, found in findings_listed.items()}
     period = (evaluation.start, evaluation.end, evaluation.as_of)
-    return _table(period, statuses, evaluation.summaries, shown, totals, officers or {}, teams or {})
+    return _table(period, statuses, evaluation.summaries, findings_listed, totals, officers or {}, teams or {})
 
 
 def write_table(
@@ -243,27 +243,28 @@ def write_table(
     first `TABLE_FINDINGS` + 1 of each rule (a rule with more is listed as a count). Memory does not grow with the
     findings, except those `statuses` asks to list."""
     counted = Summaries()
-    shown: dict[str, list[Finding]] = defaultdict(list)
+    findings_listed: dict[str, list[Finding]] = defaultdict(list)
     totals: dict[str, int] = defaultdict(int)
     for finding in findings:
         counted.add(finding)
         if statuses is None or finding.status in statuses:
             totals[finding.rule] += 1
             if statuses is not None or totals[finding.rule] <= TABLE_FINDINGS:
-                shown[finding.rule].append(finding)
-    out.write(_table((start, end, as_of), statuses, counted.result(), shown, totals, officers or {}, teams or {}))
+                findings_listed[finding.rule].append(finding)
+    period = (start, end, as_of)
+    out.write(_table(period, statuses, counted.result(), findings_listed, totals, officers or {}, teams or {}))
 
 
 def _table(
     period: tuple[dt.date, dt.date, dt.datetime],
     statuses: Collection[Status] | None,
     summaries: Sequence[Summary],
-    shown: Mapping[str, Sequence[Finding]],
+    findings_listed: Mapping[str, Sequence[Finding]],
     totals: Mapping[str, int],
     officers: Mapping[str, Officer],
     teams: Mapping[str, Team],
 ) -> str:
-    """The table of `summaries` and, per rule, of the findings `shown` (`totals` of them selected in all)."""
+    """The table of `summaries` and, per rule, of the findings listed (`totals` of them selected in all)."""
     start, end, as_of = period
     out = [f"Evaluation from {start} to {end}, as of {as_of.isoformat()}"]
     if statuses is not None:
@@ -305,7 +306,7 @@ def _table(
         out.extend(_aligned(header, rows, numeric=set(range(3, 12))))
         total = totals.get(rule, 0)
         if statuses is not None or total <= TABLE_FINDINGS:
-            findings = shown.get(rule, ())
+            findings = findings_listed.get(rule, ())
             out.append("")
             header = ["day", "subject", "name", "status", "friends", "required", "reason", "evidence"]
             rows = [

@@ -403,8 +403,8 @@ def _overview(
     for team in teams.values():
         for code in team.territories:
             placed[code].append(team.name)
-    shown = None if of_units is None else [t.code for t in territories if t.code.count(".") == 3]  # some units'
-    visits = last_visits(store, end=end, as_of=as_of, officers=officers, units=units, territories=shown)
+    village_codes = None if of_units is None else [t.code for t in territories if t.code.count(".") == 3]
+    visits = last_visits(store, end=end, as_of=as_of, officers=officers, units=units, territories=village_codes)
     villages = tuple(
         VillageRow(
             code=t.code,
