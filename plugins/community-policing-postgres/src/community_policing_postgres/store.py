@@ -21,8 +21,9 @@ from community_policing.storage.outbox import Attempt, EnqueueReport, OutboxEntr
 from community_policing.storage.protocol import NewFriendDay, NewFriendQuery, Novelty, Visit
 from community_policing_postgres import outbox
 from community_policing_postgres.connection import CONNECT_SECONDS, driver_errors, location_of
+from community_policing_postgres.queries import known_keys, maintained_scopes, materialise
 from community_policing_postgres.schema import LATEST, OUTBOX_LOCK, SCOPES, WRITE_LOCK, instant, migrate
-from community_policing_postgres.write import Writing, known_keys, maintained_scopes, materialise
+from community_policing_postgres.write import Writing
 
 __all__ = ["PostgresStore"]
 
