@@ -256,14 +256,18 @@ class PostgresStore:
     def _every(self, kind: type[_T], sql: str, cursor_name: str) -> Iterator[_T]:
         """The records `sql` selects, through a server-side cursor a page at a time, from one snapshot (or from
         this thread's write, which the snapshot would not see)."""
+        yield from (from_json(doc, kind) for (doc,) in self._cursor(sql, (), cursor_name))
+
+    def _cursor(self, sql: str, params: Sequence[Any], name: str) -> Iterator[Any]:
+        """The rows `sql` selects, through a server-side cursor `name` 5,000 at a time, from one snapshot (or from
+        this thread's write, which the snapshot would not see)."""
         with self._connection("read") as conn:
             stream = self._in_stream(conn)
             snapshot = contextlib.nullcontext() if stream else conn.transaction()
-            with snapshot, conn.cursor(name=cursor_name) as cursor:
+            with snapshot, conn.cursor(name=name) as cursor:
                 cursor.itersize = 5_000
-                cursor.execute(sql)
-                for (doc,) in cursor:
-                    yield from_json(doc, kind)
+                cursor.execute(sql, params)
+                yield from cursor
 
     def visits(self, *, recorded_by: dt.datetime, territories: Collection[str] | None = None) -> Iterator[Visit]:
         """Every stored interaction recorded by `recorded_by` (in `territories`, when given), as a `Visit`: the
@@ -277,14 +281,7 @@ class PostgresStore:
         if territories is not None:
             sql += " WHERE j->>'territory' = ANY(%s)"
             params.append(sorted(set(territories)))
-        with self._connection("read") as conn:
-            stream = self._in_stream(conn)
-            snapshot = contextlib.nullcontext() if stream else conn.transaction()
-            with snapshot, conn.cursor(name="visits") as cursor:
-                cursor.itersize = 5_000
-                cursor.execute(sql, params)
-                for territory, officer, at in cursor:
-                    yield Visit(territory, officer, instant(at))
+        yield from (Visit(t, officer, instant(at)) for t, officer, at in self._cursor(sql, params, "visits"))
 
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         """First contacts per (scope key, officer, local day), sorted by officer, day, key.

@@ -299,15 +299,19 @@ class SQLiteStore:
         if snapshot is None:
             yield from self._pages(kind, table, key)
             return
+        yield from (from_json(doc, kind) for (doc,) in self._paged(snapshot, f"SELECT doc FROM {table} ORDER BY {key}"))
+
+    def _paged(self, snapshot: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()) -> Iterator[Any]:
+        """The rows `sql` selects on `snapshot` (a `_snapshot`), fetched `_PAGE` at a time; `snapshot` closed after."""
         try:
             with driver_errors(self.url, "read"):
-                cursor = snapshot.execute(f"SELECT doc FROM {table} ORDER BY {key}")
+                cursor = snapshot.execute(sql, params)
             while True:
                 with driver_errors(self.url, "read"):
                     page = cursor.fetchmany(_PAGE)
                 if not page:
                     return
-                yield from (from_json(doc, kind) for (doc,) in page)
+                yield from page
         finally:
             snapshot.close()
 
@@ -329,20 +333,8 @@ class SQLiteStore:
             snapshot = self._snapshot()
             if snapshot is None:  # inside this connection's own write, or a database in memory: no second reader
                 rows = self._conn.execute(sql, params).fetchall()
-        if snapshot is None:
-            yield from (Visit(territory, officer, instant(at)) for territory, officer, at in rows)
-            return
-        try:
-            with driver_errors(self.url, "read"):
-                cursor = snapshot.execute(sql, params)
-            while True:
-                with driver_errors(self.url, "read"):
-                    page = cursor.fetchmany(_PAGE)
-                if not page:
-                    return
-                yield from (Visit(territory, officer, instant(at)) for territory, officer, at in page)
-        finally:
-            snapshot.close()
+        found = rows if snapshot is None else self._paged(snapshot, sql, params)
+        yield from (Visit(territory, officer, instant(at)) for territory, officer, at in found)
 
     def _snapshot(self) -> sqlite3.Connection | None:
         """A second connection to this file in a read transaction; None inside this connection's own write (which

@@ -67,11 +67,7 @@ class PropertyContract:
             places = data.draw(st.none() | st.sets(st.sampled_from(codes)).map(frozenset), label="territories")
             reference = MemoryStore()
             reference.write(dataset)
-            expected = sorted(
-                Visit(i.territory, i.officers[0], i.occurred_at.astimezone(dt.UTC))
-                for i in reference.interactions()
-                if i.recorded_at <= moment and (places is None or i.territory in places)
-            )
+            expected = _interactions_visits(reference, moment, places)
             assert _visits_of(reference, moment, places) == expected
             with contextlib.closing(make_store()) as store:
                 store.write(dataset)
@@ -137,6 +133,11 @@ def _visits_of(store: Store, recorded_by: dt.datetime, territories: frozenset[st
         found = list(store.visits(recorded_by=recorded_by, territories=territories))
         assert all(v.occurred_at.utcoffset() == dt.timedelta(0) for v in found), "visits are in UTC"
         return sorted(found)
+    return _interactions_visits(store, recorded_by, territories)
+
+
+def _interactions_visits(store: Store, recorded_by: dt.datetime, territories: frozenset[str] | None) -> list[Visit]:
+    """The visits of `store`'s interactions by their definition (recorded by `recorded_by`, in `territories`)."""
     return sorted(
         Visit(i.territory, i.officers[0], i.occurred_at.astimezone(dt.UTC))
         for i in store.interactions()
