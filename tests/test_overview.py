@@ -6,17 +6,20 @@ import datetime as dt
 import io
 import json
 import re
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from community_policing.calendar import local_day
 from community_policing.cli import main
 from community_policing.cli._common import UsageError, write_output
 from community_policing.demo import Demo, build_demo
@@ -35,6 +38,7 @@ from community_policing.rules.engine import Status, evaluate
 from community_policing.rules.spec import builtin_rules, parse_rules
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import ReadsVisits
+from community_policing.storage.sqlite import SQLiteStore
 from community_policing.testing.strategies import as_of_instants, datasets
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -442,3 +446,49 @@ def test_last_visits_are_the_same_from_visits_and_from_the_interactions(data: st
     for territory, day in found.items():  # each the latest local day of a visit recorded by then, by the period's end
         assert places is None or territory in places
         assert day <= end
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_last_visits_are_the_latest_local_day_of_any_visit_however_long_ago(data: st.DataObject) -> None:
+    """Read a window at a time, latest first, the last visits are still the latest local day by the period's end
+    of every visit recorded by then: visits moved up to four years back, so that every window is met."""
+    dataset = data.draw(datasets(max_officers=4, max_days=8, max_versions=1), label="dataset")
+    back = data.draw(
+        st.lists(st.integers(-1500, 2), min_size=len(dataset.interactions), max_size=len(dataset.interactions)),
+        label="days moved",
+    )
+    moved = tuple(
+        attrs.evolve(
+            i,
+            occurred_at=i.occurred_at + dt.timedelta(days=days),
+            recorded_at=i.recorded_at + dt.timedelta(days=days),
+        )
+        for i, days in zip(dataset.interactions, back, strict=True)
+    )
+    dataset = attrs.evolve(dataset, interactions=moved)
+    recorded = sorted({i.recorded_at for i in moved})
+    as_of = data.draw(st.sampled_from([*recorded, FAR]), label="as of")
+    end = dt.date(2023, 6, 8) + dt.timedelta(days=data.draw(st.integers(-1600, 20), label="days"))
+    codes = sorted({i.territory for i in moved}) or ["35"]
+    places = data.draw(st.lists(st.sampled_from([*codes, "35.99.99.9999"]), unique=True), label="territories")
+    memory = MemoryStore()
+    memory.write(dataset)
+    officers = {o.nrp: o for o in memory.officers(as_of)}
+    units = {u.id: u for u in memory.units(as_of)}
+    expected: dict[str, dt.date] = {}
+    for i in moved:  # by definition: every visit, its first officer's unit's day
+        officer = officers.get(i.officers[0])
+        unit = units.get(officer.unit) if officer else None
+        day = local_day(i.occurred_at, unit.timezone if unit else "Asia/Jakarta")
+        if i.recorded_at <= as_of and i.territory in places and day <= end:
+            expected[i.territory] = max(day, expected.get(i.territory, day))
+    with tempfile.TemporaryDirectory() as folder:
+        sqlite = SQLiteStore(f"sqlite:///{folder}/visits.db")
+        try:
+            sqlite.write(dataset)
+            for store in (memory, _WithoutVisits(memory), sqlite):
+                found = last_visits(store, end=end, as_of=as_of, territories=places, officers=officers, units=units)  # type: ignore[arg-type]
+                assert found == expected
+        finally:
+            sqlite.close()

@@ -268,8 +268,8 @@ def test_store_one_version_behind_is_migrated(tmp_path: Path, monkeypatch: pytes
 def downgrade(path: Path, version: int) -> None:
     """Turn a file of this version holding only timeless records back into what `version` (1 or 2) wrote.
 
-    Version 2 had no version tables, no ``meta`` and no outbox (version 4), and keyed absences without ``recorded``; version 1 also had no
-    ``maintained_scope`` (it maintained every scope).
+    Version 2 had no version tables, no ``meta``, no outbox (version 4) and no territory column (version 5), and
+    keyed absences without ``recorded``; version 1 also had no ``maintained_scope`` (it maintained every scope).
     """
     (absence_v2,) = [sql for sql in schema.MIGRATIONS[0] if sql.startswith("CREATE TABLE absence ")]
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
@@ -289,11 +289,44 @@ def downgrade(path: Path, version: int) -> None:
         conn.execute("INSERT INTO old_absence SELECT nrp, first_day, last_day, reason, doc FROM absence")
         conn.execute("DROP TABLE absence")
         conn.execute("ALTER TABLE old_absence RENAME TO absence")
+        drop_territories(conn)
         if version == 1:
             assert conn.execute("SELECT count(*) FROM maintained_scope").fetchone()[0] in (1, 3)
             conn.execute("DROP TABLE maintained_scope")
         conn.execute(f"PRAGMA user_version = {version}")
         conn.execute("COMMIT")
+
+
+def drop_territories(conn: sqlite3.Connection) -> None:
+    """Take out what migration 5 added: the index of interactions by territory and instant, and the column."""
+    conn.execute("DROP INDEX interaction_territory")
+    conn.execute("ALTER TABLE interaction DROP COLUMN territory")
+
+
+def test_a_version_4_file_gets_its_interactions_territories_and_their_index(tmp_path: Path) -> None:
+    path = tmp_path / "cp.db"
+    history = (meet("i-1", at(1, 9), [NRP_A], [nik("a")]), meet("i-2", at(2, 9), [NRP_B], [nik("b")]))
+    batch = attrs.evolve(world(), interactions=history)
+    with SQLiteStore.at(path) as store:
+        store.write(batch)
+        expected = sorted(store.visits(recorded_by=FAR_FUTURE))
+    assert {v.territory for v in expected} == {i.territory for i in history}
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        drop_territories(conn)
+        conn.execute("PRAGMA user_version = 4")
+    with SQLiteStore.at(path) as store:
+        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION
+        assert sorted(store.visits(recorded_by=FAR_FUTURE)) == expected
+        low = min(v.occurred_at for v in expected)
+        assert list(store.visits(recorded_by=FAR_FUTURE, occurred_from=low, occurred_before=low)) == []
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT doc FROM interaction WHERE territory IN ('a', 'b') AND occurred < 5"
+            )
+        )
+    assert "USING INDEX interaction_territory" in plan
 
 
 def test_version_1_files_keep_every_scope_they_maintained(tmp_path: Path) -> None:

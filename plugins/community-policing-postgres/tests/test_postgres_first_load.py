@@ -100,13 +100,19 @@ def test_a_version_2_schema_holding_interactions_keeps_its_indexes(schema_url: C
             admin.execute(statement.encode())
         admin.execute("CREATE TABLE schema_version (version integer NOT NULL)")
         admin.execute("INSERT INTO schema_version (version) VALUES (1), (2)")
-        admin.execute("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (1, 'i-old', 0, 0, '{}')")
+        admin.execute(
+            "INSERT INTO interaction (iid, id, occurred, recorded, doc)"
+            """ VALUES (1, 'i-old', 0, 0, '{"territory": "35.05.01.2001", "officers": ["87050123"]}')"""
+        )
         admin.execute(  # a frontier row, which migration 6's hash index must find by its resident
             "INSERT INTO first_contact VALUES (0, '2023-06-08', '87050123', '87050123', 'ref:r-1', 1, 'i-old', 0, 0,"
             " 86400000000, NULL)"
         )
     with PostgresStore(url) as store:
-        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 6
+        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 7
+        # migration 7 read each stored interaction's territory from its document, for the index by territory
+        (visit,) = store.visits(recorded_by=dt.datetime(2100, 1, 1, tzinfo=dt.UTC), territories=["35.05.01.2001"])
+        assert (visit.territory, visit.officer) == ("35.05.01.2001", "87050123")
     assert _indexes(admin, url) == set(DEFERRED)
     (definition,) = admin.execute(
         "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = 'first_contact_resident'",

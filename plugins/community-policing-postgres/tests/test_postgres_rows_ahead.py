@@ -161,10 +161,10 @@ def test_rows_reuse_the_documents_made_ahead_for_the_very_same_objects_and_make_
     texts, instants, recorded = rows.interaction_columns([again, batch[3]])
     assert texts == [interaction_json(again), interaction_json(batch[3])]
     assert made.documents == [
-        (11, batch[0].id, 0, 0, "made ahead 0"),
-        (12, again.id, instants[0], recorded[0], texts[0]),
-        (13, batch[1].id, 1, -1, "made ahead 1"),
-        (14, batch[3].id, instants[1], recorded[1], texts[1]),
+        (11, batch[0].id, 0, 0, "made ahead 0", batch[0].territory),
+        (12, again.id, instants[0], recorded[0], texts[0], again.territory),
+        (13, batch[1].id, 1, -1, "made ahead 1", batch[1].territory),
+        (14, batch[3].id, instants[1], recorded[1], texts[1], batch[3].territory),
     ]
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import attrs
 
 from community_policing._runtime import paused_gc
-from community_policing.calendar import local_day, public_holidays
+from community_policing.calendar import day_end, local_day, public_holidays
 from community_policing.hookspecs import RuleKind
 from community_policing.model import Officer, Team, Unit
 from community_policing.rules.engine import (
@@ -222,6 +222,11 @@ def _weekly(cells: Iterable[DayCell], weeks: Sequence[dt.date]) -> tuple[Tally, 
     return tuple(Tally.of_cells(bucket) for bucket in buckets)
 
 
+_WINDOWS = (dt.timedelta(days=31), dt.timedelta(days=248), None)
+"""How far back `last_visits` reads, round by round, for the villages not placed yet (None: to the beginning)."""
+_DEFAULT_ZONE = "Asia/Jakarta"
+
+
 def last_visits(
     store: Store,
     *,
@@ -234,34 +239,62 @@ def last_visits(
     """The last local day on or before `end` with an interaction in each territory (of `territories`, when given),
     among those recorded by `as_of`.
 
-    Days are local to the first officer's unit (WIB when the officer or unit is unknown). Reads every stored
-    interaction (of those territories): a store that offers `ReadsVisits.visits` gives their places and instants
-    alone, any other store its interactions whole.
+    Days are local to the first officer's unit (WIB when the officer or unit is unknown). Territories given, the
+    store is read a window of instants at a time, latest first (`_WINDOWS`: the 31 days up to `end`, then the
+    248 before, then the rest), and each window only for the territories whose last day could still lie in it: a
+    report's cost follows what it shows, not the store's history. A store that offers `ReadsVisits.visits` gives
+    their places and instants alone, any other store its interactions whole, one pass per window.
     """
+    zone_of: dict[str, str] = {}  # first officer -> the time zone of their unit
+    for nrp, officer in officers.items():
+        unit = units.get(officer.unit)
+        zone_of[nrp] = unit.timezone if unit else _DEFAULT_ZONE
+    zones = {*zone_of.values(), _DEFAULT_ZONE}
+    # No instant from here on is on or before `end` in any zone (a local day never goes back as time goes on).
+    high = max(day_end(end, zone) for zone in zones)
     found: dict[str, dt.date] = {}
-    zones: dict[str, str] = {}  # first officer -> the time zone of their unit
-    for territory, nrp, occurred_at in _visits(store, as_of, territories):
-        zone = zones.get(nrp)
-        if zone is None:
-            officer = officers.get(nrp)
-            unit = units.get(officer.unit) if officer else None
-            zone = zones[nrp] = unit.timezone if unit else "Asia/Jakarta"
-        day = local_day(occurred_at, zone)
-        if day <= end and found.get(territory, dt.date.min) < day:
-            found[territory] = day
+    wanted = None if territories is None else set(territories)
+    if wanted is not None and not wanted:
+        return found
+    for window in _WINDOWS if wanted is not None else (None,):
+        low = None if window is None else high - window
+        for territory, nrp, occurred_at in _visits(store, as_of, wanted, low, high):
+            day = local_day(occurred_at, zone_of.get(nrp, _DEFAULT_ZONE))
+            if day <= end and found.get(territory, dt.date.min) < day:
+                found[territory] = day
+        if low is None or wanted is None:
+            break
+        # A territory is placed once no visit before `low` can be later: those are on or before `low`'s day.
+        latest_before = max(local_day(low, zone) for zone in zones)
+        wanted = {t for t in wanted if found.get(t, dt.date.min) < latest_before}
+        if not wanted:
+            break
+        high = low
     return found
 
 
-def _visits(store: Store, as_of: dt.datetime, territories: Collection[str] | None) -> Iterator[Visit]:
-    """The store's visits recorded by `as_of` (in `territories`): from `visits` where it has it, else from its
-    interactions."""
+def _visits(
+    store: Store,
+    as_of: dt.datetime,
+    territories: Collection[str] | None,
+    low: dt.datetime | None,
+    high: dt.datetime,
+) -> Iterator[Visit]:
+    """The store's visits recorded by `as_of` (in `territories`) that occurred in [`low`, `high`): from `visits`
+    where it has it, else from its interactions."""
     if isinstance(store, ReadsVisits):
-        yield from store.visits(recorded_by=as_of, territories=territories)
+        yield from store.visits(recorded_by=as_of, territories=territories, occurred_from=low, occurred_before=high)
         return
     wanted = None if territories is None else frozenset(territories)
     for interaction in store.interactions():
-        if interaction.recorded_at <= as_of and (wanted is None or interaction.territory in wanted):
-            yield Visit(interaction.territory, interaction.officers[0], interaction.occurred_at.astimezone(dt.UTC))
+        at = interaction.occurred_at
+        if (
+            interaction.recorded_at <= as_of
+            and (wanted is None or interaction.territory in wanted)
+            and (low is None or low <= at)
+            and at < high
+        ):
+            yield Visit(interaction.territory, interaction.officers[0], at.astimezone(dt.UTC))
 
 
 def read_overview(
@@ -403,7 +436,7 @@ def _overview(
     for team in teams.values():
         for code in team.territories:
             placed[code].append(team.name)
-    village_codes = None if of_units is None else [t.code for t in territories if t.code.count(".") == 3]
+    village_codes = [t.code for t in territories if t.code.count(".") == 3]
     visits = last_visits(store, end=end, as_of=as_of, officers=officers, units=units, territories=village_codes)
     villages = tuple(
         VillageRow(

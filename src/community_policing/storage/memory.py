@@ -227,12 +227,26 @@ class MemoryStore:
         for interaction_id in wanted:
             yield stored[interaction_id]
 
-    def visits(self, *, recorded_by: dt.datetime, territories: Collection[str] | None = None) -> Iterator[Visit]:
-        """Every stored interaction recorded by `recorded_by` (in `territories`, when given), as a `Visit`."""
+    def visits(
+        self,
+        *,
+        recorded_by: dt.datetime,
+        territories: Collection[str] | None = None,
+        occurred_from: dt.datetime | None = None,
+        occurred_before: dt.datetime | None = None,
+    ) -> Iterator[Visit]:
+        """Every stored interaction recorded by `recorded_by` (in `territories`, when given) that occurred in
+        [`occurred_from`, `occurred_before`) (each bound when given), as a `Visit`."""
         wanted = None if territories is None else frozenset(territories)
         for interaction in list(self._view().interactions.values()):  # a copy: a write may come meanwhile
-            if interaction.recorded_at <= recorded_by and (wanted is None or interaction.territory in wanted):
-                yield Visit(interaction.territory, interaction.officers[0], interaction.occurred_at.astimezone(dt.UTC))
+            at = interaction.occurred_at
+            if (
+                interaction.recorded_at <= recorded_by
+                and (wanted is None or interaction.territory in wanted)
+                and (occurred_from is None or occurred_from <= at)
+                and (occurred_before is None or at < occurred_before)
+            ):
+                yield Visit(interaction.territory, interaction.officers[0], at.astimezone(dt.UTC))
 
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:
         """First contacts per (scope key, officer, local day), computed from their definition."""

@@ -86,14 +86,24 @@ class Visit(NamedTuple):
 class ReadsVisits(Protocol):
     """An optional part of a store: its interactions as `Visit`s, without building each interaction.
 
-    The report's coverage of villages needs, of every interaction, only its territory, first officer and instant;
-    a store that can read these alone (from SQL, say) offers `visits`, and one that does not is read through
-    `Store.interactions` with the same result. The contract suite holds the two to each other.
+    The report's coverage of villages needs, of the interactions in its villages up to its last day, only their
+    territory, first officer and instant; a store that can read these alone (from SQL, say) offers `visits`, and
+    one that does not is read through `Store.interactions` with the same result. The contract suite holds the two
+    to each other. The report asks for a window of instants at a time, latest first, and for the villages it has
+    not placed yet (`overview.last_visits`): a store that indexes its interactions by territory and instant (as
+    SQLite and PostgreSQL do) answers in proportion to what it returns, not to its history.
     """
 
-    def visits(self, *, recorded_by: dt.datetime, territories: Collection[str] | None = None) -> Iterator[Visit]:
-        """Every stored interaction recorded by `recorded_by` (in one of `territories`, when given), in no
-        particular order."""
+    def visits(
+        self,
+        *,
+        recorded_by: dt.datetime,
+        territories: Collection[str] | None = None,
+        occurred_from: dt.datetime | None = None,
+        occurred_before: dt.datetime | None = None,
+    ) -> Iterator[Visit]:
+        """Every stored interaction recorded by `recorded_by` (in one of `territories`, when given) that occurred
+        at or after `occurred_from` and before `occurred_before` (each when given), in no particular order."""
         ...
 
 

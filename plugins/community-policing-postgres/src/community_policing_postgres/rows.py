@@ -34,7 +34,7 @@ class Made:
     """The rows of interactions numbered `mark` + 1, `mark` + 2, ... in their order."""
 
     mark: int
-    documents: list[tuple[Any, ...]]  # iid, id, occurred, recorded, canonical JSON
+    documents: list[tuple[Any, ...]]  # iid, id, occurred, recorded, canonical JSON, territory
     officers: list[tuple[Any, ...]]  # iid, nrp, local day, local midnight after it
     links: list[tuple[Any, ...]]  # iid, resident
     contacts: list[Contact]  # each participation in each maintained scope, superseded None
@@ -69,7 +69,7 @@ def made(
         itertools.count(mark + 1), interactions, texts, instants, recorded_instants, strict=False
     ):
         ident = interaction.id
-        rows.append((iid, ident, at, recorded, doc))
+        rows.append((iid, ident, at, recorded, doc, interaction.territory))
         residents = interaction.residents
         for nrp in interaction.officers:
             span = placed.get(nrp)

@@ -119,6 +119,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP INDEX first_contact_resident",
         "CREATE INDEX first_contact_resident ON first_contact USING hash (resident)",
     ),
+    (  # 7: each interaction's territory, indexed with its instant (deferrable): the last visits before a day
+        'ALTER TABLE interaction ADD COLUMN territory text COLLATE "C" NOT NULL DEFAULT \'\'',
+        "ALTER TABLE interaction ALTER COLUMN territory DROP DEFAULT",
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM interaction) THEN"
+        " UPDATE interaction SET territory = doc::json->>'territory';"
+        " CREATE INDEX interaction_territory ON interaction (territory, occurred); END IF; END $$",
+    ),
 )
 """Forward migrations: entry n-1 takes a schema from version n-1 to n. Append, never edit."""
 
@@ -135,9 +142,10 @@ DEFERRED: dict[str, str] = {
     "first_contact_pkey": (
         "CREATE UNIQUE INDEX first_contact_pkey ON first_contact (scope, day, nrp, key, resident, iid)"
     ),
+    "interaction_territory": "CREATE INDEX interaction_territory ON interaction (territory, occurred)",
 }
 """The indexes of migration 1 that no write of interactions reads, by name: a schema holding no interaction
-lacks them (migrations 3 to 5), and the write transaction that stores its first interactions builds them before
+lacks them (migrations 3 to 5 and 7), and the write transaction that stores its first interactions builds them before
 it commits, in one sort each instead of one tree insertion per row (`write.Writing`). Every statement that reads
 one inside that transaction (a re-keying, a move of officers) builds them first."""
 

@@ -23,12 +23,12 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 CONTACT_COLUMNS = "scope, day, nrp, key, resident, iid, interaction_id, occurred, recorded, day_end"
 """The columns of ``first_contact`` but `superseded`, in the order of a first-contact row (`rows.Contact`)."""
 # Binary COPY: psycopg's C row formatter for these exact types, no text to escape and parse.
-_INTERACTION = ("int8", "text", "int8", "int8", "text")
+_INTERACTION = ("int8", "text", "int8", "int8", "text", "text")
 _OFFICER = ("int8", "text", "date", "int8")
 _RESIDENT = ("int8", "text")
 _CONTACT = ("int2", "date", "text", "text", "text", "int8", "text", "int8", "int8", "int8", "int8")
 COPIES = (  # the statement and column types of each table a batch copies rows into, in this order
-    ("COPY interaction (iid, id, occurred, recorded, doc) FROM STDIN (FORMAT BINARY)", _INTERACTION),
+    ("COPY interaction (iid, id, occurred, recorded, doc, territory) FROM STDIN (FORMAT BINARY)", _INTERACTION),
     ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN (FORMAT BINARY)", _OFFICER),
     ("COPY interaction_resident (iid, resident) FROM STDIN (FORMAT BINARY)", _RESIDENT),
     (f"COPY first_contact ({CONTACT_COLUMNS}, superseded) FROM STDIN (FORMAT BINARY)", _CONTACT),

@@ -269,18 +269,30 @@ class PostgresStore:
                 cursor.execute(sql, params)
                 yield from cursor
 
-    def visits(self, *, recorded_by: dt.datetime, territories: Collection[str] | None = None) -> Iterator[Visit]:
-        """Every stored interaction recorded by `recorded_by` (in `territories`, when given), as a `Visit`: the
-        territory and first officer read from the stored document by the server, no interaction built; through a
-        server-side cursor, from one snapshot, as `interactions` reads them all."""
-        sql = (
-            "SELECT j->>'territory', j->'officers'->>0, occurred FROM"
-            " (SELECT doc::json AS j, occurred FROM interaction WHERE recorded <= %s) AS v"
-        )
+    def visits(
+        self,
+        *,
+        recorded_by: dt.datetime,
+        territories: Collection[str] | None = None,
+        occurred_from: dt.datetime | None = None,
+        occurred_before: dt.datetime | None = None,
+    ) -> Iterator[Visit]:
+        """Every stored interaction recorded by `recorded_by` (in `territories`, when given) that occurred in
+        [`occurred_from`, `occurred_before`) (each bound when given), as a `Visit`: the territory from its column,
+        the first officer read from the stored document by the server, no interaction built; territories given,
+        found through the index on (territory, occurred). Through a server-side cursor, from one snapshot, as
+        `interactions` reads them all."""
+        sql = "SELECT territory, doc::json->'officers'->>0, occurred FROM interaction WHERE recorded <= %s"
         params: list[Any] = [micros(recorded_by)]
         if territories is not None:
-            sql += " WHERE j->>'territory' = ANY(%s)"
+            sql += " AND territory = ANY(%s)"
             params.append(sorted(set(territories)))
+        if occurred_from is not None:
+            sql += " AND occurred >= %s"
+            params.append(micros(occurred_from))
+        if occurred_before is not None:
+            sql += " AND occurred < %s"
+            params.append(micros(occurred_before))
         yield from (Visit(t, officer, instant(at)) for t, officer, at in self._cursor(sql, params, "visits"))
 
     def new_friend_days(self, query: NewFriendQuery) -> Iterator[NewFriendDay]:

@@ -108,7 +108,7 @@ class _Prepared:
         """Each interaction's document and instants, by the id of the object (as `rows.made` reuses them)."""
         return {
             id(interaction): (interaction, doc, at, recorded)
-            for interaction, (_, _, at, recorded, doc) in zip(self.interactions, self.rows.documents, strict=True)
+            for interaction, (_, _, at, recorded, doc, _) in zip(self.interactions, self.rows.documents, strict=True)
         }
 
 

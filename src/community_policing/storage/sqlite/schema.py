@@ -129,6 +129,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE outbox_attempt (notice TEXT NOT NULL REFERENCES outbox (id), number INTEGER NOT NULL,"
         " at INTEGER NOT NULL, error TEXT, PRIMARY KEY (notice, number)) WITHOUT ROWID",
     ),
+    (  # 5: each interaction's territory, indexed with its instant: the last visits before a day, by village
+        "ALTER TABLE interaction ADD COLUMN territory TEXT NOT NULL DEFAULT ''",
+        "UPDATE interaction SET territory = json_extract(doc, '$.territory')",
+        "CREATE INDEX interaction_territory ON interaction (territory, occurred)",
+    ),
 )
 """Forward migrations: entry n-1 takes a database from `user_version` n-1 to n. Append, never edit."""
 

@@ -315,20 +315,32 @@ class SQLiteStore:
         finally:
             snapshot.close()
 
-    def visits(self, *, recorded_by: dt.datetime, territories: Collection[str] | None = None) -> Iterator[Visit]:
-        """Every stored interaction recorded by `recorded_by` (in `territories`, when given), as a `Visit`: the
-        territory and first officer read from the stored document by SQLite's JSON functions, no interaction built.
+    def visits(
+        self,
+        *,
+        recorded_by: dt.datetime,
+        territories: Collection[str] | None = None,
+        occurred_from: dt.datetime | None = None,
+        occurred_before: dt.datetime | None = None,
+    ) -> Iterator[Visit]:
+        """Every stored interaction recorded by `recorded_by` (in `territories`, when given) that occurred in
+        [`occurred_from`, `occurred_before`) (each bound when given), as a `Visit`: the territory from its column,
+        the first officer from the stored document by SQLite's JSON functions, no interaction built.
 
-        Read `_PAGE` rows at a time from one snapshot, as `interactions` reads them all.
+        Territories given, the index on (territory, occurred) finds their rows in the window alone. Read `_PAGE`
+        rows at a time from one snapshot, as `interactions` reads them all.
         """
-        sql = (
-            "SELECT json_extract(doc, '$.territory'), json_extract(doc, '$.officers[0]'), occurred FROM interaction"
-            " WHERE recorded <= ?"
-        )
+        sql = "SELECT territory, json_extract(doc, '$.officers[0]'), occurred FROM interaction WHERE recorded <= ?"
         params: tuple[object, ...] = (micros(recorded_by),)
         if territories is not None:
-            sql += f" AND json_extract(doc, '$.territory') IN {IN}"
+            sql += f" AND territory IN {IN}"
             params += (json_keys(territories),)
+        if occurred_from is not None:
+            sql += " AND occurred >= ?"
+            params += (micros(occurred_from),)
+        if occurred_before is not None:
+            sql += " AND occurred < ?"
+            params += (micros(occurred_before),)
         with self._lock, driver_errors(self.url, "read"):
             snapshot = self._snapshot()
             if snapshot is None:  # inside this connection's own write, or a database in memory: no second reader

@@ -374,7 +374,7 @@ class WriteTransaction:
                 continue
             stored[interaction.id] = doc
             iid += 1
-            rows.append((iid, interaction.id, micros, recorded_micros, doc))
+            rows.append((iid, interaction.id, micros, recorded_micros, doc, interaction.territory))
             for nrp in interaction.officers:
                 name = zones[nrp]
                 span = spans.get(name)
@@ -391,7 +391,7 @@ class WriteTransaction:
         if not rows:
             return
         self.written["interaction"] += len(rows)
-        conn.executemany("INSERT INTO interaction (iid, id, occurred, recorded, doc) VALUES (?, ?, ?, ?, ?)", rows)
+        conn.executemany("INSERT INTO interaction (iid, id, occurred, recorded, doc, territory) VALUES (?, ?, ?, ?, ?, ?)", rows)
         conn.executemany(
             "INSERT INTO interaction_officer (interaction, nrp, day, day_end) VALUES (?, ?, ?, ?)", officers
         )

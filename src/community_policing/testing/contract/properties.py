@@ -54,8 +54,9 @@ class PropertyContract:
         check()
 
     def test_visits_are_the_interactions_places_and_instants(self, make_store: StoreFactory) -> None:
-        """What a report reads of every interaction (territory, first officer, instant), recorded by an instant and
-        in some territories: the reference's interactions', whether the store offers `visits` or not."""
+        """What a report reads of every interaction (territory, first officer, instant), recorded by an instant, in
+        some territories and a window of instants: the reference's interactions', whether the store offers
+        `visits` or not."""
 
         @self._settings()
         @given(data=st.data())
@@ -65,13 +66,19 @@ class PropertyContract:
             moment = data.draw(st.sampled_from([*recorded, recorded[0] - dt.timedelta(seconds=1), FAR]), label="by")
             codes = sorted({i.territory for i in dataset.interactions}) or ["35"]
             places = data.draw(st.none() | st.sets(st.sampled_from(codes)).map(frozenset), label="territories")
+            # A window of instants, each bound absent or at an interaction's instant or a microsecond around it.
+            instants = sorted({i.occurred_at for i in dataset.interactions}) or [FAR]
+            bound = st.none() | st.builds(
+                lambda at, nudge: at + dt.timedelta(microseconds=nudge), st.sampled_from(instants), st.integers(-1, 1)
+            )
+            window = (data.draw(bound, label="occurred from"), data.draw(bound, label="occurred before"))
             reference = MemoryStore()
             reference.write(dataset)
-            expected = _interactions_visits(reference, moment, places)
-            assert _visits_of(reference, moment, places) == expected
+            expected = _interactions_visits(reference, moment, places, window)
+            assert _visits_of(reference, moment, places, window) == expected
             with contextlib.closing(make_store()) as store:
                 store.write(dataset)
-                assert _visits_of(store, moment, places) == expected
+                assert _visits_of(store, moment, places, window) == expected
 
         check()
 
@@ -127,21 +134,36 @@ class PropertyContract:
         check()
 
 
-def _visits_of(store: Store, recorded_by: dt.datetime, territories: frozenset[str] | None) -> list[Visit]:
+_Window = tuple[dt.datetime | None, dt.datetime | None]
+
+
+def _visits_of(
+    store: Store, recorded_by: dt.datetime, territories: frozenset[str] | None, window: _Window = (None, None)
+) -> list[Visit]:
     """The visits a report reads from `store`: its `visits` where it offers them, else from its interactions."""
     if isinstance(store, ReadsVisits):
-        found = list(store.visits(recorded_by=recorded_by, territories=territories))
+        low, high = window
+        found = list(
+            store.visits(recorded_by=recorded_by, territories=territories, occurred_from=low, occurred_before=high)
+        )
         assert all(v.occurred_at.utcoffset() == dt.timedelta(0) for v in found), "visits are in UTC"
         return sorted(found)
-    return _interactions_visits(store, recorded_by, territories)
+    return _interactions_visits(store, recorded_by, territories, window)
 
 
-def _interactions_visits(store: Store, recorded_by: dt.datetime, territories: frozenset[str] | None) -> list[Visit]:
-    """The visits of `store`'s interactions by their definition (recorded by `recorded_by`, in `territories`)."""
+def _interactions_visits(
+    store: Store, recorded_by: dt.datetime, territories: frozenset[str] | None, window: _Window = (None, None)
+) -> list[Visit]:
+    """The visits of `store`'s interactions by their definition (recorded by `recorded_by`, in `territories`, that
+    occurred in [`window[0]`, `window[1]`), each bound when given)."""
+    low, high = window
     return sorted(
         Visit(i.territory, i.officers[0], i.occurred_at.astimezone(dt.UTC))
         for i in store.interactions()
-        if i.recorded_at <= recorded_by and (territories is None or i.territory in territories)
+        if i.recorded_at <= recorded_by
+        and (territories is None or i.territory in territories)
+        and (low is None or low <= i.occurred_at)
+        and (high is None or i.occurred_at < high)
     )
 
 
