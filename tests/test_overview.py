@@ -19,11 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from community_policing.batch import Batch
 from community_policing.calendar import local_day
 from community_policing.cli import main
 from community_policing.cli._common import UsageError, write_output
 from community_policing.demo import Demo, build_demo
 from community_policing.demo.build import _write as demo_write
+from community_policing.model import Interaction, InteractionKind, Officer, Rank, Territory, Unit, UnitLevel
 from community_policing.overview import (
     Tally,
     html_parts,
@@ -492,3 +494,41 @@ def test_last_visits_are_the_latest_local_day_of_any_visit_however_long_ago(data
                 assert found == expected
         finally:
             sqlite.close()
+
+
+def test_last_visits_count_the_hour_a_local_day_steps_back_into() -> None:
+    """St. John's left summer time at 00:01 until 2010: on 2010-11-07 at 02:31 UTC its clocks went from 00:01 on
+    the 7th back to 23:01 on the 6th. A visit in that hour is on the 6th, though it came after the 6th had ended
+    there once: a report to the 6th counts it, and one to the 5th does not, however far back it reads."""
+    zone = "America/St_Johns"
+    unit = Unit(id="polsek-x", name="Polsek X", level=UnitLevel.POLSEK, timezone=zone)
+    officer = Officer(nrp="87050123", name="Budi", rank=Rank.BRIPDA, unit=unit.id)
+    village = Territory(code="35.05.01.2001", name="Bakung")
+
+    def visit(ident: str, occurred: dt.datetime) -> Interaction:
+        return Interaction(
+            id=ident,
+            occurred_at=occurred,
+            recorded_at=occurred + dt.timedelta(hours=1),
+            territory=village.code,
+            kind=InteractionKind.HOME_VISIT,
+            officers=(officer.nrp,),
+            residents=("nik:" + "0" * 32,),
+        )
+
+    stepped_back = dt.datetime(2010, 11, 7, 2, 31, 30, tzinfo=dt.UTC)
+    assert local_day(stepped_back, zone) == dt.date(2010, 11, 6)
+    assert local_day(stepped_back - dt.timedelta(minutes=1), zone) == dt.date(2010, 11, 7)
+    store = MemoryStore()
+    store.write(
+        Batch(
+            units=(unit,),
+            territories=(village,),
+            officers=(officer,),
+            interactions=(visit("i-1", dt.datetime(2009, 1, 5, 12, tzinfo=dt.UTC)), visit("i-2", stepped_back)),
+        )
+    )
+    organisation = {"officers": {officer.nrp: officer}, "units": {unit.id: unit}}
+    for end, expected in ((dt.date(2010, 11, 6), dt.date(2010, 11, 6)), (dt.date(2010, 11, 5), dt.date(2009, 1, 5))):
+        found = last_visits(store, end=end, as_of=FAR, territories=[village.code], **organisation)  # type: ignore[arg-type]
+        assert found == {village.code: expected}

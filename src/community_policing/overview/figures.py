@@ -15,7 +15,7 @@ from typing import NamedTuple
 import attrs
 
 from community_policing._runtime import paused_gc
-from community_policing.calendar import day_end, local_day, public_holidays
+from community_policing.calendar import local_day, public_holidays
 from community_policing.hookspecs import RuleKind
 from community_policing.model import Officer, Team, Unit
 from community_policing.rules.engine import (
@@ -225,6 +225,8 @@ def _weekly(cells: Iterable[DayCell], weeks: Sequence[dt.date]) -> tuple[Tally, 
 _WINDOWS = (dt.timedelta(days=31), dt.timedelta(days=248), None)
 """How far back `last_visits` reads, round by round, for the villages not placed yet (None: to the beginning)."""
 _DEFAULT_ZONE = "Asia/Jakarta"
+_WIDEST_OFFSET = dt.timedelta(hours=15)
+"""More than any time zone's offset from UTC, east or west, ever (+14 h today; +14:58 in Sitka before 1867)."""
 
 
 def last_visits(
@@ -240,18 +242,19 @@ def last_visits(
     among those recorded by `as_of`.
 
     Days are local to the first officer's unit (WIB when the officer or unit is unknown). Territories given, the
-    store is read a window of instants at a time, latest first (`_WINDOWS`: the 31 days up to `end`, then the
-    248 before, then the rest), and each window only for the territories whose last day could still lie in it: a
-    report's cost follows what it shows, not the store's history. A store that offers `ReadsVisits.visits` gives
-    their places and instants alone, any other store its interactions whole, one pass per window.
+    store is read a window of instants at a time, latest first (`_WINDOWS`: about a month up to `end`, then the
+    248 days before, then the rest), each window only for the territories whose last day could still lie in it:
+    a report's cost follows what it shows, not the store's history. The windows' edges assume nothing of time
+    zones but that none is 15 hours or more from UTC (a local day can step back: Goose Bay's did each autumn until
+    2010). A store that offers `ReadsVisits.visits` gives the visits' places and instants alone, any other store
+    its interactions whole, one pass per window.
     """
     zone_of: dict[str, str] = {}  # first officer -> the time zone of their unit
     for nrp, officer in officers.items():
         unit = units.get(officer.unit)
         zone_of[nrp] = unit.timezone if unit else _DEFAULT_ZONE
-    zones = {*zone_of.values(), _DEFAULT_ZONE}
-    # No instant from here on is on or before `end` in any zone (a local day never goes back as time goes on).
-    high = max(day_end(end, zone) for zone in zones)
+    # An instant on `end` anywhere is before the end of `end` in UTC plus the widest offset.
+    high = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC) + _WIDEST_OFFSET
     found: dict[str, dt.date] = {}
     wanted = None if territories is None else set(territories)
     if wanted is not None and not wanted:
@@ -264,8 +267,8 @@ def last_visits(
                 found[territory] = day
         if low is None or wanted is None:
             break
-        # A territory is placed once no visit before `low` can be later: those are on or before `low`'s day.
-        latest_before = max(local_day(low, zone) for zone in zones)
+        # A visit before `low` is on or before this day anywhere: a territory with a visit on it or later is placed.
+        latest_before = (low + _WIDEST_OFFSET).date()
         wanted = {t for t in wanted if found.get(t, dt.date.min) < latest_before}
         if not wanted:
             break

@@ -120,7 +120,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX first_contact_resident ON first_contact USING hash (resident)",
     ),
     (  # 7: each interaction's territory, indexed with its instant (deferrable): the last visits before a day
-        'ALTER TABLE interaction ADD COLUMN territory text COLLATE "C" NOT NULL DEFAULT \'\'',
+        "ALTER TABLE interaction ADD COLUMN territory text COLLATE \"C\" NOT NULL DEFAULT ''",
         "ALTER TABLE interaction ALTER COLUMN territory DROP DEFAULT",
         "DO $$ BEGIN IF EXISTS (SELECT 1 FROM interaction) THEN"
         " UPDATE interaction SET territory = doc::json->>'territory';"

@@ -350,7 +350,7 @@ class WriteTransaction:
             batch = tuple(i for i in batch if all(nrp in zones for nrp in i.officers))
         mark = int(conn.execute("SELECT coalesce(max(iid), 0) FROM interaction").fetchone()[0])
         # One pass: the same decisions as the memory store, and the rows of the new interactions.
-        rows: list[tuple[int, str, int, int, str]] = []
+        rows: list[tuple[int, str, int, int, str, str]] = []
         officers: list[tuple[int, str, str, int]] = []
         links: list[tuple[int, str]] = []
         met: dict[str, int] = {}  # resident key -> the instant it was met at in this batch (first seen)
@@ -391,7 +391,9 @@ class WriteTransaction:
         if not rows:
             return
         self.written["interaction"] += len(rows)
-        conn.executemany("INSERT INTO interaction (iid, id, occurred, recorded, doc, territory) VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO interaction (iid, id, occurred, recorded, doc, territory) VALUES (?, ?, ?, ?, ?, ?)", rows
+        )
         conn.executemany(
             "INSERT INTO interaction_officer (interaction, nrp, day, day_end) VALUES (?, ?, ?, ?)", officers
         )
