@@ -9,9 +9,13 @@ writes the next day's interactions as a JSON Lines file and measures ``community
 ``community-policing evaluate --from D --to D --format json --output F`` as fresh processes (CPU seconds, with wall
 seconds and peak RSS printed beside).
 
+Then ``community-policing report`` of the week that ends on that day (the HTML a unit would publish each night),
+as a fresh process too.
+
 Prints the day's load plus evaluation after the long history (target: under 5 s at 10,000 officers after a
 year), and its ratio to the same day's work after the short history (about 1 when the cost follows the day's data,
-not the history).
+not the history); and the week's report after each history, with their ratio (near 1 when the report reads
+around its period, not the history: it reads a month of visits before its last day, `overview.last_visits`).
 
 With ``--store postgresql://...`` the two stores are schemas of that server (``cp_bench_nightly_<hex>_...``, dropped
 at the end) and the commands write to them: the day's cost is then the commands' wall time, since the server does
@@ -99,7 +103,14 @@ def nightly(
         [*command(), "evaluate", "--from", day, "--to", day, "--as-of", as_of, "--format", "json", "--output",
          str(folder / f"{name}-day.json"), "--store", store]
     )  # fmt: skip
+    week = (START + dt.timedelta(days=days - 6)).isoformat()
+    report_wall, report_cpu, report_peak = measured(
+        [*command(), "report", "--from", week, "--to", day, "--as-of", as_of, "--output",
+         str(folder / f"{name}-week.html"), "--store", store]
+    )  # fmt: skip
     return {
+        "report": report_cpu if server is None else report_wall,
+        "report_peak": report_peak,
         "held": held,
         "load": load_cpu if server is None else load_wall,
         "evaluate": evaluate_cpu if server is None else evaluate_wall,
@@ -143,6 +154,11 @@ def main() -> None:
         print(
             f"  after {args.short} days of history: {baseline:.1f} s {spent}; ratio"
             f" {total / baseline:.2f} (about 1: the cost follows the day's data, not the history)"
+        )
+        print(
+            f"  the week's report: {long['report']:.1f} s {spent} after {args.days} days (peak RSS"
+            f" {long['report_peak']:.0f} MiB), {short['report']:.1f} s after {args.short}; ratio"
+            f" {long['report'] / short['report']:.2f} (near 1: the report reads around its period, not the history)"
         )
         if args.officers < 1000:
             print("  (at this size start-up dominates: measure at 10,000 officers)")
