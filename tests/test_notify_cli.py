@@ -122,6 +122,44 @@ def test_outbox_lists_notices_as_the_spec_says(env: Path, capsys: pytest.Capture
     assert "did you mean 'pending'" in err
 
 
+def test_outbox_lists_a_page_at_a_time_what_it_would_list_at_once(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from community_policing.cli import outbox as command
+
+    run(capsys, "evaluate", *PERIOD, "--routes", str(env / "routes.toml"))
+    run(capsys, "notify", "--now", "2023-06-13T08:30:00+07:00")
+    whole = {form: run(capsys, "outbox", "--format", form)[1] for form in ("json", "table")}
+    notices = json.loads(whole["json"])["notices"]
+    assert len(notices) == 8
+    # the pieces make the text json.dumps makes of the whole listing
+    assert whole["json"] == json.dumps({"notices": notices}, ensure_ascii=False, indent=2) + "\n"
+    asked: list[tuple[str | None, int | None]] = []
+    listing = SQLiteStore.outbox_entries
+
+    def counted(self: SQLiteStore, *args: object, after: str | None = None, limit: int | None = None) -> object:
+        asked.append((after, limit))
+        return listing(self, *args, after=after, limit=limit)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SQLiteStore, "outbox_entries", counted)
+    monkeypatch.setattr(command, "PAGE", 3)
+    for form in ("json", "table"):
+        asked.clear()
+        status, out, _ = run(capsys, "outbox", "--format", form)
+        assert status == 0
+        assert out == whole[form]
+        reads = 1 if form == "json" else 2  # the table reads the notices twice: widths, then lines
+        assert len(asked) == 3 * reads  # 3 + 3 + 2 notices
+        assert all(limit == 3 for _, limit in asked)
+        assert [after for after, _ in asked[:3]] == [None, notices[2]["id"], notices[5]["id"]]
+    monkeypatch.setattr(command, "PAGE", 4)  # the last page full: one more read finds it was the last
+    asked.clear()
+    assert run(capsys, "outbox", "--format", "json")[1] == whole["json"]
+    assert [after for after, _ in asked] == [None, notices[3]["id"], notices[7]["id"]]
+    status, out, _ = run(capsys, "outbox", "--format", "json", "--status", "dead")
+    assert (status, out) == (0, '{\n  "notices": []\n}\n')
+
+
 def Counter_of(notices: list[dict[str, object]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for notice in notices:

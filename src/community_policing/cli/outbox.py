@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from community_policing.cli._common import EXIT_OK, STORE_HELP, store_url
@@ -13,7 +15,7 @@ from community_policing.errors import excerpt, suggest
 
 if TYPE_CHECKING:
     from community_policing.registry import Registry
-    from community_policing.storage.outbox import OutboxEntry, OutboxState
+    from community_policing.storage.outbox import Outbox, OutboxEntry, OutboxState
 
 NAME = "outbox"
 HELP = "list the queued notices, their state, attempts and last error"
@@ -53,9 +55,26 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--store", metavar="URL", help=STORE_HELP)
 
 
-def _json(entries: tuple[OutboxEntry, ...]) -> str:
-    notices = [
-        {
+PAGE = 1000
+"""Notices read from the store at a time: a listing of any size holds one page (`Outbox.outbox_entries`)."""
+
+
+def _entries(store: Outbox, states: Collection[OutboxState] | None) -> Iterator[OutboxEntry]:
+    """Every queued notice (in `states`), by id, read a page at a time."""
+    after = None
+    while page := store.outbox_entries(states, after=after, limit=PAGE):
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = page[-1].id
+
+
+def _json(entries: Iterable[OutboxEntry]) -> Iterator[str]:
+    """The listing as JSON, in pieces: the same text as ``json.dumps({"notices": [...]}, indent=2)``."""
+    yield '{\n  "notices": ['
+    separator = "\n"
+    for entry in entries:
+        notice = {
             "id": entry.id,
             "route": entry.route,
             "state": entry.state.value,
@@ -63,39 +82,52 @@ def _json(entries: tuple[OutboxEntry, ...]) -> str:
             "last_error": entry.last_error,
             "notice": json.loads(entry.notice),
         }
-        for entry in entries
-    ]
-    return json.dumps({"notices": notices}, ensure_ascii=False, indent=2) + "\n"
+        yield separator + textwrap.indent(json.dumps(notice, ensure_ascii=False, indent=2), "    ")
+        separator = ",\n"
+    yield "]\n}\n" if separator == "\n" else "\n  ]\n}\n"
 
 
-def _table(entries: tuple[OutboxEntry, ...]) -> str:
+_HEADER = ("ID", "ROUTE", "STATE", "ATTEMPTS", "DUE", "TO", "LAST ERROR")
+
+
+def _row(entry: OutboxEntry) -> tuple[str, ...]:
     from community_policing.routing import Notice
 
-    header = ("ID", "ROUTE", "STATE", "ATTEMPTS", "DUE", "TO", "LAST ERROR")
-    rows = [header]
-    for entry in entries:
-        notice = Notice.loads(entry.notice)
-        rows.append(
-            (
-                entry.id,
-                entry.route,
-                entry.state.value,
-                str(entry.attempts),
-                entry.due.isoformat(timespec="seconds"),
-                notice.recipient.nrp,
-                (entry.last_error or "-").replace("\n", " ")[:80],
-            )
-        )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return "\n".join(lines) + "\n"
+    notice = Notice.loads(entry.notice)
+    return (
+        entry.id,
+        entry.route,
+        entry.state.value,
+        str(entry.attempts),
+        entry.due.isoformat(timespec="seconds"),
+        notice.recipient.nrp,
+        (entry.last_error or "-").replace("\n", " ")[:80],
+    )
+
+
+def _table(entries: Callable[[], Iterable[OutboxEntry]]) -> Iterator[str]:
+    """The listing as aligned columns, in lines: `entries` read twice, once for the columns' widths."""
+    widths = [len(cell) for cell in _HEADER]
+    for entry in entries():
+        widths = [max(width, len(cell)) for width, cell in zip(widths, _row(entry), strict=True)]
+
+    def line(row: tuple[str, ...]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n"
+
+    yield line(_HEADER)
+    for entry in entries():
+        yield line(_row(entry))
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
     store = open_outbox(registry, store_url(args))
     try:
-        entries = store.outbox_entries(args.status)  # type: ignore[attr-defined]
+        outbox: Outbox = store  # type: ignore[assignment]  # open_outbox checked it is one
+        if args.format == "json":
+            pieces = _json(_entries(outbox, args.status))
+        else:
+            pieces = _table(lambda: _entries(outbox, args.status))
+        sys.stdout.writelines(pieces)
     finally:
         store.close()
-    sys.stdout.write(_json(entries) if args.format == "json" else _table(entries))
     return EXIT_OK

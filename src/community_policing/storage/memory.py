@@ -285,10 +285,12 @@ class MemoryStore:
         with self._lock:
             return self._outbox.record_attempt(notice, at=at, error=error, retry_at=retry_at)
 
-    def outbox_entries(self, states: Collection[OutboxState] | None = None) -> tuple[OutboxEntry, ...]:
-        """Every queued notice (in `states`, when given), by id."""
+    def outbox_entries(
+        self, states: Collection[OutboxState] | None = None, *, after: str | None = None, limit: int | None = None
+    ) -> tuple[OutboxEntry, ...]:
+        """Every queued notice (in `states`, when given), by id; a page of them with `after` and `limit`."""
         with self._lock:
-            return self._outbox.outbox_entries(states)
+            return self._outbox.outbox_entries(states, after=after, limit=limit)
 
     def outbox_attempts(self, notice: str) -> tuple[Attempt, ...]:
         """The attempts of `notice`, in order."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -129,8 +130,12 @@ class Outbox(Protocol):
         """
         ...
 
-    def outbox_entries(self, states: Collection[OutboxState] | None = None) -> tuple[OutboxEntry, ...]:
-        """Every queued notice (in `states`, when given), sorted by id."""
+    def outbox_entries(
+        self, states: Collection[OutboxState] | None = None, *, after: str | None = None, limit: int | None = None
+    ) -> tuple[OutboxEntry, ...]:
+        """Every queued notice (in `states`, when given), sorted by id; with `after`, only those whose id sorts
+        after it (by code point), and with `limit`, the first `limit` of them: a page, so that a listing of a
+        province's outbox reads it a page at a time (`community-policing outbox`)."""
         ...
 
     def outbox_attempts(self, notice: str) -> tuple[Attempt, ...]:
@@ -195,10 +200,15 @@ class OutboxTables:
         self.entries[notice] = entry
         return entry
 
-    def outbox_entries(self, states: Collection[OutboxState] | None = None) -> tuple[OutboxEntry, ...]:
-        return tuple(
-            self.entries[key] for key in sorted(self.entries) if states is None or self.entries[key].state in states
+    def outbox_entries(
+        self, states: Collection[OutboxState] | None = None, *, after: str | None = None, limit: int | None = None
+    ) -> tuple[OutboxEntry, ...]:
+        chosen = (
+            self.entries[key]
+            for key in sorted(self.entries)
+            if (after is None or key > after) and (states is None or self.entries[key].state in states)
         )
+        return tuple(chosen if limit is None else itertools.islice(chosen, limit))
 
     def outbox_attempts(self, notice: str) -> tuple[Attempt, ...]:
         return tuple(self.attempts.get(notice, ()))

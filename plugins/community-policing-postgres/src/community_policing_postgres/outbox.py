@@ -133,14 +133,27 @@ def record(
     return after
 
 
-def entries(conn: Connection, states: Collection[OutboxState] | None) -> tuple[OutboxEntry, ...]:
-    """Every queued notice (in `states`, when given), by id."""
-    if states is None:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox ORDER BY id")
-    else:
-        chosen = sorted({OutboxState(s).value for s in states})
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE state = ANY(%s) ORDER BY id", (chosen,))
-    return tuple(_entry(row) for row in rows)
+def entries(
+    conn: Connection,
+    states: Collection[OutboxState] | None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> tuple[OutboxEntry, ...]:
+    """Every queued notice (in `states`, when given), by id; those after `after`, the first `limit` (when given).
+    Ids are ``COLLATE "C"``: sorted by code point, as everywhere in the library."""
+    query = f"SELECT {_COLUMNS} FROM outbox WHERE true"
+    params: list[object] = []
+    if after is not None:
+        query += " AND id > %s"
+        params.append(after)
+    if states is not None:
+        query += " AND state = ANY(%s)"
+        params.append(sorted({OutboxState(s).value for s in states}))
+    query += " ORDER BY id"
+    if limit is not None:
+        query += " LIMIT %s"
+        params.append(limit)
+    return tuple(_entry(row) for row in conn.execute(query, params))
 
 
 def attempts(conn: Connection, notice: str) -> tuple[Attempt, ...]:

@@ -415,10 +415,12 @@ class PostgresStore:
         with self._connection("record a delivery attempt") as conn, conn.transaction():
             return outbox.record(conn, notice, at, error, retry_at)
 
-    def outbox_entries(self, states: Collection[OutboxState] | None = None) -> tuple[OutboxEntry, ...]:
-        """Every queued notice (in `states`, when given), by id."""
+    def outbox_entries(
+        self, states: Collection[OutboxState] | None = None, *, after: str | None = None, limit: int | None = None
+    ) -> tuple[OutboxEntry, ...]:
+        """Every queued notice (in `states`, when given), by id; a page of them with `after` and `limit`."""
         with self._connection("read the outbox") as conn:
-            return outbox.entries(conn, states)
+            return outbox.entries(conn, states, after, limit)
 
     def outbox_attempts(self, notice: str) -> tuple[Attempt, ...]:
         """The attempts of `notice`, in order."""

@@ -97,14 +97,26 @@ def record(
     return after
 
 
-def entries(conn: sqlite3.Connection, states: Collection[OutboxState] | None) -> tuple[OutboxEntry, ...]:
-    """Every queued notice (in `states`, when given), by id."""
-    if states is None:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox ORDER BY id")
-    else:
-        chosen = json_keys(OutboxState(s).value for s in states)
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE state IN {IN} ORDER BY id", (chosen,))
-    return tuple(_entry(row) for row in rows)
+def entries(
+    conn: sqlite3.Connection,
+    states: Collection[OutboxState] | None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> tuple[OutboxEntry, ...]:
+    """Every queued notice (in `states`, when given), by id; those after `after`, the first `limit` (when given)."""
+    sql = f"SELECT {_COLUMNS} FROM outbox WHERE true"
+    params: tuple[object, ...] = ()
+    if after is not None:
+        sql += " AND id > ?"
+        params += (after,)
+    if states is not None:
+        sql += f" AND state IN {IN}"
+        params += (json_keys(OutboxState(s).value for s in states),)
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params += (limit,)
+    return tuple(_entry(row) for row in conn.execute(sql, params))
 
 
 def attempts(conn: sqlite3.Connection, notice: str) -> tuple[Attempt, ...]:

@@ -503,10 +503,12 @@ class SQLiteStore:
             "record a delivery attempt", lambda: outbox.record(self._conn, notice, at, error, retry_at)
         )
 
-    def outbox_entries(self, states: Collection[OutboxState] | None = None) -> tuple[OutboxEntry, ...]:
-        """Every queued notice (in `states`, when given), by id."""
+    def outbox_entries(
+        self, states: Collection[OutboxState] | None = None, *, after: str | None = None, limit: int | None = None
+    ) -> tuple[OutboxEntry, ...]:
+        """Every queued notice (in `states`, when given), by id; a page of them with `after` and `limit`."""
         with self._lock, driver_errors(self.url, "read the outbox"):
-            return outbox.entries(self._conn, states)
+            return outbox.entries(self._conn, states, after, limit)
 
     def outbox_attempts(self, notice: str) -> tuple[Attempt, ...]:
         """The attempts of `notice`, in order."""

@@ -21,7 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from community_policing.errors import StoreError
-from community_policing.storage.outbox import Outbox, OutboxState, OutboxTables, QueuedNotice, has_outbox
+from community_policing.storage.outbox import (
+    Outbox,
+    OutboxEntry,
+    OutboxState,
+    OutboxTables,
+    QueuedNotice,
+    has_outbox,
+)
 from community_policing.storage.protocol import Store
 from community_policing.testing.contract.versions import StoreReopener
 from community_policing.testing.contract.world import StoreFactory, world
@@ -166,6 +173,20 @@ class OutboxContract:
         assert [e.id for e in outbox.outbox_entries({OutboxState.DEAD, OutboxState.PENDING})] == ["n0002", "n0003"]
         assert outbox.outbox_entries(set()) == ()
 
+    def test_entries_can_be_read_a_page_at_a_time(self, outbox: Outbox) -> None:
+        outbox.enqueue_notices([queued(n) for n in (5, 1, 4, 2, 3)])
+        outbox.record_attempt("n0002", at=minutes(1), error=None)
+        ids = [e.id for e in outbox.outbox_entries()]
+        assert ids == ["n0001", "n0002", "n0003", "n0004", "n0005"]
+        assert [e.id for e in outbox.outbox_entries(limit=2)] == ids[:2]
+        assert [e.id for e in outbox.outbox_entries(after="n0002", limit=2)] == ["n0003", "n0004"]
+        assert [e.id for e in outbox.outbox_entries(after="n0004")] == ["n0005"]
+        assert [e.id for e in outbox.outbox_entries(after="n00025")] == ["n0003", "n0004", "n0005"]  # between ids
+        assert outbox.outbox_entries(after="n0005") == ()
+        assert outbox.outbox_entries(limit=0) == ()
+        pending = {OutboxState.PENDING}
+        assert [e.id for e in outbox.outbox_entries(pending, after="n0001", limit=2)] == ["n0003", "n0004"]
+
     def test_a_persistent_outbox_keeps_everything_when_opened_again(
         self, outbox: Outbox, reopen_store: StoreReopener
     ) -> None:
@@ -215,6 +236,17 @@ class OutboxContract:
                     got = outbox.record_attempt(notice, at=minutes(clock), error=error, retry_at=retry)
                     assert got == reference.record_attempt(notice, at=minutes(clock), error=error, retry_at=retry)
             assert outbox.outbox_entries() == reference.outbox_entries()
+            pages: list[OutboxEntry] = []  # read three at a time, each page after the last one's last id
+            after = None
+            while page := outbox.outbox_entries(after=after, limit=3):
+                assert len(page) <= 3
+                pages.extend(page)
+                after = page[-1].id
+            assert tuple(pages) == reference.outbox_entries()
+            pending = {OutboxState.PENDING}
+            assert outbox.outbox_entries(pending, after="n0002", limit=2) == reference.outbox_entries(
+                pending, after="n0002", limit=2
+            )
             assert outbox.due_notices(minutes(20)) == reference.due_notices(minutes(20))
             for notice in reference.entries:
                 assert outbox.outbox_attempts(notice) == reference.outbox_attempts(notice)
