@@ -246,8 +246,8 @@ def last_visits(
     248 days before, then the rest), each window only for the territories whose last day could still lie in it:
     a report's cost follows what it shows, not the store's history. The windows' edges assume nothing of time
     zones but that none is 15 hours or more from UTC (a local day can step back: Goose Bay's did each autumn until
-    2010). A store that offers `ReadsVisits.visits` gives the visits' places and instants alone, any other store
-    its interactions whole, one pass per window.
+    2010). A store that offers `ReadsVisits.visits` gives the visits' places and instants alone, window by window;
+    any other store gives its interactions whole, in one pass (no window would spare it reading them all).
     """
     zone_of: dict[str, str] = {}  # first officer -> the time zone of their unit
     for nrp, officer in officers.items():
@@ -259,13 +259,14 @@ def last_visits(
     wanted = None if territories is None else set(territories)
     if wanted is not None and not wanted:
         return found
-    for window in _WINDOWS if wanted is not None else (None,):
+    windowed = wanted is not None and isinstance(store, ReadsVisits)
+    for window in _WINDOWS if windowed else (None,):
         low = None if window is None else high - window
         for territory, nrp, occurred_at in _visits(store, as_of, wanted, low, high):
             day = local_day(occurred_at, zone_of.get(nrp, _DEFAULT_ZONE))
             if day <= end and found.get(territory, dt.date.min) < day:
                 found[territory] = day
-        if low is None or wanted is None:
+        if low is None or wanted is None:  # read to the beginning
             break
         # A visit before `low` is on or before this day anywhere: a territory with a visit on it or later is placed.
         latest_before = (low + _WIDEST_OFFSET).date()
