@@ -135,7 +135,8 @@ class Outbox(Protocol):
     ) -> tuple[OutboxEntry, ...]:
         """Every queued notice (in `states`, when given), sorted by id; with `after`, only those whose id sorts
         after it (by code point), and with `limit`, the first `limit` of them: a page, so that a listing of a
-        province's outbox reads it a page at a time (`community-policing outbox`)."""
+        province's outbox reads it a page at a time (`community-policing outbox`). `ValueError` for a negative
+        `limit`."""
         ...
 
     def outbox_attempts(self, notice: str) -> tuple[Attempt, ...]:
@@ -203,6 +204,8 @@ class OutboxTables:
     def outbox_entries(
         self, states: Collection[OutboxState] | None = None, *, after: str | None = None, limit: int | None = None
     ) -> tuple[OutboxEntry, ...]:
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be 0 or more (got {limit})")
         chosen = (
             self.entries[key]
             for key in sorted(self.entries)

@@ -184,6 +184,8 @@ class OutboxContract:
         assert [e.id for e in outbox.outbox_entries(after="n00025")] == ["n0003", "n0004", "n0005"]  # between ids
         assert outbox.outbox_entries(after="n0005") == ()
         assert outbox.outbox_entries(limit=0) == ()
+        with pytest.raises(ValueError, match="limit must be 0 or more"):
+            outbox.outbox_entries(limit=-1)
         pending = {OutboxState.PENDING}
         assert [e.id for e in outbox.outbox_entries(pending, after="n0001", limit=2)] == ["n0003", "n0004"]
 
