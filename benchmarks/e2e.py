@@ -6,9 +6,9 @@ standard-library script kept beside this one (``bounds/load_bound.py``: parse th
 new friends per officer and local day, one JSON record per officer-day written with ``json``). The load is also
 compared with a floor, ``bounds/load_floor.py``: a lean loader that keeps what the library keeps (documents,
 pseudonyms, participations, first contacts) but checks little and computes first contacts once, at the end; the
-benchmark stops unless it finds as many first contacts as the library stored. Then the same file
-loaded again into the store that holds it (a source that sends overlapping data: nothing is written, every record
-is checked against the stored one), and one more day:
+benchmark stops unless it stores as many interactions and residents, and finds as many first contacts, as the
+library. Then the same file loaded again into the store that holds it (a source that sends overlapping data:
+nothing is written, every record is checked against the stored one), and one more day:
 the dataset's last day is held back from the first load and loaded alone, and that day evaluated, as a nightly
 job would (``--incremental``).
 
@@ -71,18 +71,24 @@ def measured(argv: list[str]) -> tuple[float, float]:
     return cpu, peak
 
 
-def _same_first_contacts(library: Path, floor: Path) -> None:
-    """Stop unless the floor found as many first contacts (officer, resident) as the library stored."""
-    queries = (
-        (library, "SELECT count(*) FROM (SELECT DISTINCT key, resident FROM first_contact WHERE scope = 0)"),
-        (floor, "SELECT count(*) FROM first_contact"),
-    )
-    counts = []
-    for path, sql in queries:
-        with closing(sqlite3.connect(path)) as conn:
-            counts.append(conn.execute(sql).fetchone()[0])
-    if counts[0] != counts[1]:
-        raise SystemExit(f"the floor found {counts[1]} first contacts, the library stored {counts[0]}")
+def _same_work(library: Path, floor: Path) -> None:
+    """Stop unless the floor stored as many interactions and residents, and found as many first contacts
+    (officer, resident), as the library: the floor does the library's work, not less."""
+    queries = {
+        "interactions": ("SELECT count(*) FROM interaction",) * 2,
+        "residents": ("SELECT count(*) FROM resident",) * 2,
+        "first contacts": (
+            "SELECT count(*) FROM (SELECT DISTINCT key, resident FROM first_contact WHERE scope = 0)",
+            "SELECT count(*) FROM first_contact",
+        ),
+    }
+    for what, (in_library, in_floor) in queries.items():
+        counts = []
+        for path, sql in ((library, in_library), (floor, in_floor)):
+            with closing(sqlite3.connect(path)) as conn:
+                counts.append(conn.execute(sql).fetchone()[0])
+        if counts[0] != counts[1]:
+            raise SystemExit(f"the floor stored {counts[1]} {what}, the library {counts[0]}")
 
 
 def main() -> None:
@@ -122,7 +128,7 @@ def main() -> None:
         floor_load, floor_load_peak = measured(
             [sys.executable, str(HERE / "bounds" / "load_floor.py"), str(whole), str(folder / "floor.db")]
         )
-        _same_first_contacts(folder / "library.db", folder / "floor.db")
+        _same_work(folder / "library.db", folder / "floor.db")
         log("evaluate: the bound, then the command ...")
         bound_eval, bound_eval_peak = measured(
             [sys.executable, str(HERE / "bounds" / "evaluate_bound.py"), str(folder / "bare.db"), facts["start"],

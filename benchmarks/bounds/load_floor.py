@@ -40,6 +40,7 @@ class Interaction(msgspec.Struct, tag_field="type", tag="interaction", forbid_un
     recorded_at: str | None = None
     summary: str | None = None
     complaint: Complaint | None = None
+    follows_up: str | None = None
 
 
 class Resident(msgspec.Struct, tag_field="type", tag="resident", forbid_unknown_fields=True):
@@ -101,8 +102,9 @@ with open(source, "rb") as handle:
     for number, line in enumerate(handle, 1):
         try:
             record = decode(line)
-        except msgspec.ValidationError:  # the organisation's records: not what this measures
-            json.loads(line)
+        except msgspec.ValidationError as error:  # the organisation's records: not what this measures
+            if json.loads(line).get("type") in ("interaction", "resident"):  # one the structs above should take
+                sys.exit(f"line {number}: {error}")
             continue
         if isinstance(record, Resident):
             if record.territory is not None and not TERRITORY(record.territory):
