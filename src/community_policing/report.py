@@ -15,7 +15,6 @@ from community_policing.rules.engine import Evaluation, Finding, Status, Summari
 
 __all__ = [
     "FORMATS",
-    "STREAMED_FORMATS",
     "TABLE_FINDINGS",
     "finding_json",
     "render",
@@ -29,9 +28,6 @@ __all__ = [
 ]
 
 FORMATS = ("table", "json", "csv")
-STREAMED_FORMATS = ("json", "csv")
-"""The formats written finding by finding (`write_json`, `write_csv`); a table needs every summary first, and is
-written at the end (`write_table`), keeping only what it lists."""
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
