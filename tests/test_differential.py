@@ -26,7 +26,7 @@ from community_policing.storage.protocol import Batch, NewFriendQuery, Novelty
 from community_policing.storage.sqlite import SQLiteStore, write
 from community_policing.storage.sqlite import store as sqlite_store
 from community_policing.testing.contract.world import snapshot
-from community_policing.testing.strategies import as_of_instants, datasets, split_batches
+from community_policing.testing.strategies import as_of_instants, datasets, rule_documents, rule_sets, split_batches
 from community_policing.written import WrittenKeys
 
 KINDS = {"new_friends": NEW_FRIENDS}
@@ -34,23 +34,10 @@ START = dt.date(2023, 6, 8)
 LATER = dt.datetime(2023, 7, 8, tzinfo=dt.UTC)  # after whatever a dataset of the strategies records
 
 
-@st.composite
-def rule_sets(draw: st.DrawFn, *, first_subject: str | None = None) -> str:
-    """A rules document with one to three new_friends rules of random parameters (the first one's subject
-    `first_subject` where given)."""
-    tables = []
-    for n in range(draw(st.integers(1, 3))):
-        fields = {
-            "subject": first_subject if n == 0 and first_subject else draw(st.sampled_from(["officer", "team"])),
-            "novelty": draw(st.sampled_from(["officer", "team", "unit"])),
-            "at_least": draw(st.integers(1, 3)),
-            "grace_hours": draw(st.sampled_from([0, 6, 24, 48])),
-            "exclude_public_holidays": draw(st.booleans()),
-        }
-        body = "\n".join(f"{k} = {str(v).lower() if isinstance(v, bool) else repr(v)}" for k, v in fields.items())
-        body = body.replace("'", '"')
-        tables.append(f'[[rule]]\nid = "r{n}"\nkind = "new_friends"\n{body}\n')
-    return "\n".join(tables)
+def rule_texts(*, subjects: list[str] | None = None) -> st.SearchStrategy[str]:
+    """A rules document of one to three rules of the built-in kind, every field drawn (`rule_documents`), as the
+    text `run` parses; only rules of `subjects` where given."""
+    return rule_documents(rule_sets(subjects=subjects)).map(lambda drawn: drawn[1])
 
 
 def periods() -> st.SearchStrategy[tuple[dt.date, dt.date, dt.datetime]]:
@@ -89,7 +76,7 @@ def run(store: MemoryStore | SQLiteStore, rules: str, period: tuple[dt.date, dt.
 
 
 @settings(max_examples=60, deadline=None)
-@given(dataset=datasets(max_officers=5, max_days=10), rules=rule_sets(), period=periods())
+@given(dataset=datasets(max_officers=5, max_days=10), rules=rule_texts(), period=periods())
 def test_sqlite_and_memory_evaluate_identically(
     dataset: Batch, rules: str, period: tuple[dt.date, dt.date, dt.datetime]
 ) -> None:
@@ -98,7 +85,7 @@ def test_sqlite_and_memory_evaluate_identically(
 
 
 @settings(max_examples=30, deadline=None)
-@given(data=st.data(), rules=rule_sets(), period=periods())
+@given(data=st.data(), rules=rule_texts(), period=periods())
 def test_incremental_loads_evaluate_like_one_load(
     data: st.DataObject, rules: str, period: tuple[dt.date, dt.date, dt.datetime]
 ) -> None:
@@ -117,7 +104,7 @@ def test_incremental_loads_evaluate_like_one_load(
 
 
 @settings(max_examples=40, deadline=None)
-@given(dataset=datasets(max_officers=5, max_days=10), rules=rule_sets(), period=periods())
+@given(dataset=datasets(max_officers=5, max_days=10), rules=rule_texts(), period=periods())
 def test_invariants_of_every_evaluation(
     dataset: Batch, rules: str, period: tuple[dt.date, dt.date, dt.datetime]
 ) -> None:
@@ -163,7 +150,7 @@ def both_stores(dataset: Batch) -> Iterator[tuple[MemoryStore, SQLiteStore]]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.data(), rules=rule_sets(), span=days())
+@given(data=st.data(), rules=rule_texts(), span=days())
 def test_sqlite_and_memory_evaluate_identically_with_versions_as_of_instants_around_them(
     data: st.DataObject, rules: str, span: tuple[dt.date, dt.date]
 ) -> None:
@@ -176,7 +163,7 @@ def test_sqlite_and_memory_evaluate_identically_with_versions_as_of_instants_aro
 
 
 @settings(max_examples=30, deadline=None)
-@given(data=st.data(), rules=rule_sets(), span=days())
+@given(data=st.data(), rules=rule_texts(), span=days())
 def test_incremental_loads_with_versions_evaluate_like_one_load(
     data: st.DataObject, rules: str, span: tuple[dt.date, dt.date]
 ) -> None:
@@ -198,7 +185,7 @@ def test_incremental_loads_with_versions_evaluate_like_one_load(
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.data(), rules=rule_sets(), period=periods(), bits=st.sampled_from([8, 1 << 16]))
+@given(data=st.data(), rules=rule_texts(), period=periods(), bits=st.sampled_from([8, 1 << 16]))
 def test_a_first_stream_that_repeats_its_records_stores_what_the_reference_stores(
     data: st.DataObject, rules: str, period: tuple[dt.date, dt.date, dt.datetime], bits: int
 ) -> None:
@@ -260,7 +247,7 @@ def test_written_keys_rarely_claim_a_key_never_written() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(dataset=datasets(max_officers=5, max_days=10), rules=rule_sets(), period=periods(), block=st.integers(1, 10))
+@given(dataset=datasets(max_officers=5, max_days=10), rules=rule_texts(), period=periods(), block=st.integers(1, 10))
 def test_sqlite_reads_new_friends_in_blocks_of_officers_like_the_reference(
     dataset: Batch, rules: str, period: tuple[dt.date, dt.date, dt.datetime], block: int
 ) -> None:
@@ -277,7 +264,7 @@ def test_sqlite_reads_new_friends_in_blocks_of_officers_like_the_reference(
 @settings(max_examples=60, deadline=None)
 @given(
     dataset=datasets(max_officers=5, max_days=10, min_interactions=10),
-    rules=rule_sets(first_subject="team"),
+    rules=rule_texts(subjects=["team"]),
     period=settled_periods(),
     members=st.integers(0, 3),
 )
@@ -297,7 +284,7 @@ def test_team_rules_read_a_group_of_teams_at_a_time_like_all_at_once(
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.data(), rules=rule_sets(first_subject="team"), span=days(), members=st.integers(0, 2))
+@given(data=st.data(), rules=rule_texts(subjects=["team"]), span=days(), members=st.integers(0, 2))
 def test_team_rules_read_a_group_of_teams_at_a_time_as_of_instants_around_organisation_versions(
     data: st.DataObject, rules: str, span: tuple[dt.date, dt.date], members: int
 ) -> None:

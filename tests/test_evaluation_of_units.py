@@ -15,7 +15,7 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.test_differential import both_stores, rule_sets
+from tests.test_differential import both_stores, rule_texts
 
 from community_policing.errors import CommunityPolicingError
 from community_policing.interchange import parse_dataset
@@ -57,7 +57,7 @@ def about(evaluation: Evaluation, store: Store, units: set[str]) -> tuple[list[F
 
 
 @settings(max_examples=50, deadline=None)
-@given(data=st.data(), rules=rule_sets())
+@given(data=st.data(), rules=rule_texts())
 def test_an_evaluation_of_units_is_the_whole_evaluation_about_their_subjects(data: st.DataObject, rules: str) -> None:
     dataset = data.draw(datasets(max_officers=5, max_days=8, max_versions=2), label="dataset")
     as_of = data.draw(as_of_instants(dataset), label="as of")

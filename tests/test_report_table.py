@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.test_differential import rule_sets
+from tests.test_differential import rule_texts
 
 from community_policing import report
 from community_policing.report import render_table, write_table
@@ -26,7 +26,7 @@ START = dt.date(2023, 6, 8)
 @settings(max_examples=60, deadline=None)
 @given(
     data=st.data(),
-    rules=rule_sets(),
+    rules=rule_texts(),
     statuses=st.none() | st.sets(st.sampled_from(list(Status)), min_size=1).map(frozenset),
     listed=st.sampled_from([0, 1, 3, 400]),
 )

@@ -25,28 +25,16 @@ from community_policing.rules.spec import parse_rules
 from community_policing.services import load
 from community_policing.storage.memory import MemoryStore
 from community_policing.storage.protocol import NewFriendQuery, Novelty, Store
-from community_policing.testing.strategies import as_of_instants, datasets, split_batches
+from community_policing.testing.strategies import as_of_instants, datasets, rule_documents, rule_sets, split_batches
 
 KINDS = {"new_friends": NEW_FRIENDS}
 START = dt.date(2023, 6, 8)
 LATER = dt.datetime(2023, 7, 8, tzinfo=dt.UTC)  # after whatever a dataset of the strategies records
 
 
-@st.composite
-def rule_sets(draw: st.DrawFn) -> str:
-    """A rules document with one to three new_friends rules of random parameters."""
-    tables = []
-    for n in range(draw(st.integers(1, 3))):
-        subject = draw(st.sampled_from(["officer", "team"]))
-        novelty = draw(st.sampled_from(["officer", "team", "unit"]))
-        at_least = draw(st.integers(1, 3))
-        grace = draw(st.sampled_from([0, 6, 24, 48]))
-        holidays = draw(st.booleans())
-        tables.append(
-            f'[[rule]]\nid = "r{n}"\nkind = "new_friends"\nsubject = "{subject}"\nnovelty = "{novelty}"\n'
-            f"at_least = {at_least}\ngrace_hours = {grace}\nexclude_public_holidays = {str(holidays).lower()}\n"
-        )
-    return "\n".join(tables)
+def rule_texts() -> st.SearchStrategy[str]:
+    """A rules document of one to three rules of the built-in kind, every field drawn (`rule_documents`)."""
+    return rule_documents(rule_sets()).map(lambda drawn: drawn[1])
 
 
 def spans() -> st.SearchStrategy[tuple[dt.date, dt.date]]:
@@ -71,7 +59,7 @@ def run(
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.data(), rules=rule_sets(), span=spans(), as_of=instants())
+@given(data=st.data(), rules=rule_texts(), span=spans(), as_of=instants())
 def test_postgres_and_memory_evaluate_identically_loaded_whole_in_writes_or_streamed(
     schema_url: Callable[[], str], data: st.DataObject, rules: str, span: tuple[dt.date, dt.date], as_of: dt.datetime
 ) -> None:
@@ -92,7 +80,7 @@ def test_postgres_and_memory_evaluate_identically_loaded_whole_in_writes_or_stre
 
 
 @settings(max_examples=30, deadline=None)
-@given(data=st.data(), rules=rule_sets(), span=spans())
+@given(data=st.data(), rules=rule_texts(), span=spans())
 def test_postgres_and_memory_evaluate_identically_with_versions_as_of_instants_around_them_and_for_some_units(
     schema_url: Callable[[], str], data: st.DataObject, rules: str, span: tuple[dt.date, dt.date]
 ) -> None:
@@ -163,7 +151,7 @@ def test_team_rules_read_a_group_of_teams_at_a_time_as_the_reference_reads_them_
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.data(), rules=rule_sets(), span=spans(), members=st.integers(0, 2))
+@given(data=st.data(), rules=rule_texts(), span=spans(), members=st.integers(0, 2))
 def test_team_rules_read_a_group_of_teams_at_a_time_as_of_instants_around_organisation_versions(
     schema_url: Callable[[], str], data: st.DataObject, rules: str, span: tuple[dt.date, dt.date], members: int
 ) -> None:

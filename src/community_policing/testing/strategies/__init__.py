@@ -1,14 +1,15 @@
 """Hypothesis strategies for every model type and for whole, referentially consistent datasets.
 
 Each is a function with keyword-only arguments returning a strategy, named in the plural for what it generates
-(`officers()`, `datasets()`); sizes are `min_*`/`max_*`, and a bad argument raises `InvalidArgument` at the
-call. `st.from_type(Officer)` uses them too: Hypothesis's ``hypothesis`` entry point runs
+(`officers()`, `datasets()`, `rules()`); sizes are `min_*`/`max_*`, and a bad argument raises `InvalidArgument` at
+the call. `st.from_type(Officer)` uses them too: Hypothesis's ``hypothesis`` entry point runs
 `_register_type_strategies`.
 
 The package is split by job: ``_pools`` (names, places, identifiers, instants), ``_models`` (one strategy per
-model type), ``_plain`` (records written the plain Python way), ``_organisation`` (a dataset's organisation and
-its versions in time), ``_datasets`` (whole datasets, their incremental batches, instants to evaluate them as
-of), ``_drawing`` (cheap draws inside composites), ``_checks`` (argument checks).
+model type), ``_plain`` (records written the plain Python way), ``_rules`` (rules of the built-in kind, rule sets
+and their TOML), ``_organisation`` (a dataset's organisation and its versions in time), ``_datasets`` (whole
+datasets, their incremental batches, instants to evaluate them as of), ``_drawing`` (cheap draws inside
+composites), ``_checks`` (argument checks).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from community_policing.model import (
     Territory,
     Unit,
 )
+from community_policing.rules.spec import Rule
 from community_policing.storage.protocol import Batch
 from community_policing.testing.strategies._datasets import as_of_instants, datasets, split_batches
 from community_policing.testing.strategies._models import (
@@ -55,12 +57,13 @@ from community_policing.testing.strategies._pools import (
     resident_keys,
     territory_codes,
 )
+from community_policing.testing.strategies._rules import rule_documents, rule_sets, rules
 
 __all__ = [
     "TESTING_PSEUDONYMIZER", "TIMEZONES", "absences", "as_of_instants", "complaints", "contacts", "datasets",
     "instants", "interactions", "memberships", "nik_numbers", "nrps", "officers", "phone_numbers",
-    "plain_arguments", "ranks", "resident_keys", "residents", "split_batches", "teams", "territories",
-    "territory_codes", "units",
+    "plain_arguments", "ranks", "resident_keys", "residents", "rule_documents", "rule_sets", "rules",
+    "split_batches", "teams", "territories", "territory_codes", "units",
 ]  # fmt: skip
 
 
@@ -69,7 +72,7 @@ def _register_type_strategies() -> None:
     registry: dict[type[Any], st.SearchStrategy[Any]] = {
         Unit: units(), Territory: territories(), Contacts: contacts(), Officer: officers(), Team: teams(),
         Membership: memberships(), Absence: absences(), Resident: residents(), Complaint: complaints(),
-        Interaction: interactions(), Batch: datasets(max_officers=3, max_interactions=10),
+        Interaction: interactions(), Batch: datasets(max_officers=3, max_interactions=10), Rule: rules(),
     }  # fmt: skip
     for kind, strategy in registry.items():
         st.register_type_strategy(kind, strategy)
