@@ -69,7 +69,7 @@ def test_the_error_example_of_the_interchange_page_is_a_real_run(
 
 
 def test_the_rule_strategies_example_of_the_testing_page_runs_and_checks() -> None:
-    code, _ = _block_after("testing.md", "### Rules", "python")
+    code, _ = _block_after("testing.md", "### Rules and routes", "python")
     namespace: dict[str, object] = {"__name__": "docs_example"}
     exec(compile(code, "testing.md", "exec"), namespace)
     test = namespace["test_no_rule_judges_a_day_outside_its_window"]

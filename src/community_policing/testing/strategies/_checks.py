@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Collection
+from typing import TypeVar
 
 from hypothesis.errors import InvalidArgument
 
-__all__ = ["check_aware", "check_date", "check_int", "check_keys", "check_sizes"]
+__all__ = ["check_aware", "check_date", "check_int", "check_keys", "check_members", "check_sizes"]
+
+_E = TypeVar("_E", bound=enum.StrEnum)
 
 
 def check_int(name: str, value: object, *, lowest: int = 0) -> int:
@@ -49,3 +53,22 @@ def check_keys(name: str, values: Collection[str] | None) -> tuple[str, ...] | N
     if not chosen:
         raise InvalidArgument(f"{name} must not be empty (pass None to generate them)")
     return chosen
+
+
+def check_members(name: str, values: Collection[str] | None, kind: type[_E]) -> tuple[_E, ...]:
+    """The members of the string enum `kind` that `values` names (every one for None); `InvalidArgument` else."""
+    if values is None:
+        return tuple(kind)
+    if isinstance(values, str):
+        raise InvalidArgument(f"{name}={values!r} must be a collection of names, not one string")
+    known = {member.value: member for member in kind}
+    chosen: list[_E] = []
+    for value in values:
+        member = known.get(value) if isinstance(value, str) else None  # a member is its value (a string enum)
+        if member is None:
+            raise InvalidArgument(f"{name}: {value!r} is not one of {', '.join(known)}")
+        if member not in chosen:
+            chosen.append(member)
+    if not chosen:
+        raise InvalidArgument(f"{name} must not be empty (pass None for every one)")
+    return tuple(chosen)

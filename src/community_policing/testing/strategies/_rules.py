@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Collection
-from typing import TypeVar
 
 import attrs
 from hypothesis import strategies as st
@@ -14,11 +12,10 @@ from hypothesis.errors import InvalidArgument
 from community_policing.rules.new_friends import MAX_GRACE_HOURS, NewFriendsParameters
 from community_policing.rules.spec import Rule, Severity, Subject
 from community_policing.storage.protocol import Novelty
-from community_policing.testing.strategies._checks import check_date, check_int, check_sizes
+from community_policing.testing.strategies._checks import check_date, check_int, check_members, check_sizes
+from community_policing.testing.strategies._toml import ID_TEXT, documents
 
 __all__ = ["rule_documents", "rule_sets", "rules"]
-
-_E = TypeVar("_E", bound=enum.StrEnum)
 
 _RULE_IDS = (
     "tiada-hari-tanpa-teman-baru",
@@ -28,32 +25,9 @@ _RULE_IDS = (
     "rule 1",
     "Teman Baru (Polsek)",
 )
-# An id is any identifier the model accepts: led and ended by a character that is not white space, with no control
-# character and no lone surrogate (built so, not filtered, to keep generation fast).
-_ID_END = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"))
-_ID_MIDDLE = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=18)
-_IDS = st.sampled_from(_RULE_IDS) | st.builds(lambda a, b, c: a + b + c, _ID_END, _ID_MIDDLE, _ID_END) | _ID_END
+_IDS = st.sampled_from(_RULE_IDS) | ID_TEXT
 # Grace periods: the usual ones and those at the edges of a day, then any the kind accepts.
 _GRACE = st.sampled_from((24, 0, 1, 6, 12, 23, 25, 36, 48, 72, 168)) | st.integers(0, MAX_GRACE_HOURS)
-
-
-def _choices(name: str, values: Collection[str] | None, kind: type[_E]) -> tuple[_E, ...]:
-    """The members of the string enum `kind` that `values` names (every one for None); `InvalidArgument` else."""
-    if values is None:
-        return tuple(kind)
-    if isinstance(values, str):
-        raise InvalidArgument(f"{name}={values!r} must be a collection of names, not one string")
-    known = {member.value: member for member in kind}
-    chosen: list[_E] = []
-    for value in values:
-        member = known.get(value) if isinstance(value, str) else None  # a member is its value (a string enum)
-        if member is None:
-            raise InvalidArgument(f"{name}: {value!r} is not one of {', '.join(known)}")
-        if member not in chosen:
-            chosen.append(member)
-    if not chosen:
-        raise InvalidArgument(f"{name} must not be empty (pass None for every one)")
-    return tuple(chosen)
 
 
 def rules(
@@ -71,8 +45,8 @@ def rules(
     accepts. About half of the rules have a validity window, its ends (either may be open) among the days from
     three before `start` to three after `start` + `max_days`: the period of `datasets()` with the same arguments.
     """
-    chosen_subjects = _choices("subjects", subjects, Subject)
-    chosen_novelties = _choices("novelties", novelties, Novelty)
+    chosen_subjects = check_members("subjects", subjects, Subject)
+    chosen_novelties = check_members("novelties", novelties, Novelty)
     check_int("max_at_least", max_at_least, lowest=1)
     check_date("start", start)
     check_int("max_days", max_days, lowest=1)
@@ -175,37 +149,8 @@ def _fields(rule: Rule) -> dict[str, object]:
     return fields
 
 
-def _toml(value: object) -> str:
-    """`value` as a TOML value: a basic string, an integer, a boolean or a local date."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value.value if hasattr(value, "value") else value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-_NONE = object()  # no default
 _HEADS = st.sampled_from(("", "# rules\n", "# Tiada Hari Tanpa Teman Baru\n\n"))
-_TABLES = st.sampled_from(("[[rule]]", "[[rule]]", "[[ rule ]]"))
-_SPACING = st.sampled_from((" = ", " = ", "=", "  =  ", "\t= "))
-_COMMENTS = st.sampled_from(("", "", "", "  # checked every duty day", "\t# per Polres order"))
-_ENDS = st.sampled_from(("\n", "\n\n", "\n  \n"))
 
 
-@st.composite
-def _documents(draw: st.DrawFn, drawn: tuple[Rule, ...]) -> str:
-    parts = [draw(_HEADS)]
-    for rule in drawn:
-        fields = _fields(rule)
-        left_out = {
-            name for name, value in fields.items() if _DEFAULTS.get(name, _NONE) == value and draw(st.booleans())
-        }
-        names = [name for name in fields if name not in left_out]
-        order = draw(st.permutations(names)) if draw(st.booleans()) else names
-        lines = [draw(_TABLES)]
-        lines.extend(f"{name}{draw(_SPACING)}{_toml(fields[name])}{draw(_COMMENTS)}" for name in order)
-        parts.append("\n".join(lines) + draw(_ENDS))
-    return "".join(parts)
+def _documents(drawn: tuple[Rule, ...]) -> st.SearchStrategy[str]:
+    return documents("rule", [_fields(rule) for rule in drawn], _DEFAULTS, _HEADS)
