@@ -42,8 +42,8 @@ def rules(
 
     `subjects` (``officer``, ``team``) and `novelties` (``officer``, ``team``, ``unit``) limit those fields;
     ``at_least`` is 1..`max_at_least`; the grace period is a usual one, one at the edge of a day, or any the kind
-    accepts. About half of the rules have a validity window, its ends (either may be open) among the days from
-    three before `start` to three after `start` + `max_days`: the period of `datasets()` with the same arguments.
+    accepts. Some rules have a validity window, its ends (either may be open) among the days from three before
+    `start` to three after `start` + `max_days`: the period of `datasets()` with the same arguments.
     """
     chosen_subjects = check_members("subjects", subjects, Subject)
     chosen_novelties = check_members("novelties", novelties, Novelty)
