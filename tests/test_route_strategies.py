@@ -94,6 +94,7 @@ def test_route_types_are_registered_as_type_strategies() -> None:
         lambda: cps.routes(rules=[]),
         lambda: cps.routes(notifiers=None),
         lambda: cps.routes(notifiers=[]),
+        lambda: cps.routes(notifiers=["Mail To"]),
         lambda: cps.routes(roles=["chief"]),
         lambda: cps.route_sets(min_size=0),
         lambda: cps.route_sets(min_size=4, max_size=3),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import TypeVar
 
@@ -23,6 +24,7 @@ _IDS = st.sampled_from(_ROUTE_IDS) | ID_TEXT
 _PATHS = st.sampled_from(("", "officers", "blitar/commanders", "ops@polres-blitar.example", "digest?level=1"))
 _HOURS = st.builds("{:02d}:{:02d}".format, st.integers(0, 23), st.integers(0, 59))
 _BUILTIN_NOTIFIERS = ("log", "file", "memory")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
 
 
 def _subset(members: tuple[_T, ...]) -> st.SearchStrategy[tuple[_T, ...]]:
@@ -47,6 +49,9 @@ def routes(
     schemes = check_keys("notifiers", notifiers)
     if schemes is None:
         raise InvalidArgument("notifiers must not be None: pass the URL schemes a route may use")
+    for scheme in schemes:  # what a route's `via` accepts as its scheme
+        if not _SCHEME.fullmatch(scheme):
+            raise InvalidArgument(f"notifiers: {scheme!r} is not a URL scheme (lower case, such as 'mailto')")
     chosen_roles = check_members("roles", roles, Role)
     rule_ids = st.sampled_from(("tiada-hari-tanpa-teman-baru", "teman-baru-tim")) | ID_TEXT
     rules_named = (

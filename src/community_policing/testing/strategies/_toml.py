@@ -33,7 +33,7 @@ def value(item: object) -> str:
 
 
 _NONE = object()  # no default
-_TABLES = (" ", "")  # `[[ rule ]]` or `[[rule]]`
+_TABLES = st.sampled_from((" ", ""))  # `[[ rule ]]` or `[[rule]]`
 _SPACING = st.sampled_from((" = ", " = ", "=", "  =  ", "\t= "))
 _COMMENTS = st.sampled_from(("", "", "", "  # agreed with the Kapolres", "\t# see the order of June"))
 _ENDS = st.sampled_from(("\n", "\n\n", "\n  \n"))
@@ -57,7 +57,7 @@ def documents(
         left_out = {name for name, item in fields.items() if defaults.get(name, _NONE) == item and draw(st.booleans())}
         names = [name for name in fields if name not in left_out]
         order = draw(st.permutations(names)) if draw(st.booleans()) else names
-        inside = draw(st.sampled_from(_TABLES))
+        inside = draw(_TABLES)
         lines = [f"[[{inside}{table}{inside}]]"]
         lines.extend(f"{name}{draw(_SPACING)}{value(fields[name])}{draw(_COMMENTS)}" for name in order)
         parts.append("\n".join(lines) + draw(_ENDS))
