@@ -82,9 +82,14 @@ def test_documents_leave_defaults_out_and_write_fields_in_any_order() -> None:
     assert parse_routes(text, notifiers=NOTIFIERS) == short
 
 
-def test_route_types_are_registered_as_type_strategies() -> None:
-    assert isinstance(find(st.from_type(Route), lambda route: True), Route)
-    assert isinstance(find(st.from_type(Routes), lambda routes: True), Routes)
+@settings(max_examples=50)
+@given(st.from_type(Route), st.from_type(Routes))
+def test_route_types_are_registered_as_type_strategies(route: Route, routes: Routes) -> None:
+    # Inferred from their fields, routes would name any scheme and repeat ids: these are the route strategies'.
+    for drawn in (route, *routes.routes):
+        assert drawn.scheme in NOTIFIERS
+    assert routes.routes
+    assert len({r.id for r in routes.routes}) == len(routes.routes)
 
 
 @pytest.mark.parametrize(

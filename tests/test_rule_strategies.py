@@ -129,8 +129,12 @@ def test_every_drawn_rule_set_evaluates_a_drawn_dataset(data: st.DataObject, rul
         assert finding.required == rule.parameters.at_least
 
 
-def test_rule_is_registered_as_a_type_strategy() -> None:
-    assert isinstance(find(st.from_type(Rule), lambda rule: True), Rule)
+@settings(max_examples=50)
+@given(st.from_type(Rule))
+def test_rule_is_registered_as_a_type_strategy(rule: Rule) -> None:
+    # Inferred from its fields, a Rule would have any kind and any parameters: these are `rules()`'s.
+    assert rule.kind == "new_friends"
+    assert isinstance(rule.parameters, NewFriendsParameters)
 
 
 @pytest.mark.parametrize(

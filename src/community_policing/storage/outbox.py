@@ -26,6 +26,7 @@ __all__ = [
     "OutboxTables",
     "QueuedNotice",
     "after_attempt",
+    "checked_limit",
     "has_outbox",
 ]
 
@@ -66,6 +67,14 @@ class OutboxEntry:
     state: OutboxState = OutboxState.PENDING
     attempts: int = 0
     last_error: str | None = None
+
+
+def checked_limit(limit: int | None) -> int | None:
+    """`limit` of a page of `Outbox.outbox_entries`, when it is None or 0 or more; `ValueError` otherwise (every
+    outbox refuses a negative limit alike, whatever its query language would make of it)."""
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be 0 or more (got {limit})")
+    return limit
 
 
 def after_attempt(entry: OutboxEntry, error: str | None, retry_at: dt.datetime | None) -> OutboxEntry:
@@ -204,8 +213,7 @@ class OutboxTables:
     def outbox_entries(
         self, states: Collection[OutboxState] | None = None, *, after: str | None = None, limit: int | None = None
     ) -> tuple[OutboxEntry, ...]:
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be 0 or more (got {limit})")
+        checked_limit(limit)
         chosen = (
             self.entries[key]
             for key in sorted(self.entries)

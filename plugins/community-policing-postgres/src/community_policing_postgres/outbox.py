@@ -26,6 +26,7 @@ from community_policing.storage.outbox import (
     OutboxState,
     QueuedNotice,
     after_attempt,
+    checked_limit,
 )
 from community_policing_postgres.schema import instant
 
@@ -141,8 +142,7 @@ def entries(
 ) -> tuple[OutboxEntry, ...]:
     """Every queued notice (in `states`, when given), by id; those after `after`, the first `limit` (when given).
     Ids are ``COLLATE "C"``: sorted by code point, as everywhere in the library."""
-    if limit is not None and limit < 0:
-        raise ValueError(f"limit must be 0 or more (got {limit})")
+    checked_limit(limit)
     query = f"SELECT {_COLUMNS} FROM outbox WHERE true"
     params: list[object] = []
     if after is not None:

@@ -19,6 +19,7 @@ from community_policing.storage.outbox import (
     OutboxState,
     QueuedNotice,
     after_attempt,
+    checked_limit,
 )
 from community_policing.storage.sqlite.schema import IN, instant, json_keys, micros
 
@@ -104,8 +105,7 @@ def entries(
     limit: int | None = None,
 ) -> tuple[OutboxEntry, ...]:
     """Every queued notice (in `states`, when given), by id; those after `after`, the first `limit` (when given)."""
-    if limit is not None and limit < 0:
-        raise ValueError(f"limit must be 0 or more (got {limit})")
+    checked_limit(limit)
     sql = f"SELECT {_COLUMNS} FROM outbox WHERE true"
     params: tuple[object, ...] = ()
     if after is not None:

@@ -19,6 +19,7 @@ from community_policing.testing.strategies._checks import check_date, check_int,
 from community_policing.testing.strategies._drawing import maybe, pick, pick_some
 from community_policing.testing.strategies._organisation import Organisation, day_after, draw_organisation
 from community_policing.testing.strategies._pools import (
+    DEFAULT_START,
     OFFSETS,
     PEOPLE,
     SUMMARIES,
@@ -55,7 +56,7 @@ def datasets(
     max_officers: int = 6,
     min_days: int = 1,
     max_days: int = 14,
-    start: dt.date = dt.date(2023, 6, 8),
+    start: dt.date = DEFAULT_START,
     max_history_days: int = 3,
     min_interactions: int = 0,
     max_interactions: int = 40,
@@ -319,7 +320,7 @@ def as_of_instants(dataset: Batch) -> st.SearchStrategy[dt.datetime]:
         if record.recorded_at is not None
     }
     recorded = versions | {interaction.recorded_at for interaction in dataset.interactions}
-    marks = sorted(recorded) or [dt.datetime.combine(dt.date(2023, 6, 8), dt.time(), dt.UTC)]
+    marks = sorted(recorded) or [dt.datetime.combine(DEFAULT_START, dt.time(), dt.UTC)]
     candidates = {marks[0] - dt.timedelta(days=1), marks[-1] + dt.timedelta(days=1)}
     candidates |= {before + (after - before) / 2 for before, after in itertools.pairwise(marks)}
     candidates |= _around(marks)

@@ -28,6 +28,8 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MIN_INSTANT = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 MAX_INSTANT = dt.datetime(2030, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 MIN_DAY, MAX_DAY = dt.date(2023, 1, 1), dt.date(2024, 12, 31)
+DEFAULT_START = dt.date(2023, 6, 8)
+"""The first day of the period `datasets()` and `rules()` draw around, unless told another."""
 BORN_FROM, BORN_TO = dt.date(1940, 1, 1), dt.date(2008, 12, 31)
 
 #: The pseudonymizer of the generated NIK and phone keys: a fixed secret, so that they look exactly like

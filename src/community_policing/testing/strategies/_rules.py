@@ -13,6 +13,7 @@ from community_policing.rules.new_friends import MAX_GRACE_HOURS, NewFriendsPara
 from community_policing.rules.spec import Rule, Severity, Subject
 from community_policing.storage.protocol import Novelty
 from community_policing.testing.strategies._checks import check_date, check_int, check_members, check_sizes
+from community_policing.testing.strategies._pools import DEFAULT_START
 from community_policing.testing.strategies._toml import ID_TEXT, documents
 
 __all__ = ["rule_documents", "rule_sets", "rules"]
@@ -35,7 +36,7 @@ def rules(
     subjects: Collection[str] | None = None,
     novelties: Collection[str] | None = None,
     max_at_least: int = 3,
-    start: dt.date = dt.date(2023, 6, 8),
+    start: dt.date = DEFAULT_START,
     max_days: int = 14,
 ) -> st.SearchStrategy[Rule]:
     """`Rule`s of the built-in kind ``new_friends``, every field drawn.
@@ -103,7 +104,7 @@ def rule_sets(
     subjects: Collection[str] | None = None,
     novelties: Collection[str] | None = None,
     max_at_least: int = 3,
-    start: dt.date = dt.date(2023, 6, 8),
+    start: dt.date = DEFAULT_START,
     max_days: int = 14,
 ) -> st.SearchStrategy[tuple[Rule, ...]]:
     """Rule sets as `parse_rules` returns them: `min_size`..`max_size` `rules()` with distinct ids, in file order.
