@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import attrs
 import psycopg
@@ -27,10 +27,10 @@ def _schema_of(url: str) -> str:
     return url.rpartition("schema=")[2]
 
 
-def _indexes(admin: Admin, url: str) -> set[str]:
+def _indexes(admin: Admin, url: str, names: Iterable[str] = DEFERRED) -> set[str]:
     rows = admin.execute(
         "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname = ANY(%s)",
-        (_schema_of(url), list(DEFERRED)),
+        (_schema_of(url), list(names)),
     )
     return {str(name) for (name,) in rows}
 
@@ -109,7 +109,7 @@ def test_a_version_2_schema_holding_interactions_keeps_its_indexes(schema_url: C
             " 86400000000, NULL)"
         )
     with PostgresStore(url) as store:
-        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 7
+        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 8
         # migration 7 read each stored interaction's territory from its document, for the index by territory
         (visit,) = store.visits(recorded_by=dt.datetime(2100, 1, 1, tzinfo=dt.UTC), territories=["35.05.01.2001"])
         assert (visit.territory, visit.officer) == ("35.05.01.2001", "87050123")
@@ -147,20 +147,15 @@ def test_a_version_3_schema_without_interactions_defers_its_participation_and_fi
         admin.execute("CREATE TABLE schema_version (version integer NOT NULL)")
         admin.execute("INSERT INTO schema_version (version) VALUES (1), (2), (3)")
     keys = {"interaction_officer_pkey", "interaction_resident_pkey", "first_contact_pkey"}
-    assert keys <= _indexes(admin, url)
+    assert _indexes(admin, url, keys) == keys
     with PostgresStore(url) as store:
         store.write(_organisation())
-        assert not keys & _indexes(admin, url)  # migrations 4 and 5 dropped them: the first load builds them
+        # Migrations 4 and 5 dropped the primary keys, 8 the participation tables: the first load builds them all.
+        assert not _indexes(admin, url, keys | set(DEFERRED))
         store.write_stream([_meetings(0, 5), _meetings(5, 5)])
     assert _indexes(admin, url) == set(DEFERRED)
     with pytest.raises(psycopg.errors.UniqueViolation):  # built as unique indexes: the same rows refused twice
-        admin.execute(
-            sql.SQL("INSERT INTO {}.interaction_resident SELECT * FROM {}.interaction_resident").format(schema, schema)
-        )
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        admin.execute(
-            sql.SQL("INSERT INTO {}.interaction_officer SELECT * FROM {}.interaction_officer").format(schema, schema)
-        )
+        admin.execute(sql.SQL("INSERT INTO {}.participation SELECT * FROM {}.participation").format(schema, schema))
     with pytest.raises(psycopg.errors.UniqueViolation):
         admin.execute(sql.SQL("INSERT INTO {}.first_contact SELECT * FROM {}.first_contact").format(schema, schema))
 
@@ -210,3 +205,86 @@ def test_a_long_stream_leaves_statistics_for_the_columns_evaluations_read(
         "SELECT attname FROM pg_stats WHERE schemaname = %s AND tablename = 'first_contact'", (_schema_of(url),)
     )
     assert {str(name) for (name,) in rows} >= {"scope", "resident", "day", "nrp"}
+
+
+# The indexes a version 7 schema holding interactions has (its `DEFERRED`, built by its first load).
+_VERSION_7_INDEXES = (
+    "CREATE INDEX interaction_occurred ON interaction (occurred)",
+    "CREATE INDEX interaction_officer_nrp ON interaction_officer (nrp)",
+    "CREATE INDEX interaction_resident_resident ON interaction_resident (resident)",
+    "CREATE UNIQUE INDEX interaction_officer_pkey ON interaction_officer (iid, nrp)",
+    "CREATE UNIQUE INDEX interaction_resident_pkey ON interaction_resident (iid, resident)",
+    "CREATE UNIQUE INDEX first_contact_pkey ON first_contact (scope, day, nrp, key, resident, iid)",
+    "CREATE INDEX interaction_territory ON interaction (territory, occurred)",
+)
+
+
+def _group_meetings() -> Batch:
+    """Meetings of one or two officers with one to three residents, some residents met again by the other officer."""
+    return Batch(
+        interactions=tuple(
+            Interaction(
+                id=f"g{n}",
+                occurred_at=ORIGIN + dt.timedelta(hours=5 * n),
+                territory=VILLAGE,
+                kind=InteractionKind.HOME_VISIT,
+                officers=("20000001", "20000002")[n % 2 : 1 + n % 2] if n % 3 else ("20000001", "20000002"),
+                residents=tuple(f"ref:r{(n + k) % 4}" for k in range(1 + n % 3)),
+            )
+            for n in range(12)
+        )
+    )
+
+
+def test_a_version_7_schema_moves_its_participations_into_one_table(
+    schema_url: Callable[[], str], admin: Admin
+) -> None:
+    organisation = _organisation()
+    second = Officer(nrp="20000002", name="B", rank=Rank.BRIPDA, unit="u1")
+    organisation = attrs.evolve(organisation, officers=(*organisation.officers, second))
+    batches = [organisation, _group_meetings()]
+    source, url = schema_url(), schema_url()
+    with PostgresStore(source) as store:
+        store.write_stream(iter(batches))
+    old, new = (sql.Identifier(_schema_of(u)) for u in (source, url))
+    with admin.transaction():  # the same rows as version 7 held them: officers and residents in tables of their own
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(new))
+        admin.execute(sql.SQL("SET LOCAL search_path TO {}").format(new))
+        for statement in (statement for migration in MIGRATIONS[:7] for statement in migration):
+            admin.execute(statement.encode())
+        admin.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+        admin.execute("INSERT INTO schema_version (version) SELECT generate_series(1, 7)")
+        for table in ("meta", "unit_version", "officer_version", "territory", "interaction", "first_contact"):
+            name = sql.Identifier(table)
+            admin.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}.{}").format(name, old, name))
+        admin.execute(
+            sql.SQL(
+                "INSERT INTO interaction_officer SELECT DISTINCT iid, nrp, day, day_end FROM {}.participation"
+            ).format(old)
+        )
+        admin.execute(
+            sql.SQL("INSERT INTO interaction_resident SELECT DISTINCT iid, resident FROM {}.participation").format(old)
+        )
+        for statement in _VERSION_7_INDEXES:
+            admin.execute(statement.encode())
+    memory = MemoryStore()
+    memory.write_stream(iter(batches))
+    with PostgresStore(url) as store, PostgresStore(source) as loaded:
+        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 8
+        pairs = sum(len(i.officers) * len(i.residents) for i in batches[1].interactions)
+        assert store.diagnostics()["rows.participation"] == pairs == 28  # one per officer and resident
+        for novelty in (Novelty.OFFICER, Novelty.UNIT):  # the unit's frontier built through `credit`, as migrated
+            query = NewFriendQuery(scope=novelty, start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31), as_of=FAR)
+            expected = list(memory.new_friend_days(query))
+            assert expected
+            assert list(store.new_friend_days(query)) == expected
+            assert list(loaded.new_friend_days(query)) == expected
+    rows = sql.SQL("SELECT * FROM {}.participation ORDER BY iid, nrp, resident")
+    assert admin.execute(rows.format(new)).fetchall() == admin.execute(rows.format(old)).fetchall()
+    assert _indexes(admin, url) == set(DEFERRED)  # built by migration 8, as the schema holds interactions
+    versions = {"interaction_officer", "interaction_resident"}
+    tables = admin.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename = ANY(%s)",
+        (_schema_of(url), list(versions)),
+    ).fetchall()
+    assert tables == []

@@ -102,7 +102,7 @@ def test_the_store_declares_the_outbox(schema_url: Callable[[], str]) -> None:
     with PostgresStore(schema_url()) as store:
         assert has_outbox(store)
         assert "outbox" in store.capabilities
-        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 7
+        assert store.diagnostics()["schema_version"] == SCHEMA_VERSION == 8
 
 
 def test_a_version_1_schema_gains_the_outbox_and_keeps_its_data(schema_url: Callable[[], str], admin: Admin) -> None:

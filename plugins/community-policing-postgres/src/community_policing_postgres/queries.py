@@ -163,6 +163,6 @@ def materialise(conn: Connection, number: int) -> None:
     if number in maintained_scopes(conn):
         return  # another process built it while this one waited for the write lock
     conn.execute(TOUCHED)
-    conn.execute("INSERT INTO touched_resident SELECT DISTINCT resident FROM interaction_resident")
+    conn.execute("INSERT INTO touched_resident SELECT DISTINCT resident FROM participation")
     refresh(conn, [number])
     conn.execute("INSERT INTO maintained_scope (scope) VALUES (%s)", (number,))

@@ -1,7 +1,7 @@
 """A batch's rows for ``COPY``: made from its new interactions, and its first contacts merged into stored frontiers.
 
-`made` turns interactions into the rows of ``interaction``, ``interaction_officer``, ``interaction_resident`` and
-their candidate ``first_contact`` rows; it reads nothing from the store, so the writer can make a batch's rows
+`made` turns interactions into the rows of ``interaction`` and ``participation`` and their candidate
+``first_contact`` rows; it reads nothing from the store, so the writer can make a batch's rows
 while the rows of the batch before are still being sent (`write.Writing`). `settled` then decides, once the store
 has answered, which contacts join the frontier as they are and which stored rows leave it.
 """
@@ -35,8 +35,7 @@ class Made:
 
     mark: int
     documents: list[tuple[Any, ...]]  # iid, id, occurred, recorded, canonical JSON, territory
-    officers: list[tuple[Any, ...]]  # iid, nrp, local day, local midnight after it
-    links: list[tuple[Any, ...]]  # iid, resident
+    participations: list[tuple[Any, ...]]  # iid, nrp, resident, the officer's local day, local midnight after it
     contacts: list[Contact]  # each participation in each maintained scope, superseded None
     again: frozenset[str]  # residents met at more than one instant among these interactions
 
@@ -55,8 +54,7 @@ def made(
     interaction, its document and instants) are reused where made already for the very same object.
     """
     rows: list[tuple[Any, ...]] = []
-    officers: list[tuple[Any, ...]] = []
-    links: list[tuple[Any, ...]] = []
+    participations: list[tuple[Any, ...]] = []
     contacts: list[Contact] = []
     met: dict[str, int] = {}
     again: set[str] = set()
@@ -79,7 +77,7 @@ def made(
             if not span[0] <= at < span[1]:
                 span[:4] = day_span(at, span[4])
             day, end = span[2], span[3]
-            officers.append((iid, nrp, day, end))
+            participations.extend([(iid, nrp, resident, day, end) for resident in residents])
             if scope_keys is None:
                 for resident in residents:
                     contacts.append((0, day, nrp, nrp, resident, iid, ident, at, recorded, end, None))
@@ -88,10 +86,9 @@ def made(
                 for resident in residents:
                     contacts.append((scope, day, nrp, key, resident, iid, ident, at, recorded, end, None))
         for resident in residents:
-            links.append((iid, resident))
             if met.setdefault(resident, at) != at:
                 again.add(resident)
-    return Made(mark, rows, officers, links, contacts, frozenset(again))
+    return Made(mark, rows, participations, contacts, frozenset(again))
 
 
 def interaction_columns(interactions: Sequence[Interaction]) -> tuple[list[str], list[int], list[int]]:

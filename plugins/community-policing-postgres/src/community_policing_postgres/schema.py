@@ -33,6 +33,8 @@ __all__ = [
 # `recorded` among the group's participations that occurred strictly earlier, so a row is the first contact as of
 # T exactly when recorded <= T < superseded (the SQLite store's idea). Only the scopes listed in
 # `maintained_scope` have rows: officer from the start, team and unit from the first evaluation that asks.
+# `participation` holds one row per officer and resident of each interaction, with the officer's local day and
+# the local midnight after it (migration 8; before it, `interaction_officer` and `interaction_resident`).
 # `credit` lists every participation with the key it counts for in each scope, by the latest organisation.
 #
 # The outbox (migration 2) is the SQLite store's: `outbox` holds each queued notice and its delivery state (`due`
@@ -126,28 +128,46 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " UPDATE interaction SET territory = doc::json->>'territory';"
         " CREATE INDEX interaction_territory ON interaction (territory, occurred); END IF; END $$",
     ),
+    (  # 8: one table of participations (officer x resident of each interaction, with the officer's local day)
+        # instead of ``interaction_officer`` and ``interaction_resident``: a load copies one table's rows, and the
+        # schema's first load builds three indexes for them, not four (docs/postgresql.md, "Eighteenth session")
+        f"CREATE TABLE participation (iid bigint NOT NULL, nrp {_K}, resident {_K}, day date NOT NULL,"
+        " day_end bigint NOT NULL)",
+        "INSERT INTO participation (iid, nrp, resident, day, day_end) SELECT io.iid, io.nrp, ir.resident, io.day,"
+        " io.day_end FROM interaction_officer io JOIN interaction_resident ir ON ir.iid = io.iid ORDER BY io.iid",
+        "CREATE OR REPLACE VIEW credit AS"
+        " SELECT 0::smallint AS scope, p.nrp AS key, p.nrp, p.resident, p.iid, p.day, p.day_end FROM participation p"
+        " UNION ALL SELECT 2::smallint, u.unit, p.nrp, p.resident, p.iid, p.day, p.day_end"
+        " FROM participation p JOIN placement u ON u.nrp = p.nrp"
+        " UNION ALL SELECT DISTINCT 1::smallint, m.team, p.nrp, p.resident, p.iid, p.day, p.day_end"
+        " FROM participation p JOIN team_member m ON m.nrp = p.nrp"
+        " AND (m.first_day IS NULL OR m.first_day <= p.day) AND (m.last_day IS NULL OR p.day <= m.last_day)",
+        "DROP TABLE interaction_officer",
+        "DROP TABLE interaction_resident",
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM interaction) THEN"
+        " CREATE UNIQUE INDEX participation_pkey ON participation (iid, nrp, resident);"
+        " CREATE INDEX participation_nrp ON participation (nrp);"
+        " CREATE INDEX participation_resident ON participation (resident); END IF; END $$",
+    ),
 )
 """Forward migrations: entry n-1 takes a schema from version n-1 to n. Append, never edit."""
 
 DEFERRED: dict[str, str] = {
     "interaction_occurred": "CREATE INDEX interaction_occurred ON interaction (occurred)",
-    "interaction_officer_nrp": "CREATE INDEX interaction_officer_nrp ON interaction_officer (nrp)",
-    "interaction_resident_resident": "CREATE INDEX interaction_resident_resident ON interaction_resident (resident)",
-    # The primary keys of migration 1, as unique indexes of the same names: the same lookups and the same
-    # uniqueness, and building them takes the lock that CREATE INDEX takes (readers go on), not ALTER TABLE's.
-    "interaction_officer_pkey": "CREATE UNIQUE INDEX interaction_officer_pkey ON interaction_officer (iid, nrp)",
-    "interaction_resident_pkey": (
-        "CREATE UNIQUE INDEX interaction_resident_pkey ON interaction_resident (iid, resident)"
-    ),
+    "participation_nrp": "CREATE INDEX participation_nrp ON participation (nrp)",
+    "participation_resident": "CREATE INDEX participation_resident ON participation (resident)",
+    # Primary keys as unique indexes (migration 1's of `first_contact`, of the same name): the same lookups and the
+    # same uniqueness, and building them takes the lock that CREATE INDEX takes (readers go on), not ALTER TABLE's.
+    "participation_pkey": "CREATE UNIQUE INDEX participation_pkey ON participation (iid, nrp, resident)",
     "first_contact_pkey": (
         "CREATE UNIQUE INDEX first_contact_pkey ON first_contact (scope, day, nrp, key, resident, iid)"
     ),
     "interaction_territory": "CREATE INDEX interaction_territory ON interaction (territory, occurred)",
 }
-"""The indexes of migration 1 that no write of interactions reads, by name: a schema holding no interaction
-lacks them (migrations 3 to 5 and 7), and the write transaction that stores its first interactions builds them before
-it commits, in one sort each instead of one tree insertion per row (`write.Writing`). Every statement that reads
-one inside that transaction (a re-keying, a move of officers) builds them first."""
+"""The indexes that no write of interactions reads, by name: a schema holding no interaction lacks them (migrations
+3, 5, 7 and 8), and the write transaction that stores its first interactions builds them before it commits, in one
+sort each instead of one tree insertion per row (`write.Writing`). Every statement that reads one inside that
+transaction (a re-keying, a move of officers) builds them first."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this code writes (a newer schema is refused)."""

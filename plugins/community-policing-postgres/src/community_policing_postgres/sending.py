@@ -24,13 +24,11 @@ CONTACT_COLUMNS = "scope, day, nrp, key, resident, iid, interaction_id, occurred
 """The columns of ``first_contact`` but `superseded`, in the order of a first-contact row (`rows.Contact`)."""
 # Binary COPY: psycopg's C row formatter for these exact types, no text to escape and parse.
 _INTERACTION = ("int8", "text", "int8", "int8", "text", "text")
-_OFFICER = ("int8", "text", "date", "int8")
-_RESIDENT = ("int8", "text")
+_PARTICIPATION = ("int8", "text", "text", "date", "int8")
 _CONTACT = ("int2", "date", "text", "text", "text", "int8", "text", "int8", "int8", "int8", "int8")
 COPIES = (  # the statement and column types of each table a batch copies rows into, in this order
     ("COPY interaction (iid, id, occurred, recorded, doc, territory) FROM STDIN (FORMAT BINARY)", _INTERACTION),
-    ("COPY interaction_officer (iid, nrp, day, day_end) FROM STDIN (FORMAT BINARY)", _OFFICER),
-    ("COPY interaction_resident (iid, resident) FROM STDIN (FORMAT BINARY)", _RESIDENT),
+    ("COPY participation (iid, nrp, resident, day, day_end) FROM STDIN (FORMAT BINARY)", _PARTICIPATION),
     (f"COPY first_contact ({CONTACT_COLUMNS}, superseded) FROM STDIN (FORMAT BINARY)", _CONTACT),
 )
 

@@ -70,11 +70,11 @@ _NEW_FRIENDS = (
 # Residents met around the days asked for (two days' margin covers every time zone's local day), then every
 # participation of theirs recorded by as_of: their whole history, and nobody else's.
 _HISTORY = (
-    "WITH met AS (SELECT DISTINCT ir.resident FROM interaction i JOIN interaction_resident ir ON ir.iid = i.iid"
+    "WITH met AS (SELECT DISTINCT p.resident FROM interaction i JOIN participation p ON p.iid = i.iid"
     " WHERE i.occurred BETWEEN %(low)s AND %(high)s AND i.recorded <= %(as_of)s)"
-    " SELECT i.iid, i.id, i.occurred, i.recorded, ir.resident, io.nrp FROM met m"
-    " JOIN interaction_resident ir ON ir.resident = m.resident JOIN interaction i ON i.iid = ir.iid"
-    " JOIN interaction_officer io ON io.iid = i.iid WHERE i.recorded <= %(as_of)s"
+    " SELECT i.iid, i.id, i.occurred, i.recorded, p.resident, p.nrp FROM met m"
+    " JOIN participation p ON p.resident = m.resident JOIN interaction i ON i.iid = p.iid"
+    " WHERE i.recorded <= %(as_of)s"
 )
 _MARGIN = dt.timedelta(days=2)
 
@@ -431,8 +431,7 @@ class PostgresStore:
         """Schema version, server version, isolation level and row counts, for ``info`` commands and tests."""
         tables = (
             "interaction",
-            "interaction_officer",
-            "interaction_resident",
+            "participation",
             "first_contact",
             "resident",
             "team_member",

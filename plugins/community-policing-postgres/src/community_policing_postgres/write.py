@@ -272,8 +272,7 @@ class Writing:
             self.build_indexes()
             self._touch()
             self.conn.execute(
-                "INSERT INTO touched_resident SELECT DISTINCT ir.resident FROM interaction_officer io"
-                " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%b)",
+                "INSERT INTO touched_resident SELECT DISTINCT resident FROM participation WHERE nrp = ANY(%b)",
                 (sorted(moved),),
             )
         moves = self._residents(batch.residents)
@@ -476,8 +475,8 @@ class Writing:
         self.build_indexes()
         self._touch()
         rows = self.conn.execute(
-            "SELECT io.iid, io.nrp, i.occurred FROM interaction_officer io JOIN interaction i ON i.iid = io.iid"
-            " WHERE io.nrp = ANY(%b)",
+            "SELECT DISTINCT p.iid, p.nrp, i.occurred FROM participation p JOIN interaction i ON i.iid = p.iid"
+            " WHERE p.nrp = ANY(%b)",
             (officers,),
         ).fetchall()
         updates = []
@@ -486,12 +485,10 @@ class Writing:
             day = (EPOCH + dt.timedelta(microseconds=occurred)).astimezone(time_zone(name)).date()
             updates.append((day, day_end_micros(day, name), iid, nrp))
         self.conn.cursor().executemany(
-            "UPDATE interaction_officer SET day = %s, day_end = %s WHERE iid = %s AND nrp = %s", updates
+            "UPDATE participation SET day = %s, day_end = %s WHERE iid = %s AND nrp = %s", updates
         )
         self.conn.execute(
-            "INSERT INTO touched_resident SELECT DISTINCT ir.resident FROM interaction_officer io"
-            " JOIN interaction_resident ir ON ir.iid = io.iid WHERE io.nrp = ANY(%b)",
-            (officers,),
+            "INSERT INTO touched_resident SELECT DISTINCT resident FROM participation WHERE nrp = ANY(%b)", (officers,)
         )
 
     def _residents(self, incoming: Sequence[Resident]) -> dict[str, str]:
@@ -520,21 +517,32 @@ class Writing:
         self._touch()
         conn = self.conn
         found = conn.execute(
-            "SELECT DISTINCT i.iid, i.doc FROM interaction_resident ir JOIN interaction i ON i.iid = ir.iid"
-            " WHERE ir.resident = ANY(%b)",
+            "SELECT DISTINCT i.iid, i.doc FROM participation p JOIN interaction i ON i.iid = p.iid"
+            " WHERE p.resident = ANY(%b)",
             (list(moves),),
         ).fetchall()
+        iids = [iid for iid, _ in found]
+        # Each moved interaction's officers with their local days, which its participations with the residents it
+        # now names repeat.
+        days: dict[int, set[tuple[str, dt.date, int]]] = defaultdict(set)
+        rows = conn.execute("SELECT iid, nrp, day, day_end FROM participation WHERE iid = ANY(%b)", (iids,))
+        for iid, nrp, day, end in rows:
+            days[iid].add((nrp, day, end))
         docs: list[tuple[str, int]] = []
-        links: list[tuple[int, str]] = []
+        participations: list[tuple[int, str, str, dt.date, int]] = []
         for iid, doc in found:
             interaction = moved(from_json(doc, Interaction), moves)
             docs.append((dumps(interaction), iid))
-            links.extend((iid, key) for key in interaction.residents)
+            participations.extend(
+                (iid, nrp, key, day, end) for nrp, day, end in sorted(days[iid]) for key in interaction.residents
+            )
         conn.execute("DELETE FROM first_contact WHERE resident = ANY(%b)", (list(moves),))
         cursor = conn.cursor()
         cursor.executemany("UPDATE interaction SET doc = %s WHERE iid = %s", docs)
-        cursor.executemany("DELETE FROM interaction_resident WHERE iid = %s", [(iid,) for _, iid in docs])
-        cursor.executemany("INSERT INTO interaction_resident (iid, resident) VALUES (%s, %s)", links)
+        conn.execute("DELETE FROM participation WHERE iid = ANY(%b)", (iids,))
+        cursor.executemany(
+            "INSERT INTO participation (iid, nrp, resident, day, day_end) VALUES (%s, %s, %s, %s, %s)", participations
+        )
         conn.cursor().executemany(
             "INSERT INTO touched_resident (resident) VALUES (%s)", [(key,) for key in set(moves.values())]
         )
@@ -620,7 +628,7 @@ class Writing:
         if dropped:
             conn.execute(_DROP_CONTACTS, [list(column) for column in zip(*dropped, strict=True)])
         # Sent by the worker thread while the next batch is read, or once it is (`send_while_reading`).
-        self._unsent = [rows.documents, rows.officers, rows.links, first]
+        self._unsent = [rows.documents, rows.participations, first]
         self.copied += len(fresh)
 
     def _fresh(self, batch: Sequence[Interaction], stored: dict[str, str]) -> list[Interaction]:
